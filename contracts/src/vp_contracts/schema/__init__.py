@@ -1,0 +1,1 @@
+"""JSON Schema export, compatibility checks and the AsyncAPI document."""

@@ -1,0 +1,64 @@
+"""Pure formulas of the Story: scene split, render profiles, cost and time estimates."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from vp_contracts.values import ProviderCosts, RenderProfile, Resolution, StorySpec
+
+SCENE_UNIT_SECONDS = 7
+"""Automatic scenes are 7 seconds long (the backend guide); the last one may be shorter."""
+
+STORAGE_COST = Decimal("0.10")
+PREVIEW_SHARE = Decimal("0.5")
+PREVIEW_RESOLUTION = Resolution.P480
+PREVIEW_MAX_FPS = 24
+_CENT_FRACTION = Decimal("0.0001")
+
+
+def split_duration(total_seconds: int, unit: int = SCENE_UNIT_SECONDS) -> list[int]:
+    """Scene lengths for a story: ``unit``-second scenes, the last shorter, at least one."""
+    if total_seconds < 1:
+        raise ValueError("a story lasts at least one second")
+    full, rest = divmod(total_seconds, unit)
+    return [unit] * full + ([rest] if rest else [])
+
+
+def estimate_cost(scene_count: int, duration_seconds: float, costs: ProviderCosts) -> Decimal:
+    """The backend guide's estimate: images + video + preview at half the video + storage."""
+    scene_cost = scene_count * costs.cost_per_image
+    video_cost = Decimal(str(duration_seconds)) * costs.cost_per_video_second
+    preview_cost = video_cost * PREVIEW_SHARE
+    total = scene_cost + video_cost + preview_cost + STORAGE_COST
+    return total.quantize(_CENT_FRACTION, rounding=ROUND_HALF_UP)
+
+
+def estimate_for_spec(spec: StorySpec, costs: ProviderCosts) -> Decimal:
+    """Estimate before planning: scene count from the automatic split."""
+    return estimate_cost(len(split_duration(spec.duration_seconds)), spec.duration_seconds, costs)
+
+
+def final_profile(spec: StorySpec) -> RenderProfile:
+    """Size and rate of the final video."""
+    width, height = spec.aspect_ratio.frame_size(spec.resolution)
+    return RenderProfile(width=width, height=height, fps=spec.fps)
+
+
+def preview_profile(spec: StorySpec) -> RenderProfile:
+    """Size and rate of the fast preview: 480p (or less), at most 24 fps."""
+    resolution = min(spec.resolution, PREVIEW_RESOLUTION, key=lambda r: r.lines)
+    width, height = spec.aspect_ratio.frame_size(resolution)
+    return RenderProfile(width=width, height=height, fps=min(spec.fps, PREVIEW_MAX_FPS))
+
+
+def estimate_preview_seconds(scene_count: int, duration_seconds: float) -> int:
+    """Rough wall time of a preview with the built-in providers."""
+    return round(5 + 1.0 * scene_count + 0.15 * duration_seconds)
+
+
+def estimate_render_seconds(
+    scene_count: int, duration_seconds: float, profile: RenderProfile
+) -> int:
+    """Rough wall time of a final render: grows with pixels per second of video."""
+    pixel_rate = profile.width * profile.height * profile.fps / (1920 * 1080 * 30)
+    return round(10 + 2.0 * scene_count + 1.0 * duration_seconds * pixel_rate)

@@ -1,0 +1,1 @@
+"""VideoPlanet runtime: the JetStream event store, stream declarations, settings, telemetry."""

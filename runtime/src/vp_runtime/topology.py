@@ -1,0 +1,214 @@
+"""Streams and consumers, declared as code and applied by one idempotent command.
+
+The Story log is one stream with limits retention (never work-queue), file storage, delete
+and purge denied, and a duplicate window; per-scene work fans out through a work-queue
+stream; dead letters and max-delivery advisories are kept in a third stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    KeyValueConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from vp_contracts.subjects import Subjects
+
+DUPLICATE_WINDOW = timedelta(minutes=5)
+DEAD_LETTER_MAX_AGE = timedelta(days=30)
+MAX_DELIVER = 3
+"""Three attempts, as in the planning documents' queue settings."""
+RETRY_BASE_SECONDS = 2.0
+"""Exponential backoff from 2 s between attempts."""
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A durable pull consumer: who reads what, and how patiently."""
+
+    name: str
+    stream: str
+    filter_subjects: tuple[str, ...]
+    ack_wait: timedelta = timedelta(seconds=60)
+    max_deliver: int = MAX_DELIVER + 1
+    """One more than the retries: the last delivery only records the failure."""
+    max_ack_pending: int = 16
+    description: str = ""
+
+    def config(self) -> ConsumerConfig:
+        filters = list(self.filter_subjects)
+        return ConsumerConfig(
+            durable_name=self.name,
+            name=self.name,
+            description=self.description or None,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait.total_seconds(),
+            max_deliver=self.max_deliver,
+            max_ack_pending=self.max_ack_pending,
+            filter_subject=filters[0] if len(filters) == 1 else None,
+            filter_subjects=filters if len(filters) > 1 else None,
+        )
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Names of everything on the server, under one subject root and stream prefix."""
+
+    root: str = "vp"
+    prefix: str = ""
+    replicas: int = 1
+    consumers: tuple[ConsumerSpec, ...] = field(default=(), compare=False)
+
+    @property
+    def subjects(self) -> Subjects:
+        return Subjects(self.root)
+
+    @property
+    def story_stream(self) -> str:
+        return f"{self.prefix}VP_STORY"
+
+    @property
+    def jobs_stream(self) -> str:
+        return f"{self.prefix}VP_JOBS"
+
+    @property
+    def dead_letter_stream(self) -> str:
+        return f"{self.prefix}VP_DEAD"
+
+    @property
+    def snapshot_bucket(self) -> str:
+        return f"{self.prefix}VP_SNAPSHOTS"
+
+    def consumer_name(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def streams(self) -> list[StreamConfig]:
+        """The three streams' configurations."""
+        story = StreamConfig(
+            name=self.story_stream,
+            description="Every fact of every Story (the event log)",
+            subjects=[self.subjects.all_stories()],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            discard=DiscardPolicy.OLD,
+            num_replicas=self.replicas,
+            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+            deny_delete=True,
+            deny_purge=True,
+            allow_direct=True,
+            allow_atomic=True,
+        )
+        jobs = StreamConfig(
+            name=self.jobs_stream,
+            description="Per-scene work shared by generator replicas",
+            subjects=[f"{self.root}.jobs.>"],
+            retention=RetentionPolicy.WORK_QUEUE,
+            storage=StorageType.FILE,
+            num_replicas=self.replicas,
+            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+        )
+        dead = StreamConfig(
+            name=self.dead_letter_stream,
+            description="Dead letters and max-delivery advisories",
+            subjects=[
+                f"{self.root}.dead.>",
+                f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{self.story_stream}.*",
+                f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{self.jobs_stream}.*",
+            ],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            num_replicas=self.replicas,
+            max_age=DEAD_LETTER_MAX_AGE.total_seconds(),
+            allow_direct=True,
+        )
+        return [story, jobs, dead]
+
+    def key_value_buckets(self) -> list[KeyValueConfig]:
+        """Key-value buckets: folded-view snapshots (a cache of the log, safe to lose)."""
+        return [
+            KeyValueConfig(
+                bucket=self.snapshot_bucket,
+                description="Snapshots of folded stories (a cache; the log is the truth)",
+                history=1,
+                storage=StorageType.FILE,
+                replicas=self.replicas,
+                direct=True,
+            )
+        ]
+
+    def with_consumers(self, *consumers: ConsumerSpec) -> Topology:
+        return Topology(self.root, self.prefix, self.replicas, (*self.consumers, *consumers))
+
+
+def pipeline_consumers(topology: Topology) -> tuple[ConsumerSpec, ...]:
+    """The durable consumers of the six services."""
+    s = topology.subjects
+    story, jobs = topology.story_stream, topology.jobs_stream
+    name = topology.consumer_name
+    return (
+        ConsumerSpec(
+            name=name("planner"),
+            stream=story,
+            filter_subjects=(s.event_of_any_story("planning_requested"),),
+            ack_wait=timedelta(seconds=120),
+            description="planner: plans stories into scenes",
+        ),
+        ConsumerSpec(
+            name=name("generator-requests"),
+            stream=story,
+            filter_subjects=tuple(
+                s.event_of_any_story(event)
+                for event in ("preview_requested", "render_requested", "scene_generation_requested")
+            ),
+            ack_wait=timedelta(seconds=30),
+            description="generator: fans requests out into scene jobs",
+        ),
+        ConsumerSpec(
+            name=name("generator-scenes"),
+            stream=jobs,
+            filter_subjects=(s.scene_jobs("scene"),),
+            ack_wait=timedelta(seconds=60),
+            max_ack_pending=4,
+            description="generator: one scene's layers and narration",
+        ),
+        ConsumerSpec(
+            name=name("compositor"),
+            stream=story,
+            filter_subjects=(s.event_of_any_story("scene_generated"),),
+            ack_wait=timedelta(seconds=120),
+            max_ack_pending=2,
+            description="compositor: composes the preview and the final master",
+        ),
+        ConsumerSpec(
+            name=name("upscaler"),
+            stream=story,
+            filter_subjects=(s.event_of_any_story("final_composed"),),
+            ack_wait=timedelta(seconds=120),
+            max_ack_pending=2,
+            description="upscaler: scales and interpolates the master",
+        ),
+        ConsumerSpec(
+            name=name("gateway-projector"),
+            stream=story,
+            filter_subjects=(s.all_stories(),),
+            ack_wait=timedelta(seconds=30),
+            max_ack_pending=1,
+            max_deliver=-1,
+            description="gateway: projects every fact into the read model, in order",
+        ),
+    )
+
+
+def default_topology(root: str = "vp", prefix: str = "", replicas: int = 1) -> Topology:
+    """The production topology with every pipeline consumer."""
+    base = Topology(root=root, prefix=prefix, replicas=replicas)
+    return base.with_consumers(*pipeline_consumers(base))

@@ -1,0 +1,1 @@
+"""VideoPlanet generator service."""

@@ -1,0 +1,1 @@
+"""VideoPlanet planner service."""

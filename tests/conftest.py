@@ -1,0 +1,80 @@
+"""Session-wide real servers and per-test isolation (unique subject roots and stream prefixes)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from nats.aio.client import Client
+from vp_runtime import devnats
+from vp_runtime.connection import connect
+from vp_runtime.declare import declare
+from vp_runtime.settings import RuntimeSettings
+from vp_runtime.topology import Topology, default_topology
+
+from tests.support import servers
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[devnats.NatsServerProcess]:
+    with servers.nats_server(tmp_path_factory.mktemp("nats")) as server:
+        yield server
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    try:
+        binary = devnats.find_binary()
+        return [f"nats-server: {devnats.binary_version(binary)} ({binary})"]
+    except (FileNotFoundError, OSError) as error:
+        return [f"nats-server: not found ({error})"]
+
+
+@pytest.fixture
+def topology() -> Topology:
+    """A topology of its own for each test: nothing it writes is seen by another test."""
+    tag = uuid.uuid4().hex[:8]
+    return default_topology(root=f"t{tag}", prefix=f"T{tag}_")
+
+
+@pytest.fixture
+def settings(nats_server: devnats.NatsServerProcess, topology: Topology) -> RuntimeSettings:
+    return RuntimeSettings(
+        nats_url=nats_server.url,
+        subject_root=topology.root,
+        stream_prefix=topology.prefix,
+        service_name="test",
+    )
+
+
+@pytest.fixture
+async def nats_client(settings: RuntimeSettings, topology: Topology) -> AsyncIterator[Client]:
+    """A connection with the test's streams and consumers declared; they are deleted afterwards."""
+    client = await connect(settings, name="tests")
+    js = client.jetstream()
+    await declare(js, topology)
+    try:
+        yield client
+    finally:
+        for stream in topology.streams():
+            assert stream.name
+            await js.delete_stream(stream.name)
+        await client.close()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    with servers.postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[servers.S3Endpoint]:
+    with servers.s3_endpoint() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
