@@ -24,6 +24,12 @@ class EnvelopeError(ValueError):
     """A message lacks a required CloudEvents attribute or has a malformed one."""
 
 
+def _rfc3339(moment: datetime) -> str:
+    if moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None).isoformat() + "Z"
+
+
 @dataclass(frozen=True, slots=True)
 class Envelope:
     """CloudEvents attributes of one stored fact.
@@ -60,16 +66,16 @@ class Envelope:
             "ce-id": self.id,
             "ce-type": self.type,
             "ce-source": self.source,
-            "ce-time": self.time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "ce-time": _rfc3339(self.time),
             "ce-subject": self.story_id,
             "content-type": CONTENT_TYPE,
         }
-        optional = {
-            "ce-actor": self.actor,
-            "ce-correlationid": self.correlation_id,
-            "ce-causationid": self.causation_id,
-        }
-        headers.update({key: value for key, value in optional.items() if value})
+        if self.actor:
+            headers["ce-actor"] = self.actor
+        if self.correlation_id:
+            headers["ce-correlationid"] = self.correlation_id
+        if self.causation_id:
+            headers["ce-causationid"] = self.causation_id
         return headers
 
     @classmethod

@@ -23,8 +23,8 @@ def derived_id(*parts: str) -> str:
 
 
 def event_id(command_id: str, index: int) -> str:
-    """Id of the ``index``-th event a command produced."""
-    return derived_id("event", command_id, str(index))
+    """Id of the ``index``-th event a command produced: ``<command id>-<index>``."""
+    return f"{command_id}-{index}"
 
 
 def scene_job_id(attempt_id: str, scene_id: str) -> str:

@@ -312,9 +312,8 @@ class EventStore:
         try:
             if len(prepared) == 1:
                 only = prepared[0]
-                last = await self._publish_one(
-                    only.subject, only.payload, {**only.headers, **guard}
-                )
+                only.headers.update(guard)
+                last = await self._publish_one(only.subject, only.payload, only.headers)
             else:
                 last = await self._publish_batch(prepared, guard)
         except WrongExpectedVersion:
