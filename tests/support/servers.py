@@ -83,14 +83,15 @@ def _fresh_database(admin_url: str, name: str) -> Iterator[str]:
 
 
 def _fresh_schema(url: str, name: str) -> Iterator[str]:
-    with psycopg.connect(_plain(url), autocommit=True) as conn:
+    base = url.split("?options=", 1)[0]
+    with psycopg.connect(_plain(base), autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{name}"')
-    separator = "&" if "?" in url else "?"
-    scoped = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    separator = "&" if "?" in base else "?"
+    scoped = base.replace("postgresql://", "postgresql+psycopg://", 1)
     try:
         yield f"{scoped}{separator}options=-csearch_path%3D{name}"
     finally:
-        with psycopg.connect(_plain(url), autocommit=True) as conn:
+        with psycopg.connect(_plain(base), autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
@@ -149,3 +150,10 @@ def _remove_bucket(endpoint: S3Endpoint) -> None:
         if item.object_name:
             client.remove_object(endpoint.bucket, item.object_name)
     client.remove_bucket(endpoint.bucket)
+
+
+@contextlib.contextmanager
+def fresh_schema(database_url: str) -> Iterator[str]:
+    """A schema of its own inside the session's database, dropped afterwards."""
+    name = f"s_{uuid.uuid4().hex[:12]}"
+    yield from _fresh_schema(database_url, name)

@@ -15,7 +15,7 @@ import logging
 import random
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -152,6 +152,32 @@ class EventStore:
                 return found
             start = found[-1].sequence + 1
 
+    async def replay(
+        self, after: int = 0, until: int | None = None
+    ) -> AsyncIterator[RecordedEvent[Event]]:
+        """Every fact of every story, in log order (for rebuilding projections).
+
+        A stored message that is not a valid fact is logged and skipped, as live consumers
+        dead-letter and skip it.
+        """
+        until = until if until is not None else await self.head()
+        start = after + 1
+        while start <= until:
+            messages, more = await self._direct_batch(self._subjects.all_stories(), start)
+            for message in messages:
+                sequence = int((message.headers or {})["Nats-Sequence"])
+                if sequence > until:
+                    return
+                start = sequence + 1
+                try:
+                    recorded = _recorded(message)
+                except CorruptEvent as error:
+                    log.error("skipping %s", error)
+                    continue
+                yield recorded
+            if not more or not messages:
+                return
+
     async def view(self, story_id: str) -> StoryView:
         """The story folded up to its newest fact (``INITIAL`` if it has none).
 
@@ -189,6 +215,11 @@ class EventStore:
         """Wait for snapshot writes in flight (tests, shutdown)."""
         if self._snapshot_tasks:
             await asyncio.gather(*self._snapshot_tasks, return_exceptions=True)
+
+    async def head(self) -> int:
+        """Sequence of the newest fact of any story (what a projection must reach to be current)."""
+        info = await self._js.stream_info(self._topology.story_stream)
+        return int(info.state.last_seq)
 
     async def last_sequence(self, story_id: str) -> int:
         """Stream sequence of the story's newest fact, 0 if none (one direct get)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from vp_contracts.values import ProviderCosts, RenderProfile, Resolution, StorySpec
@@ -24,13 +25,40 @@ def split_duration(total_seconds: int, unit: int = SCENE_UNIT_SECONDS) -> list[i
     return [unit] * full + ([rest] if rest else [])
 
 
+@dataclass(frozen=True)
+class CostBreakdown:
+    """The backend guide's estimate, part by part (dollars, rounded to 1/100 of a cent)."""
+
+    images: Decimal
+    video: Decimal
+    preview: Decimal
+    storage: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.images + self.video + self.preview + self.storage
+
+
+def cost_breakdown(
+    scene_count: int, duration_seconds: float, costs: ProviderCosts
+) -> CostBreakdown:
+    """Images + video + preview at half the video + storage."""
+    video = Decimal(str(duration_seconds)) * costs.cost_per_video_second
+    return CostBreakdown(
+        images=_round(scene_count * costs.cost_per_image),
+        video=_round(video),
+        preview=_round(video * PREVIEW_SHARE),
+        storage=STORAGE_COST,
+    )
+
+
 def estimate_cost(scene_count: int, duration_seconds: float, costs: ProviderCosts) -> Decimal:
-    """The backend guide's estimate: images + video + preview at half the video + storage."""
-    scene_cost = scene_count * costs.cost_per_image
-    video_cost = Decimal(str(duration_seconds)) * costs.cost_per_video_second
-    preview_cost = video_cost * PREVIEW_SHARE
-    total = scene_cost + video_cost + preview_cost + STORAGE_COST
-    return total.quantize(_CENT_FRACTION, rounding=ROUND_HALF_UP)
+    """The total of :func:`cost_breakdown`."""
+    return cost_breakdown(scene_count, duration_seconds, costs).total
+
+
+def _round(amount: Decimal) -> Decimal:
+    return amount.quantize(_CENT_FRACTION, rounding=ROUND_HALF_UP)
 
 
 def estimate_for_spec(spec: StorySpec, costs: ProviderCosts) -> Decimal:

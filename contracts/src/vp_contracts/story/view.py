@@ -49,7 +49,8 @@ class Attempt:
     stage: Stage
     scene_ids: tuple[str, ...] = ()
     profile: RenderProfile | None = None
-    started_jobs: frozenset[str] = frozenset()
+    started_jobs: tuple[str, ...] = ()
+    """Jobs of this attempt that a worker took, sorted (so a serialised view is canonical)."""
     requested_at: datetime | None = None
 
 
@@ -369,7 +370,7 @@ def _job_started(state: StoryView, event: j.JobStarted) -> Changes:
     changes: Changes = {}
     if state.attempt is not None and state.attempt.id == event.attempt_id:
         changes["attempt"] = replace(
-            state.attempt, started_jobs=state.attempt.started_jobs | {event.job_id}
+            state.attempt, started_jobs=tuple(sorted({*state.attempt.started_jobs, event.job_id}))
         )
     scene = state.scene(event.scene_id) if event.kind == JobKind.SCENE and event.scene_id else None
     if (
@@ -492,3 +493,15 @@ def _reopened(state: StoryView, event: e.StoryReopened) -> Changes:
 @_on(e.CostRecorded)
 def _cost_recorded(state: StoryView, event: e.CostRecorded) -> Changes:
     return dict(actual_cost=state.actual_cost + event.amount)
+
+
+@_on(j.JobCancelled)
+def _job_cancelled(state: StoryView, event: j.JobCancelled) -> Changes:
+    # Cancelling a single-scene job puts the scene back as it was; results that come later
+    # no longer match the scene's job and are ignored.
+    scene = state.scene(event.scene_id) if event.scene_id else None
+    if scene is None or scene.job_id != event.job_id:
+        return _UNCHANGED
+    return dict(
+        scenes=_map_scenes(state, [scene.scene_id], lambda s: replace(_settle(s), job_id=None))
+    )

@@ -1,8 +1,199 @@
-"""Entry point of the gateway service."""
+"""Gateway process: wiring only. ``vp-gateway [serve|migrate|rebuild]``."""
 
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
 import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import uvicorn
+from fastapi import FastAPI
+from faststream.nats import NatsBroker, NatsMessage
+from sqlalchemy import text
+from vp_runtime.consumer import Delivery, RetryPolicy, handle_delivery
+from vp_runtime.service import Runtime, consumer, durable_subscriber, make_broker
+
+from vp_gateway.adapters.db.engine import make_engine, upgrade_async
+from vp_gateway.adapters.db.readmodel import ReadModel
+from vp_gateway.domain.tokens import TokenPolicy
+from vp_gateway.entrypoints.deps import Gateway
+from vp_gateway.entrypoints.http import create_app
+from vp_gateway.entrypoints.presenters import no_links
+from vp_gateway.service.jobs import Jobs
+from vp_gateway.service.stories import Stories
+from vp_gateway.service.users import Users
+from vp_gateway.settings import GatewaySettings
+
+log = logging.getLogger("vp_gateway")
+
+PROJECTOR_RETRIES = RetryPolicy(attempts=1_000_000, first_delay=0.5, max_delay=30)
+"""The projector never gives up on a fact (it would leave a hole in the read model)."""
 
 
-def main() -> int:
-    print("vp-gateway: not built yet", file=sys.stderr)
-    return 2
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _token_policy(settings: GatewaySettings) -> TokenPolicy:
+    if settings.jwt_secret is None:
+        log.warning(
+            "VP_JWT_SECRET is unset: tokens are signed with a random key that dies with the process"
+        )
+        secret = secrets.token_urlsafe(48)
+    else:
+        secret = settings.jwt_secret.get_secret_value()
+    return TokenPolicy(
+        secret=secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl=timedelta(seconds=settings.jwt_ttl_seconds),
+    )
+
+
+def projector_broker(
+    settings: GatewaySettings, runtime: Runtime, readmodel: ReadModel
+) -> NatsBroker:
+    broker = make_broker(settings)
+    spec = consumer(runtime.topology, "gateway-projector")
+
+    async def apply(delivery: Delivery) -> None:
+        await readmodel.apply(delivery.story_event())
+
+    @durable_subscriber(broker, spec, runtime.topology.subjects.all_stories())
+    async def on_story_event(message: NatsMessage) -> None:
+        await handle_delivery(
+            message, apply, dead_letters=runtime.dead_letters, policy=PROJECTOR_RETRIES
+        )
+
+    return broker
+
+
+@contextlib.asynccontextmanager
+async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
+    """Everything the gateway needs, started in order and stopped in reverse."""
+    runtime = await Runtime.connect(settings)
+    await upgrade_async(settings.database_url)
+    engine, sessions = make_engine(settings.database_url)
+    readmodel = ReadModel(sessions)
+    if not await readmodel.check_revision():
+        log.warning("the read model was folded by other code: rebuilding it from the log")
+        await readmodel.rebuild(runtime.store.replay())
+    stories = Stories(runtime.store, lambda: settings.costs)
+    broker = projector_broker(settings, runtime, readmodel) if settings.run_projector else None
+
+    async def readiness() -> dict[str, str]:
+        checks = {"nats": "ok" if runtime.client.is_connected else "disconnected"}
+        try:
+            async with sessions() as session:
+                await session.execute(text("select 1"))
+            checks["database"] = "ok"
+        except Exception as error:  # any failure means not ready; the reason is shown
+            checks["database"] = f"error: {type(error).__name__}"
+        return checks
+
+    gateway = Gateway(
+        settings=settings,
+        stories=stories,
+        jobs=Jobs(stories),
+        users=Users(sessions, settings.admins),
+        tokens=_token_policy(settings),
+        readmodel=readmodel,
+        store=runtime.store,
+        link=no_links,
+        clock=now,
+        readiness=readiness,
+    )
+    try:
+        if broker is not None:
+            await broker.start()
+        yield gateway
+    finally:
+        if broker is not None:
+            await broker.stop()
+        await runtime.close()
+        await engine.dispose()
+
+
+def build_app(settings: GatewaySettings) -> FastAPI:
+    """The ASGI app; its lifespan starts and stops the gateway."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(settings) as gateway:
+            app.state.gateway = gateway
+            yield
+
+    return create_app(settings, lifespan)
+
+
+async def rebuild(settings: GatewaySettings) -> int:
+    runtime = await Runtime.connect(settings)
+    await upgrade_async(settings.database_url)
+    engine, sessions = make_engine(settings.database_url)
+    try:
+        return await ReadModel(sessions).rebuild(runtime.store.replay())
+    finally:
+        await runtime.close()
+        await engine.dispose()
+
+
+async def project(settings: GatewaySettings) -> None:
+    """Run only the projector (no HTTP) until SIGINT or SIGTERM."""
+    runtime = await Runtime.connect(settings)
+    await upgrade_async(settings.database_url)
+    engine, sessions = make_engine(settings.database_url)
+    broker = projector_broker(settings, runtime, ReadModel(sessions))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await broker.start()
+        await stop.wait()
+    finally:
+        await broker.stop()
+        await runtime.close()
+        await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vp-gateway", description="VideoPlanet gateway")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "project", "migrate", "rebuild"],
+        help="serve the API (and the projector), run only the projector, migrate the database, "
+        "or rebuild the read model from the log",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = GatewaySettings()
+    if args.command == "migrate":
+        asyncio.run(upgrade_async(settings.database_url))
+        return 0
+    if args.command == "project":
+        asyncio.run(project(settings))
+        return 0
+    if args.command == "rebuild":
+        count = asyncio.run(rebuild(settings))
+        print(f"read model rebuilt from {count} facts")
+        return 0
+    config = uvicorn.Config(
+        build_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_level="info",
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""How every stage handles a delivery: ack, retry with backoff, or dead-letter.
+
+FastStream subscribers run with ``AckPolicy.MANUAL`` and hand each message to
+:func:`handle_delivery`, which decides. A transient error (or a bug) naks with exponential
+backoff from 2 s; after the last attempt the service's ``on_give_up`` records a failure fact,
+the message goes to the dead letters and is terminated. A poison message (one that can never
+be processed) goes straight to the dead letters. A business refusal is not an error: the
+handler records its failure fact and returns, and the message is acked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from faststream.nats import NatsMessage
+from pydantic import ValidationError
+from vp_contracts.envelope import Envelope, EnvelopeError, RecordedEvent
+from vp_contracts.events.base import Event
+from vp_contracts.events.registry import UnknownEventType, parse_event
+
+from vp_runtime.deadletters import DeadLetters
+
+log = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    """Worth trying again later: a provider is down, a call timed out, a server is busy."""
+
+
+class PoisonMessage(Exception):
+    """Can never be processed: malformed, unknown type, or about something that cannot exist."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Three attempts, exponential backoff from 2 s (the planning documents' queue settings)."""
+
+    attempts: int = 3
+    first_delay: float = 2.0
+    max_delay: float = 60.0
+
+    def delay_after(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
+        return float(min(self.max_delay, self.first_delay * 2 ** min(attempt - 1, 30)))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery of a message to this service."""
+
+    message: NatsMessage
+    attempt: int
+    """1 for the first delivery; JetStream counts redeliveries."""
+
+    @classmethod
+    def of(cls, message: NatsMessage) -> Delivery:
+        metadata = message.raw_message.metadata
+        return cls(message=message, attempt=int(metadata.num_delivered))
+
+    @property
+    def subject(self) -> str:
+        return self.message.raw_message.subject
+
+    @property
+    def stream_sequence(self) -> int:
+        return int(self.message.raw_message.metadata.sequence.stream)
+
+    def story_event(self) -> RecordedEvent[Event]:
+        """The Story fact in this message; raises :class:`PoisonMessage` if it is not one."""
+        raw = self.message.raw_message
+        try:
+            envelope = Envelope.from_headers(raw.headers)
+            event = parse_event(envelope.type, raw.data)
+        except (EnvelopeError, UnknownEventType, ValidationError, ValueError) as error:
+            raise PoisonMessage(f"not a valid story event: {error}") from error
+        return RecordedEvent(envelope, event, self.stream_sequence)
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+OnRetry = Callable[[Delivery, BaseException, float], Awaitable[None]]
+OnGiveUp = Callable[[Delivery, BaseException], Awaitable[None]]
+
+
+async def handle_delivery(
+    message: NatsMessage,
+    handler: Handler,
+    *,
+    dead_letters: DeadLetters,
+    policy: RetryPolicy = RetryPolicy(),
+    heartbeat_every: float | None = None,
+    on_retry: OnRetry | None = None,
+    on_give_up: OnGiveUp | None = None,
+) -> None:
+    """Run ``handler`` on one message and settle the message (ack, nak or term)."""
+    delivery = Delivery.of(message)
+    try:
+        async with _heartbeats(delivery, heartbeat_every):
+            await handler(delivery)
+    except PoisonMessage as error:
+        log.error("poison message on %s: %s", delivery.subject, error)
+        await dead_letters.send(delivery, kind="poison", reason=str(error))
+        await message.reject()
+        return
+    except Exception as error:
+        if delivery.attempt < policy.attempts:
+            delay = policy.delay_after(delivery.attempt)
+            log.warning(
+                "attempt %d of %s failed, retrying in %.0fs: %s",
+                delivery.attempt,
+                delivery.subject,
+                delay,
+                _describe(error),
+            )
+            if on_retry is not None:
+                await _quietly(on_retry(delivery, error, delay), "recording the retry")
+            await message.nack(delay=delay)
+            return
+        log.error(
+            "giving up on %s after %d attempts: %s",
+            delivery.subject,
+            delivery.attempt,
+            _describe(error),
+        )
+        if on_give_up is not None:
+            await _quietly(on_give_up(delivery, error), "recording the failure")
+        await dead_letters.send(delivery, kind="exhausted", reason=_describe(error))
+        await message.reject()
+        return
+    await message.ack()
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text if isinstance(error, TransientError) else f"{type(error).__name__}: {text}"
+
+
+async def _quietly(work: Awaitable[None], what: str) -> None:
+    try:
+        await work
+    except Exception:
+        log.exception("failed while %s", what)
+
+
+@contextlib.asynccontextmanager
+async def _heartbeats(delivery: Delivery, every: float | None) -> AsyncIterator[None]:
+    """Tell the server we are still working, so a long step is not redelivered."""
+    if not every:
+        yield
+        return
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(every)
+            await delivery.message.in_progress()
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

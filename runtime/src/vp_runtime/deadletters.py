@@ -1,0 +1,38 @@
+"""Dead letters: messages a service gave up on, kept with the reason in the VP_DEAD stream."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from nats.aio.client import Client
+
+from vp_runtime.topology import Topology
+
+if TYPE_CHECKING:
+    from vp_runtime.consumer import Delivery
+
+
+class DeadLetters:
+    """Publishes a copy of a message, its headers and why it was given up, to ``vp.dead.<service>``."""
+
+    def __init__(self, client: Client, topology: Topology, service: str) -> None:
+        self._js = client.jetstream()
+        self._subject = topology.subjects.dead_letters(service)
+
+    async def send(self, delivery: Delivery, *, kind: str, reason: str) -> None:
+        raw = delivery.message.raw_message
+        headers = dict(raw.headers or {})
+        headers.pop("Nats-Msg-Id", None)
+        headers.pop("Nats-Expected-Last-Subject-Sequence", None)
+        headers.pop("Nats-Expected-Last-Subject-Sequence-Subject", None)
+        headers.update(
+            {
+                "vp-dead-kind": kind,
+                "vp-dead-reason": reason[:1000].replace("\r", " ").replace("\n", " "),
+                "vp-dead-subject": raw.subject,
+                "vp-dead-stream-sequence": str(delivery.stream_sequence),
+                "vp-dead-attempts": str(delivery.attempt),
+                "Nats-Msg-Id": f"dead-{raw.metadata.stream}-{delivery.stream_sequence}-{kind}",
+            }
+        )
+        await self._js.publish(self._subject, raw.data or b"", headers=headers)

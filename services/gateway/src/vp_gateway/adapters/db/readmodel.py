@@ -1,0 +1,404 @@
+"""The read model: the projector that writes it and the queries that read it.
+
+Every fact is applied in one transaction together with its stream sequence, so a redelivered
+fact is skipped and a rebuild is a replay. Stories are stored as the reference fold made them,
+so a list shows exactly what the single-story answer shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from vp_contracts.envelope import RecordedEvent
+from vp_contracts.events import story as e
+from vp_contracts.events.base import Event
+from vp_contracts.story import snapshot
+from vp_contracts.story.view import INITIAL, SceneView, StoryView, evolve
+from vp_contracts.values import JobStatus
+
+from vp_gateway.adapters.db.tables import (
+    READ_MODEL,
+    CostRow,
+    HistoryRow,
+    JobRow,
+    ProjectionRow,
+    SceneRow,
+    StoryRow,
+)
+from vp_gateway.domain.jobs import TERMINAL, JobChange, JobEffects, job_effects
+
+PROJECTION = "stories"
+MICROS = Decimal(1_000_000)
+_TERMINAL = tuple(status.value for status in TERMINAL)
+
+
+class ReadModelOutdated(RuntimeError):
+    """Stored views were made by another revision of the fold: rebuild the read model."""
+
+
+def scene_data(story_id: str, scene: SceneView) -> dict[str, Any]:
+    """A scene as stored in the read model: storage keys, not links."""
+    spec = scene.spec
+    assets = scene.assets
+    return {
+        "id": spec.scene_id,
+        "story": story_id,
+        "position": spec.position,
+        "duration_seconds": spec.duration_seconds,
+        "prompt": spec.prompt.model_dump(mode="json"),
+        "narration": spec.narration,
+        "seed": spec.seed,
+        "status": scene.status.value,
+        "keys": {
+            "background": assets.background_key if assets else None,
+            "character": assets.character_key if assets else None,
+            "clip": assets.clip_key if assets else None,
+            "narration": assets.narration_key if assets else None,
+        },
+        "provider": scene.provider,
+        "cost": str(scene.cost),
+        "error": scene.error,
+    }
+
+
+@dataclass(frozen=True)
+class PageOf:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def _encode_cursor(at: datetime, row_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), row_id]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Raise ValueError for a cursor this API did not hand out."""
+    try:
+        at, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(at), str(row_id)
+    except (ValueError, TypeError) as error:
+        raise ValueError("not a cursor from this API") from error
+
+
+class ReadModel:
+    """Projector and queries over one database."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    # -- projecting --------------------------------------------------------------------
+
+    async def position(self) -> int:
+        async with self._sessions() as session:
+            row = await session.get(ProjectionRow, PROJECTION)
+            return row.position if row else 0
+
+    async def check_revision(self) -> bool:
+        """Whether stored views were folded by this code (True for an empty read model)."""
+        async with self._sessions() as session:
+            row = await session.get(ProjectionRow, PROJECTION)
+            return row is None or row.fold_revision == snapshot.FOLD_REVISION
+
+    async def apply(self, recorded: RecordedEvent[Event]) -> bool:
+        """Apply one fact unless it was applied already; returns whether it was."""
+        async with self._sessions.begin() as session:
+            position = await self._lock_position(session)
+            if recorded.sequence <= position.position:
+                return False
+            await self._apply(session, recorded)
+            position.position = recorded.sequence
+            return True
+
+    async def wait_for(self, sequence: int, timeout: float) -> bool:  # noqa: ASYNC109
+        """Wait until facts up to ``sequence`` are applied; False if ``timeout`` ran out."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        delay = 0.005
+        while await self.position() < sequence:
+            if asyncio.get_running_loop().time() >= deadline:
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+        return True
+
+    async def rebuild(self, facts: AsyncIterable[RecordedEvent[Event]]) -> int:
+        """Empty the read model and apply ``facts`` (the whole log, in order) in one transaction."""
+        count = 0
+        async with self._sessions.begin() as session:
+            position = await self._lock_position(session)
+            for table in READ_MODEL:
+                if table is not ProjectionRow:
+                    await session.execute(delete(table))
+            position.position = 0
+            position.fold_revision = snapshot.FOLD_REVISION
+            async for recorded in facts:
+                await self._apply(session, recorded)
+                position.position = recorded.sequence
+                count += 1
+                if count % 500 == 0:
+                    await session.flush()
+        return count
+
+    async def _lock_position(self, session: AsyncSession) -> ProjectionRow:
+        row = await session.get(ProjectionRow, PROJECTION, with_for_update=True)
+        if row is None:
+            row = ProjectionRow(name=PROJECTION, position=0, fold_revision=snapshot.FOLD_REVISION)
+            session.add(row)
+            await session.flush()
+        elif row.fold_revision != snapshot.FOLD_REVISION:
+            raise ReadModelOutdated(
+                "the read model was written by another fold revision: rebuild it"
+            )
+        return row
+
+    async def _apply(self, session: AsyncSession, recorded: RecordedEvent[Event]) -> None:
+        story_id = recorded.event.story_id
+        row = await session.get(StoryRow, story_id)
+        old = _view_of(row) if row else INITIAL
+        new = evolve(old, recorded)
+        if not new.exists:
+            return  # a fact about a story that was never created: nothing to show
+        await self._write_story(session, row, old, new)
+        session.add(
+            HistoryRow(
+                id=recorded.envelope.id,
+                story_id=story_id,
+                sequence=recorded.sequence,
+                type=recorded.envelope.type,
+                at=recorded.time,
+                actor=recorded.envelope.actor,
+                from_status=old.status.value if old.status else None,
+                to_status=new.status.value if new.status else None,
+            )
+        )
+        await self._write_jobs(session, new, job_effects(old, new, recorded))
+        if isinstance(recorded.event, e.CostRecorded):
+            _add_cost(session, new, recorded)
+
+    async def _write_story(
+        self, session: AsyncSession, row: StoryRow | None, old: StoryView, new: StoryView
+    ) -> None:
+        assert new.owner_id and new.status and new.spec and new.created_at and new.updated_at
+        values = {
+            "owner_id": new.owner_id,
+            "status": new.status.value,
+            "title": new.spec.title,
+            "created_at": new.created_at,
+            "updated_at": new.updated_at,
+            "version": new.version,
+            "view": snapshot.dump(new).decode(),
+        }
+        if row is None:
+            session.add(StoryRow(id=new.story_id, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+        if old.scenes != new.scenes:
+            await session.execute(delete(SceneRow).where(SceneRow.story_id == new.story_id))
+            session.add_all(
+                SceneRow(
+                    id=scene.scene_id,
+                    story_id=new.story_id,
+                    owner_id=new.owner_id,
+                    position=scene.spec.position,
+                    status=scene.status.value,
+                    data=scene_data(new.story_id, scene),
+                )
+                for scene in new.scenes
+            )
+
+    async def _write_jobs(
+        self, session: AsyncSession, view: StoryView, effects: JobEffects
+    ) -> None:
+        assert view.owner_id is not None
+        for job in effects.created:
+            if await session.get(JobRow, job.id) is None:
+                session.add(
+                    JobRow(
+                        id=job.id,
+                        story_id=view.story_id,
+                        owner_id=view.owner_id,
+                        attempt_id=job.attempt_id,
+                        scene_id=job.scene_id,
+                        type=job.type,
+                        status=JobStatus.QUEUED.value,
+                        attempts=0,
+                        progress=0.0,
+                        cost_micros=0,
+                        cache_hit=False,
+                        created_at=job.created_at,
+                    )
+                )
+                await session.flush()
+        for change in effects.changes:
+            await _change_job(session, change)
+        for cancel in effects.cancelled:
+            await session.execute(
+                update(JobRow)
+                .where(JobRow.attempt_id == cancel.attempt_id, JobRow.status.not_in(_TERMINAL))
+                .values(status=JobStatus.CANCELLED.value, finished_at=cancel.at)
+            )
+        for cost in effects.costs:
+            micros = int(cost.amount * MICROS)
+            for job_id in cost.job_ids:
+                job_row = await session.get(JobRow, job_id)
+                if job_row is not None:
+                    job_row.cost_micros += micros
+                    job_row.provider = job_row.provider or cost.provider
+
+    # -- queries -----------------------------------------------------------------------
+
+    async def stories(
+        self, owner_id: str | None, status: str | None, limit: int, cursor: str | None
+    ) -> PageOf:
+        query = select(StoryRow)
+        if owner_id is not None:
+            query = query.where(StoryRow.owner_id == owner_id)
+        if status is not None:
+            query = query.where(StoryRow.status == status)
+        rows, next_cursor = await self._page(query, StoryRow, limit, cursor)
+        return PageOf([_view_of(row) for row in rows], next_cursor)
+
+    async def scenes(
+        self, owner_id: str | None, story_id: str | None, status: str | None
+    ) -> list[dict[str, Any]]:
+        query = select(SceneRow).order_by(SceneRow.story_id, SceneRow.position)
+        if owner_id is not None:
+            query = query.where(SceneRow.owner_id == owner_id)
+        if story_id is not None:
+            query = query.where(SceneRow.story_id == story_id)
+        if status is not None:
+            query = query.where(SceneRow.status == status)
+        async with self._sessions() as session:
+            return [row.data for row in (await session.scalars(query.limit(1000))).all()]
+
+    async def scene_story(self, scene_id: str) -> tuple[str, str] | None:
+        """``(story_id, owner_id)`` of a scene, or None."""
+        async with self._sessions() as session:
+            row = await session.get(SceneRow, scene_id)
+            return (row.story_id, row.owner_id) if row else None
+
+    async def jobs(
+        self,
+        owner_id: str | None,
+        story_id: str | None,
+        status: str | None,
+        job_type: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> PageOf:
+        query = select(JobRow)
+        if owner_id is not None:
+            query = query.where(JobRow.owner_id == owner_id)
+        if story_id is not None:
+            query = query.where(JobRow.story_id == story_id)
+        if status is not None:
+            query = query.where(JobRow.status == status)
+        if job_type is not None:
+            query = query.where(JobRow.type == job_type)
+        rows, next_cursor = await self._page(query, JobRow, limit, cursor)
+        return PageOf(rows, next_cursor)
+
+    async def job(self, job_id: str) -> JobRow | None:
+        async with self._sessions() as session:
+            return await session.get(JobRow, job_id)
+
+    async def history(self, story_id: str) -> Sequence[HistoryRow]:
+        query = (
+            select(HistoryRow).where(HistoryRow.story_id == story_id).order_by(HistoryRow.sequence)
+        )
+        async with self._sessions() as session:
+            return (await session.scalars(query)).all()
+
+    async def job_rows(self, owner_id: str | None) -> Sequence[JobRow]:
+        query = select(JobRow)
+        if owner_id is not None:
+            query = query.where(JobRow.owner_id == owner_id)
+        async with self._sessions() as session:
+            return (await session.scalars(query)).all()
+
+    async def cost_rows(self, owner_id: str | None) -> Sequence[CostRow]:
+        query = select(CostRow)
+        if owner_id is not None:
+            query = query.where(CostRow.owner_id == owner_id)
+        async with self._sessions() as session:
+            return (await session.scalars(query)).all()
+
+    async def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every read-model row as plain values (for comparing two projections)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        async with self._sessions() as session:
+            for table in READ_MODEL:
+                rows = (await session.scalars(select(table))).all()
+                columns = [column.key for column in table.__mapper__.columns]
+                out[table.__tablename__] = sorted(
+                    ({name: getattr(row, name) for name in columns} for row in rows), key=repr
+                )
+        return out
+
+    async def _page(
+        self, query: Select[Any], table: Any, limit: int, cursor: str | None
+    ) -> tuple[list[Any], str | None]:
+        if cursor is not None:
+            at, row_id = decode_cursor(cursor)
+            query = query.where(
+                or_(table.created_at < at, and_(table.created_at == at, table.id < row_id))
+            )
+        query = query.order_by(table.created_at.desc(), table.id.desc()).limit(limit + 1)
+        async with self._sessions() as session:
+            rows = list((await session.scalars(query)).all())
+        if len(rows) <= limit:
+            return rows, None
+        last = rows[limit - 1]
+        return rows[:limit], _encode_cursor(last.created_at, last.id)
+
+
+def _view_of(row: StoryRow) -> StoryView:
+    view = snapshot.load(row.view.encode())
+    if view is None:
+        raise ReadModelOutdated(
+            f"story {row.id} was folded by another fold revision: rebuild the read model"
+        )
+    return view
+
+
+async def _change_job(session: AsyncSession, change: JobChange) -> None:
+    row = await session.get(JobRow, change.job_id)
+    if row is None or row.status in _TERMINAL:
+        return
+    if change.only_if_queued and row.status != JobStatus.QUEUED.value:
+        return
+    for name, value in change.fields.items():
+        if name == "started_at" and row.started_at is not None:
+            continue  # keep the first start: queue wait is measured to it
+        setattr(row, name, value)
+
+
+def _add_cost(session: AsyncSession, view: StoryView, recorded: RecordedEvent[Event]) -> None:
+    event = recorded.event
+    assert isinstance(event, e.CostRecorded) and view.owner_id is not None
+    session.add(
+        CostRow(
+            id=recorded.envelope.id,
+            story_id=event.story_id,
+            owner_id=view.owner_id,
+            job_id=event.job_id,
+            attempt_id=event.attempt_id,
+            scene_id=event.scene_id,
+            provider=event.provider,
+            operation=event.operation,
+            units=event.units,
+            amount_micros=int(event.amount * MICROS),
+            cache_hit=event.cache_hit,
+            provider_job_id=event.provider_job_id,
+            created_at=recorded.time,
+        )
+    )

@@ -1,0 +1,171 @@
+"""The gateway's tables: users (owned here) and the read model projected from the log.
+
+The read model is disposable: every row except ``users`` can be rebuilt from the Story log.
+Money is stored in micro-dollars (integers) so SQLite and PostgreSQL agree exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every database (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: Json, datetime: UtcDateTime()}
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="user")
+    created_at: Mapped[datetime]
+
+
+class StoryRow(Base):
+    """One story: filter and sort columns, plus the folded view it is rendered from."""
+
+    __tablename__ = "stories"
+    __table_args__ = (
+        Index("ix_stories_owner_created", "owner_id", "created_at", "id"),
+        Index("ix_stories_status", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(BigInteger)
+    view: Mapped[str] = mapped_column(Text)
+    """The story folded by the reference fold (snapshot format)."""
+
+
+class SceneRow(Base):
+    __tablename__ = "scenes"
+    __table_args__ = (Index("ix_scenes_story_position", "story_id", "position"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    story_id: Mapped[str] = mapped_column(String(64))
+    owner_id: Mapped[str] = mapped_column(String(64), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]]
+    """The scene resource as the API shows it."""
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_owner_created", "owner_id", "created_at", "id"),
+        Index("ix_jobs_story", "story_id"),
+        Index("ix_jobs_attempt", "attempt_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    story_id: Mapped[str] = mapped_column(String(64))
+    owner_id: Mapped[str] = mapped_column(String(64))
+    attempt_id: Mapped[str] = mapped_column(String(64))
+    scene_id: Mapped[str | None] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    provider: Mapped[str | None] = mapped_column(String(40))
+    cost_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class CostRow(Base):
+    __tablename__ = "costs"
+    __table_args__ = (Index("ix_costs_owner", "owner_id"), Index("ix_costs_story", "story_id"))
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    story_id: Mapped[str] = mapped_column(String(64))
+    owner_id: Mapped[str] = mapped_column(String(64))
+    job_id: Mapped[str] = mapped_column(String(64))
+    attempt_id: Mapped[str] = mapped_column(String(64))
+    scene_id: Mapped[str | None] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(40))
+    operation: Mapped[str] = mapped_column(String(20))
+    units: Mapped[float] = mapped_column(Float)
+    amount_micros: Mapped[int] = mapped_column(BigInteger)
+    cache_hit: Mapped[bool] = mapped_column(Boolean)
+    provider_job_id: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+
+
+class HistoryRow(Base):
+    """Every fact of a story with the status before and after it."""
+
+    __tablename__ = "story_history"
+    __table_args__ = (Index("ix_history_story_sequence", "story_id", "sequence"),)
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    story_id: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(80))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+
+
+class ProjectionRow(Base):
+    """The last stream sequence applied to the read model, written in the same transaction."""
+
+    __tablename__ = "projection"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger)
+    fold_revision: Mapped[str] = mapped_column(String(32))
+    """Revision of the fold that wrote the stored views; another one means rebuild."""
+
+
+READ_MODEL = (StoryRow, SceneRow, JobRow, CostRow, HistoryRow, ProjectionRow)
+"""Tables a rebuild empties and refills from the log."""

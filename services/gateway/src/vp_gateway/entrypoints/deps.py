@@ -1,0 +1,97 @@
+"""What routes get injected: the gateway's services, the caller, the request context."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from vp_contracts.ids import derived_id
+from vp_runtime.eventstore import EventStore
+
+from vp_gateway.adapters.db.readmodel import ReadModel
+from vp_gateway.domain.tokens import InvalidToken, Principal, TokenPolicy
+from vp_gateway.entrypoints.errors import ApiError
+from vp_gateway.entrypoints.presenters import Link
+from vp_gateway.service.jobs import Jobs
+from vp_gateway.service.stories import RequestContext, Stories
+from vp_gateway.service.users import Users
+from vp_gateway.settings import GatewaySettings
+
+
+@dataclass
+class Gateway:
+    """Everything the routes use, wired once in ``main``."""
+
+    settings: GatewaySettings
+    stories: Stories
+    jobs: Jobs
+    users: Users
+    tokens: TokenPolicy
+    readmodel: ReadModel
+    store: EventStore
+    link: Link
+    clock: Callable[[], datetime]
+    readiness: Callable[[], Awaitable[dict[str, str]]]
+
+    async def fresh_read_model(self) -> None:
+        """Wait (briefly) until the read model shows every fact written before this request."""
+        head = await self.store.head()
+        await self.readmodel.wait_for(head, self.settings.read_wait_seconds)
+
+
+def gateway(request: Request) -> Gateway:
+    result: Gateway = request.app.state.gateway
+    return result
+
+
+GatewayDep = Annotated[Gateway, Depends(gateway)]
+_bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/auth/token")
+
+
+def principal(
+    gw: GatewayDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "send 'Authorization: Bearer <token>'; get a token from POST /api/auth/token",
+        )
+    try:
+        return gw.tokens.check(credentials.credentials, gw.clock())
+    except InvalidToken as error:
+        raise ApiError(
+            401, "unauthorized", f"the token is not valid ({error}); log in again"
+        ) from None
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def context(
+    request: Request,
+    gw: GatewayDep,
+    caller: PrincipalDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            pattern=r"^[A-Za-z0-9_-]{8,64}$",
+            description="Repeat a request with the same key and it is applied once",
+        ),
+    ] = None,
+) -> RequestContext:
+    request_id: str = request.state.request_id
+    # Keys are scoped to the caller, so two users picking the same key do not collide.
+    command_id = (
+        derived_id("idempotency", caller.user_id, idempotency_key)
+        if idempotency_key
+        else request_id
+    )
+    return RequestContext(principal=caller, at=gw.clock(), request_id=command_id)
+
+
+ContextDep = Annotated[RequestContext, Depends(context)]

@@ -1,0 +1,44 @@
+"""The FastAPI application: routes, error format, limits, docs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+
+from vp_gateway.entrypoints import errors
+from vp_gateway.entrypoints.middleware import BodyLimit, RequestId
+from vp_gateway.entrypoints.routes import auth, health, jobs, scenes, stories
+from vp_gateway.settings import GatewaySettings
+
+DESCRIPTION = """
+VideoPlanet turns a story into a video: plan it into scenes, generate a fast preview, render
+the final video. Every change is a fact in the story's event log; these endpoints send
+commands and read what the log says.
+
+Authenticate with `POST /api/auth/token` and send `Authorization: Bearer <token>`. Errors are
+`{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(
+    settings: GatewaySettings,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+) -> FastAPI:
+    """The app; ``lifespan`` must put a :class:`Gateway` on ``app.state.gateway``."""
+    app = FastAPI(
+        title="VideoPlanet AI video API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        docs_url="/api/ai-video/docs/",
+        openapi_url="/api/ai-video/openapi.json",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (auth, stories, scenes, jobs, health):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestId)
+    return app

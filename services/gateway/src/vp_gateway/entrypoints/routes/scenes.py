@@ -1,0 +1,132 @@
+"""Scenes: list, add by hand, edit, reorder, and generate one scene again."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from vp_contracts.story.errors import NotFound
+from vp_contracts.story.view import StoryView
+from vp_contracts.values import StoryStatus
+
+from vp_gateway.adapters.db.readmodel import scene_data
+from vp_gateway.domain.tokens import Principal
+from vp_gateway.entrypoints.deps import ContextDep, Gateway, GatewayDep, PrincipalDep
+from vp_gateway.entrypoints.presenters import scene_out, story_out
+from vp_gateway.entrypoints.schemas import (
+    AcceptedOut,
+    BulkCreateIn,
+    ErrorOut,
+    ReorderIn,
+    SceneGenerateIn,
+    SceneIn,
+    SceneOut,
+    StoryOut,
+)
+
+router = APIRouter(
+    prefix="/api/ai-video/scenes",
+    tags=["scenes"],
+    responses={
+        401: {"model": ErrorOut},
+        404: {"model": ErrorOut},
+        409: {"model": ErrorOut},
+        422: {"model": ErrorOut},
+    },
+)
+
+
+class ScenesOut(BaseModel):
+    story: StoryOut = Field(description="The story after the change")
+    scenes: list[SceneOut] = Field(description="The scenes concerned, in order")
+
+
+async def _story_of_scene(gw: Gateway, scene_id: str, caller: Principal) -> str:
+    await gw.fresh_read_model()
+    found = await gw.readmodel.scene_story(scene_id)
+    if found is None or (found[1] != caller.user_id and not caller.is_admin):
+        raise NotFound(f"scene {scene_id} does not exist")
+    return found[0]
+
+
+@router.get("/", response_model=list[SceneOut])
+async def list_scenes(
+    gw: GatewayDep,
+    caller: PrincipalDep,
+    story: Annotated[
+        str | None, Query(description="Only the scenes of this story, in order")
+    ] = None,
+    status: Annotated[
+        str | None, Query(description="pending, queued, generating, generated or failed")
+    ] = None,
+) -> list[SceneOut]:
+    """Scenes of your stories (of one story with ?story=), in story order."""
+    if story is not None:
+        view = await gw.stories.read(story, caller)
+        return [
+            scene_out(scene_data(view.story_id, scene), gw.link)
+            for scene in view.scenes
+            if status is None or scene.status.value == status
+        ]
+    await gw.fresh_read_model()
+    owner = None if caller.is_admin else caller.user_id
+    return [scene_out(data, gw.link) for data in await gw.readmodel.scenes(owner, None, status)]
+
+
+@router.post("/bulk_create/", status_code=201, response_model=ScenesOut)
+async def bulk_create(body: BulkCreateIn, gw: GatewayDep, ctx: ContextDep) -> ScenesOut:
+    """Add scenes after the story's existing ones; missing prompt parts come from the story."""
+    fields = [scene.model_dump(exclude_unset=True) for scene in body.scenes]
+    for item, scene in zip(fields, body.scenes, strict=True):
+        if scene.prompt is not None:
+            item["prompt"] = scene.prompt.model_dump(exclude_unset=True)
+    outcome = await gw.stories.add_scenes(ctx, body.story, fields)
+    added = outcome.view.scenes[-len(fields) :]
+    story = story_out(outcome.view, gw.link)
+    return ScenesOut(
+        story=story, scenes=[s for s in story.scenes if s.id in {a.scene_id for a in added}]
+    )
+
+
+@router.patch("/{scene_id}/", response_model=SceneOut)
+async def update_scene(scene_id: str, body: SceneIn, gw: GatewayDep, ctx: ContextDep) -> SceneOut:
+    """Edit a scene's prompt, narration, duration or seed; its old assets are set aside."""
+    story_id = await _story_of_scene(gw, scene_id, ctx.principal)
+    changes = body.model_dump(exclude_unset=True)
+    if body.prompt is not None:
+        changes["prompt"] = body.prompt.model_dump(exclude_unset=True)
+    outcome = await gw.stories.update_scene(ctx, story_id, scene_id, changes)
+    return _scene_of(outcome.view, scene_id, gw)
+
+
+@router.post("/{scene_id}/reorder/", response_model=ScenesOut)
+async def reorder_scene(
+    scene_id: str, body: ReorderIn, gw: GatewayDep, ctx: ContextDep
+) -> ScenesOut:
+    """Move a scene to another position; every scene's position is renumbered."""
+    story_id = await _story_of_scene(gw, scene_id, ctx.principal)
+    outcome = await gw.stories.reorder_scene(ctx, story_id, scene_id, body.position)
+    story = story_out(outcome.view, gw.link)
+    return ScenesOut(story=story, scenes=story.scenes)
+
+
+@router.post("/{scene_id}/generate/", status_code=202, response_model=AcceptedOut)
+async def generate_scene(
+    scene_id: str, gw: GatewayDep, ctx: ContextDep, body: SceneGenerateIn | None = None
+) -> AcceptedOut:
+    """Generate this scene's visuals again with a new seed (planned or preview_ready stories)."""
+    story_id = await _story_of_scene(gw, scene_id, ctx.principal)
+    outcome = await gw.stories.generate_scene(ctx, story_id, scene_id, body.seed if body else None)
+    scene = outcome.view.scene(scene_id)
+    assert scene is not None and scene.job_id is not None
+    return AcceptedOut(
+        job_id=scene.job_id, estimated_time=5, story=story_out(outcome.view, gw.link)
+    )
+
+
+def _scene_of(view: StoryView, scene_id: str, gw: Gateway) -> SceneOut:
+    scene = view.scene(scene_id)
+    if scene is None or view.status == StoryStatus.ARCHIVED:
+        raise NotFound(f"scene {scene_id} does not exist")
+    return scene_out(scene_data(view.story_id, scene), gw.link)

@@ -1,0 +1,179 @@
+"""Stories: create, read, edit, move through the state machine, preview and render."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from vp_contracts.story.rules import cost_breakdown, split_duration
+from vp_contracts.values import StorySpec, StoryStatus
+from vp_runtime.eventstore import Outcome
+
+from vp_gateway.adapters.db.readmodel import decode_cursor
+from vp_gateway.entrypoints.deps import ContextDep, GatewayDep, PrincipalDep
+from vp_gateway.entrypoints.errors import ApiError
+from vp_gateway.entrypoints.presenters import story_out
+from vp_gateway.entrypoints.schemas import (
+    AcceptedOut,
+    CostEstimateOut,
+    ErrorOut,
+    HistoryItem,
+    Page,
+    StoryCreate,
+    StoryOut,
+    StoryPatch,
+    TransitionIn,
+)
+
+router = APIRouter(
+    prefix="/api/ai-video/stories",
+    tags=["stories"],
+    responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+
+
+def _accepted(outcome: Outcome, gw: GatewayDep) -> AcceptedOut:
+    attempt = outcome.view.attempt
+    assert attempt is not None
+    event = outcome.events[0].event if outcome.events else None
+    estimated = int(getattr(event, "estimated_seconds", 0))
+    return AcceptedOut(
+        job_id=attempt.id, estimated_time=estimated, story=story_out(outcome.view, gw.link)
+    )
+
+
+@router.get("/", response_model=Page[StoryOut])
+async def list_stories(
+    gw: GatewayDep,
+    caller: PrincipalDep,
+    status: Annotated[StoryStatus | None, Query(description="Only stories in this status")] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Page[StoryOut]:
+    """Your stories, newest first (an admin sees everyone's)."""
+    _check_cursor(cursor)
+    await gw.fresh_read_model()
+    owner = None if caller.is_admin else caller.user_id
+    page = await gw.readmodel.stories(owner, status.value if status else None, limit, cursor)
+    return Page[StoryOut](
+        results=[story_out(view, gw.link) for view in page.items], next_cursor=page.next_cursor
+    )
+
+
+def _check_cursor(cursor: str | None) -> None:
+    if cursor is None:
+        return
+    try:
+        decode_cursor(cursor)
+    except ValueError:
+        raise ApiError(
+            422,
+            "invalid_input",
+            "cursor: not a cursor from this API",
+            {"errors": [{"field": "cursor", "rule": "not a cursor from this API", "in": "query"}]},
+        ) from None
+
+
+@router.post("/", status_code=201, response_model=StoryOut)
+async def create_story(body: StoryCreate, gw: GatewayDep, ctx: ContextDep) -> StoryOut:
+    """Start a story (status draft)."""
+    spec = StorySpec.model_validate(body.model_dump())
+    outcome = await gw.stories.create(ctx, spec)
+    return story_out(outcome.view, gw.link)
+
+
+@router.get("/{story_id}/", response_model=StoryOut)
+async def get_story(story_id: str, gw: GatewayDep, caller: PrincipalDep) -> StoryOut:
+    """One story with its scenes, folded from its log (never older than your last write)."""
+    return story_out(await gw.stories.read(story_id, caller), gw.link)
+
+
+@router.patch("/{story_id}/", response_model=StoryOut, responses={409: {"model": ErrorOut}})
+async def update_story(
+    story_id: str, body: StoryPatch, gw: GatewayDep, ctx: ContextDep
+) -> StoryOut:
+    """Change some fields (draft, planned, preview_ready or failed stories)."""
+    changes = body.model_dump(exclude_unset=True)
+    outcome = await gw.stories.update(ctx, story_id, changes)
+    return story_out(outcome.view, gw.link)
+
+
+@router.delete("/{story_id}/", response_model=StoryOut, responses={409: {"model": ErrorOut}})
+async def archive_story(story_id: str, gw: GatewayDep, ctx: ContextDep) -> StoryOut:
+    """Archive the story (draft or completed); a transition to draft restores it."""
+    outcome = await gw.stories.archive(ctx, story_id)
+    return story_out(outcome.view, gw.link)
+
+
+@router.post(
+    "/{story_id}/transition/", response_model=StoryOut, responses={409: {"model": ErrorOut}}
+)
+async def transition(
+    story_id: str, body: TransitionIn, gw: GatewayDep, ctx: ContextDep
+) -> StoryOut:
+    """Move the story along the state machine; 409 names the current state and allowed targets."""
+    outcome = await gw.stories.transition(ctx, story_id, body.to)
+    return story_out(outcome.view, gw.link)
+
+
+@router.post(
+    "/{story_id}/generate_preview/",
+    status_code=202,
+    response_model=AcceptedOut,
+    responses={409: {"model": ErrorOut}},
+)
+async def generate_preview(story_id: str, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
+    """Queue a fast low-resolution preview of a planned story."""
+    return _accepted(await gw.stories.preview(ctx, story_id), gw)
+
+
+@router.post(
+    "/{story_id}/render_final/",
+    status_code=202,
+    response_model=AcceptedOut,
+    responses={409: {"model": ErrorOut}},
+)
+async def render_final(story_id: str, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
+    """Queue the final render of a story whose preview is ready."""
+    return _accepted(await gw.stories.render(ctx, story_id), gw)
+
+
+@router.get("/{story_id}/history/", response_model=list[HistoryItem])
+async def history(story_id: str, gw: GatewayDep, caller: PrincipalDep) -> list[HistoryItem]:
+    """Every fact of the story, oldest first, with the status before and after it."""
+    await gw.stories.read(story_id, caller)
+    await gw.fresh_read_model()
+    return [
+        HistoryItem(
+            sequence=row.sequence,
+            type=row.type,
+            time=row.at,
+            actor=row.actor,
+            from_status=row.from_status,
+            to_status=row.to_status,
+        )
+        for row in await gw.readmodel.history(story_id)
+    ]
+
+
+@router.get("/{story_id}/cost_estimate/", response_model=CostEstimateOut)
+async def cost_estimate(story_id: str, gw: GatewayDep, caller: PrincipalDep) -> CostEstimateOut:
+    """The estimate, broken down as the backend guide computes it, and the cost so far."""
+    view = await gw.stories.read(story_id, caller)
+    assert view.spec is not None
+    scenes = len(view.scenes) or len(split_duration(view.spec.duration_seconds))
+    duration = view.duration_seconds or view.spec.duration_seconds
+    parts = cost_breakdown(scenes, duration, gw.settings.costs)
+    return CostEstimateOut(
+        story=story_id,
+        scene_count=scenes,
+        duration_seconds=duration,
+        image_cost=parts.images,
+        video_cost=parts.video,
+        preview_cost=parts.preview,
+        storage_cost=parts.storage,
+        total=parts.total,
+        actual_cost=view.actual_cost,
+    )

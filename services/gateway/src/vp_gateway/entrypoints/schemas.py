@@ -1,0 +1,349 @@
+"""Request and response bodies of the REST API. Field names are what the frontend relies on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from vp_contracts.values import (
+    DESCRIPTION_MAX,
+    DURATION_MAX_SECONDS,
+    DURATION_MIN_SECONDS,
+    NARRATION_MAX,
+    PROMPT_MAX,
+    SCENE_DURATION_MAX_SECONDS,
+    SCENE_DURATION_MIN_SECONDS,
+    TITLE_MAX,
+    AspectRatio,
+    Fps,
+    GenerationParams,
+    Motion,
+    Resolution,
+    StoryStatus,
+    Style,
+)
+
+Money = Decimal
+
+
+class Body(BaseModel):
+    """Request bodies: unknown fields are an error (a typo should not be silently dropped)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class GenerationParamsIn(GenerationParams):
+    """Generation knobs as a request sends them (unknown keys are an error)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(ser_json_timedelta="float")
+
+
+# -- auth ------------------------------------------------------------------------------
+
+
+class Credentials(Body):
+    email: EmailStr = Field(description="Login email")
+    password: str = Field(min_length=8, max_length=256, description="At least 8 characters")
+
+
+class UserOut(Out):
+    id: str = Field(description="User id")
+    email: str = Field(description="Login email")
+    role: str = Field(description="'user' or 'admin'")
+    created_at: datetime = Field(description="When the account was made")
+
+
+class TokenOut(Out):
+    access_token: str = Field(description="JWT to send as 'Authorization: Bearer <token>'")
+    token_type: Literal["bearer"] = Field(default="bearer", description="Always 'bearer'")
+    expires_in: int = Field(description="Seconds until the token expires")
+
+
+# -- stories ---------------------------------------------------------------------------
+
+
+class StoryCreate(Body):
+    title: str = Field(min_length=1, max_length=TITLE_MAX, description="Story title")
+    description: str = Field(
+        default="", max_length=DESCRIPTION_MAX, description="The story; narration comes from it"
+    )
+    character_prompt: str = Field(
+        min_length=1, max_length=PROMPT_MAX, description="Who appears (same in every scene)"
+    )
+    background_prompt: str = Field(
+        min_length=1, max_length=PROMPT_MAX, description="Where it happens"
+    )
+    action_prompt: str = Field(default="", max_length=PROMPT_MAX, description="What happens")
+    style: Style = Field(default=Style.REALISTIC, description="Visual style")
+    duration_seconds: int = Field(
+        default=6,
+        ge=DURATION_MIN_SECONDS,
+        le=DURATION_MAX_SECONDS,
+        description="Length in seconds (1-600)",
+    )
+    resolution: Resolution = Field(default=Resolution.P1080, description="Final resolution")
+    fps: Fps = Field(default=30, description="Final frame rate: 24, 25, 30 or 60")
+    aspect_ratio: AspectRatio = Field(
+        default=AspectRatio.LANDSCAPE, description="16:9, 9:16 or 1:1"
+    )
+    narration: bool = Field(default=True, description="Speak the narration")
+    burn_subtitles: bool = Field(default=False, description="Burn subtitles into the picture")
+    generation_params: GenerationParamsIn = Field(
+        default_factory=GenerationParamsIn, description="Optional knobs"
+    )
+
+
+class StoryPatch(Body):
+    """Any subset of the story's fields."""
+
+    title: str | None = Field(
+        default=None, min_length=1, max_length=TITLE_MAX, description="Story title"
+    )
+    description: str | None = Field(
+        default=None, max_length=DESCRIPTION_MAX, description="The story"
+    )
+    character_prompt: str | None = Field(
+        default=None, min_length=1, max_length=PROMPT_MAX, description="Who appears"
+    )
+    background_prompt: str | None = Field(
+        default=None, min_length=1, max_length=PROMPT_MAX, description="Where"
+    )
+    action_prompt: str | None = Field(
+        default=None, max_length=PROMPT_MAX, description="What happens"
+    )
+    style: Style | None = Field(default=None, description="Visual style")
+    duration_seconds: int | None = Field(
+        default=None,
+        ge=DURATION_MIN_SECONDS,
+        le=DURATION_MAX_SECONDS,
+        description="Length in seconds",
+    )
+    resolution: Resolution | None = Field(default=None, description="Final resolution")
+    fps: Fps | None = Field(default=None, description="Final frame rate")
+    aspect_ratio: AspectRatio | None = Field(default=None, description="Frame shape")
+    narration: bool | None = Field(default=None, description="Speak the narration")
+    burn_subtitles: bool | None = Field(default=None, description="Burn subtitles in")
+    generation_params: dict[str, Any] | None = Field(
+        default=None, description="Knobs to change; merged into the current ones"
+    )
+
+
+class TransitionIn(Body):
+    to: StoryStatus = Field(description="Target status")
+
+
+class ScenePromptOut(Out):
+    character: str = Field(description="Character description")
+    background: str = Field(description="Setting")
+    action: str = Field(description="What happens")
+    style: Style = Field(description="Visual style")
+    motion: Motion = Field(description="Camera motion speed")
+
+
+class SceneOut(Out):
+    id: str = Field(description="Scene id")
+    story: str = Field(description="Story id")
+    position: int = Field(description="0-based order")
+    duration_seconds: float = Field(description="Length in seconds")
+    prompt: ScenePromptOut = Field(description="What to draw")
+    narration: str = Field(description="Line spoken over the scene")
+    seed: int = Field(description="Seed of the scene's images")
+    status: str = Field(description="pending, queued, generating, generated or failed")
+    background_url: str | None = Field(default=None, description="Background image")
+    character_url: str | None = Field(
+        default=None, description="Character layer (PNG with transparency)"
+    )
+    clip_url: str | None = Field(default=None, description="Motion clip, if a provider made one")
+    narration_url: str | None = Field(default=None, description="Narration audio")
+    provider: str | None = Field(default=None, description="Who generated the images")
+    cost: Money = Field(description="What generating this scene cost, in dollars")
+    error: str | None = Field(default=None, description="Why the last generation failed")
+
+
+class FailureOut(Out):
+    stage: str = Field(description="planning, preview or render")
+    code: str = Field(description="Machine-readable reason")
+    reason: str = Field(description="What went wrong")
+    scene_id: str | None = Field(default=None, description="The scene, when one scene failed")
+
+
+class AttemptOut(Out):
+    id: str = Field(description="Attempt id (the id of its job)")
+    stage: str = Field(description="planning, preview or render")
+
+
+class StoryOut(Out):
+    id: str = Field(description="Story id")
+    owner_id: str = Field(description="Owner's user id")
+    title: str = Field(description="Story title")
+    description: str = Field(description="The story")
+    character_prompt: str = Field(description="Who appears")
+    background_prompt: str = Field(description="Where it happens")
+    action_prompt: str = Field(description="What happens")
+    style: Style = Field(description="Visual style")
+    duration_seconds: int = Field(description="Requested length in seconds")
+    resolution: Resolution = Field(description="Final resolution")
+    fps: int = Field(description="Final frame rate")
+    aspect_ratio: AspectRatio = Field(description="Frame shape")
+    narration: bool = Field(description="Narration on or off")
+    burn_subtitles: bool = Field(description="Subtitles burned in")
+    status: StoryStatus = Field(description="Where the story is")
+    scenes: list[SceneOut] = Field(description="Scenes in order")
+    preview_url: str | None = Field(default=None, description="Preview video (expiring link)")
+    final_url: str | None = Field(default=None, description="Final video (expiring link)")
+    thumbnail_url: str | None = Field(default=None, description="Thumbnail of the newest video")
+    subtitles_url: str | None = Field(
+        default=None, description="WebVTT subtitles of the newest video"
+    )
+    cost_estimate: Money = Field(description="Estimated cost in dollars")
+    actual_cost: Money = Field(description="Sum of recorded costs in dollars")
+    generation_params: GenerationParams = Field(description="Optional knobs")
+    planner: str | None = Field(default=None, description="Which planner made the scenes")
+    attempt: AttemptOut | None = Field(
+        default=None, description="The latest planning, preview or render"
+    )
+    failure: FailureOut | None = Field(
+        default=None, description="Why the story failed, when it did"
+    )
+    created_at: datetime = Field(description="When the story was created")
+    updated_at: datetime = Field(description="When it last changed")
+    version: int = Field(description="Log sequence of its newest fact")
+
+
+class AcceptedOut(Out):
+    job_id: str = Field(description="Id of the job that will do the work")
+    status: Literal["queued"] = Field(default="queued", description="Always 'queued' on acceptance")
+    estimated_time: int = Field(description="Expected seconds until done")
+    story: StoryOut = Field(description="The story after the request")
+
+
+class HistoryItem(Out):
+    sequence: int = Field(description="Log sequence")
+    type: str = Field(description="Event type, e.g. vp.story.planned.v1")
+    time: datetime = Field(description="When it happened")
+    actor: str | None = Field(description="Who caused it")
+    from_status: str | None = Field(description="Status before")
+    to_status: str | None = Field(description="Status after")
+
+
+class CostEstimateOut(Out):
+    story: str = Field(description="Story id")
+    scene_count: int = Field(description="Scenes counted")
+    duration_seconds: float = Field(description="Seconds counted")
+    image_cost: Money = Field(description="scenes x cost per image")
+    video_cost: Money = Field(description="duration x cost per video second")
+    preview_cost: Money = Field(description="half the video cost")
+    storage_cost: Money = Field(description="flat storage cost")
+    total: Money = Field(description="Estimated total")
+    actual_cost: Money = Field(description="Recorded so far")
+
+
+# -- scenes ----------------------------------------------------------------------------
+
+
+class ScenePromptIn(Body):
+    character: str | None = Field(
+        default=None, min_length=1, max_length=PROMPT_MAX, description="Character"
+    )
+    background: str | None = Field(
+        default=None, min_length=1, max_length=PROMPT_MAX, description="Setting"
+    )
+    action: str | None = Field(default=None, max_length=PROMPT_MAX, description="What happens")
+    style: Style | None = Field(default=None, description="Visual style")
+    motion: Motion | None = Field(default=None, description="Camera motion speed")
+
+
+class SceneIn(Body):
+    duration_seconds: float | None = Field(
+        default=None,
+        ge=SCENE_DURATION_MIN_SECONDS,
+        le=SCENE_DURATION_MAX_SECONDS,
+        description="Length in seconds",
+    )
+    prompt: ScenePromptIn | None = Field(
+        default=None, description="Prompt parts; missing ones come from the story"
+    )
+    narration: str | None = Field(default=None, max_length=NARRATION_MAX, description="Line spoken")
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1, description="Seed of the images")
+
+
+class BulkCreateIn(Body):
+    story: str = Field(min_length=1, max_length=64, description="Story id")
+    scenes: list[SceneIn] = Field(
+        min_length=1, max_length=120, description="Scenes to add after the existing ones"
+    )
+
+
+class ReorderIn(Body):
+    position: int = Field(ge=0, description="New 0-based position")
+
+
+class SceneGenerateIn(Body):
+    seed: int | None = Field(
+        default=None, ge=0, le=2**31 - 1, description="Seed; a new one if left out"
+    )
+
+
+# -- jobs ------------------------------------------------------------------------------
+
+
+class JobOut(Out):
+    id: str = Field(description="Job id")
+    story: str = Field(description="Story id")
+    type: str = Field(description="planning, preview, final, scene or upscale")
+    status: str = Field(description="queued, running, succeeded, failed or cancelled")
+    attempts: int = Field(description="Attempts made")
+    progress: float = Field(description="0 to 1")
+    error: str | None = Field(default=None, description="Last error")
+    provider: str | None = Field(default=None, description="Provider or planner that did the work")
+    cost: Money = Field(description="Dollars spent")
+    cache_hit: bool = Field(description="Served from the asset cache")
+    scene: str | None = Field(default=None, description="Scene id, for scene jobs")
+    attempt_id: str = Field(description="The planning, preview or render attempt")
+    created_at: datetime = Field(description="Queued at")
+    started_at: datetime | None = Field(default=None, description="First started at")
+    finished_at: datetime | None = Field(default=None, description="Finished at")
+
+
+class JobStatisticsOut(Out):
+    total: int = Field(description="Jobs counted")
+    by_status: dict[str, int] = Field(description="Count per status")
+    by_type: dict[str, int] = Field(description="Count per type")
+    success_rate: float | None = Field(
+        description="succeeded / (succeeded + failed); null when none finished"
+    )
+    average_generation_seconds: float | None = Field(
+        description="Mean time from queued to succeeded, preview and final jobs"
+    )
+    average_queue_wait_seconds: float | None = Field(description="Mean time from queued to started")
+    total_cost: Money = Field(description="Dollars recorded")
+    cost_by_provider: dict[str, Money] = Field(description="Dollars per provider")
+    cache_hits: int = Field(description="Provider calls served from the cache")
+
+
+ItemT = TypeVar("ItemT")
+
+
+class Page(Out, Generic[ItemT]):
+    results: list[ItemT] = Field(description="This page, newest first")
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null at the end"
+    )
+
+
+class ErrorBody(Out):
+    code: str = Field(description="Machine-readable error code")
+    message: str = Field(description="What went wrong and what to do")
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Field errors, current state, ..."
+    )
+
+
+class ErrorOut(Out):
+    error: ErrorBody = Field(description="The error")

@@ -1,0 +1,149 @@
+"""User commands on stories and scenes: load, check ownership, decide, append.
+
+Every command runs through the event store, which retries write conflicts inside the
+gateway. The outcome carries the story as folded after the command, so the answer always
+shows the user's own write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from vp_contracts.ids import new_id
+from vp_contracts.story import commands as c
+from vp_contracts.story.errors import NotFound, Refused
+from vp_contracts.story.view import StoryView
+from vp_contracts.values import ProviderCosts, StorySpec, StoryStatus
+from vp_runtime.eventstore import EventMeta, EventStore, Outcome
+
+from vp_gateway.domain.tokens import Principal
+
+
+class Forbidden(Refused):
+    """An admin may read other users' stories but not change them."""
+
+    code = "forbidden"
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Who asks, when, and the id that makes a retried request idempotent."""
+
+    principal: Principal
+    at: datetime
+    request_id: str
+
+    def meta(self) -> EventMeta:
+        return EventMeta(
+            command_id=self.request_id,
+            at=self.at,
+            actor=self.principal.user_id,
+            correlation_id=self.request_id,
+        )
+
+
+class Stories:
+    def __init__(self, store: EventStore, costs: Callable[[], ProviderCosts]) -> None:
+        self._store = store
+        self._costs = costs
+
+    async def read(self, story_id: str, principal: Principal) -> StoryView:
+        """The story, folded from the log; NotFound unless the caller owns it (or is an admin)."""
+        view = await self._store.view(story_id)
+        if not view.exists or (view.owner_id != principal.user_id and not principal.is_admin):
+            raise NotFound(f"story {story_id} does not exist")
+        return view
+
+    async def _owned(self, story_id: str, principal: Principal) -> StoryView:
+        view = await self.read(story_id, principal)
+        if view.owner_id != principal.user_id:
+            raise Forbidden("admins can read other users' stories but not change them")
+        return view
+
+    async def _run(self, command: c.Command, ctx: RequestContext) -> Outcome:
+        return await self._store.execute(command, ctx.meta())
+
+    async def record(self, ctx: RequestContext, command: c.RecordFact) -> Outcome:
+        """Record a plain fact (a job cancelled by its owner)."""
+        await self._owned(command.story_id, ctx.principal)
+        return await self._run(command, ctx)
+
+    async def create(self, ctx: RequestContext, spec: StorySpec) -> Outcome:
+        command = c.CreateStory(
+            story_id=new_id(), owner_id=ctx.principal.user_id, spec=spec, costs=self._costs()
+        )
+        return await self._run(command, ctx)
+
+    async def update(
+        self, ctx: RequestContext, story_id: str, changes: Mapping[str, Any]
+    ) -> Outcome:
+        await self._owned(story_id, ctx.principal)
+        return await self._run(
+            c.UpdateStory(story_id=story_id, changes=changes, costs=self._costs()), ctx
+        )
+
+    async def transition(self, ctx: RequestContext, story_id: str, to: StoryStatus) -> Outcome:
+        await self._owned(story_id, ctx.principal)
+        return await self._run(c.Transition(story_id=story_id, to=to, attempt_id=new_id()), ctx)
+
+    async def plan(self, ctx: RequestContext, story_id: str, planner: str | None = None) -> Outcome:
+        await self._owned(story_id, ctx.principal)
+        return await self._run(
+            c.RequestPlanning(story_id=story_id, attempt_id=new_id(), planner=planner), ctx
+        )
+
+    async def preview(self, ctx: RequestContext, story_id: str) -> Outcome:
+        await self._owned(story_id, ctx.principal)
+        return await self._run(c.RequestPreview(story_id=story_id, attempt_id=new_id()), ctx)
+
+    async def render(self, ctx: RequestContext, story_id: str) -> Outcome:
+        await self._owned(story_id, ctx.principal)
+        return await self._run(c.RequestRender(story_id=story_id, attempt_id=new_id()), ctx)
+
+    async def archive(self, ctx: RequestContext, story_id: str) -> Outcome:
+        await self._owned(story_id, ctx.principal)
+        return await self._run(c.Archive(story_id=story_id), ctx)
+
+    async def cancel(self, ctx: RequestContext, story_id: str, attempt_id: str | None) -> Outcome:
+        await self._owned(story_id, ctx.principal)
+        return await self._run(c.Cancel(story_id=story_id, attempt_id=attempt_id), ctx)
+
+    async def add_scenes(
+        self, ctx: RequestContext, story_id: str, scenes: list[dict[str, Any]]
+    ) -> Outcome:
+        await self._owned(story_id, ctx.principal)
+        new = tuple(c.NewScene(scene_id=new_id(), fields=fields) for fields in scenes)
+        return await self._run(c.CreateScenes(story_id=story_id, scenes=new), ctx)
+
+    async def update_scene(
+        self, ctx: RequestContext, story_id: str, scene_id: str, changes: Mapping[str, Any]
+    ) -> Outcome:
+        await self._owned(story_id, ctx.principal)
+        return await self._run(
+            c.UpdateScene(story_id=story_id, scene_id=scene_id, changes=changes), ctx
+        )
+
+    async def reorder_scene(
+        self, ctx: RequestContext, story_id: str, scene_id: str, position: int
+    ) -> Outcome:
+        await self._owned(story_id, ctx.principal)
+        return await self._run(
+            c.ReorderScene(story_id=story_id, scene_id=scene_id, position=position), ctx
+        )
+
+    async def generate_scene(
+        self, ctx: RequestContext, story_id: str, scene_id: str, seed: int | None
+    ) -> Outcome:
+        view = await self._owned(story_id, ctx.principal)
+        scene = view.scene(scene_id)
+        if scene is None:
+            raise NotFound(f"scene {scene_id} does not exist")
+        job_id = new_id()
+        next_seed = seed if seed is not None else (scene.spec.seed + 1) % (2**31)
+        command = c.RequestSceneGeneration(
+            story_id=story_id, scene_id=scene_id, job_id=job_id, seed=next_seed
+        )
+        return await self._run(command, ctx)

@@ -1,0 +1,56 @@
+"""Gateway settings (``VP_*`` environment variables)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import Field, SecretStr
+from vp_contracts.values import ProviderCosts
+from vp_runtime.settings import RuntimeSettings
+
+
+class GatewaySettings(RuntimeSettings):
+    service_name: str = "gateway"
+    gateway_host: str = Field(default="127.0.0.1", description="Address the REST API listens on")
+    gateway_port: int = Field(default=8000, description="Port of the REST API")
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///.vp/gateway.db",
+        description="Read model and users: postgresql+psycopg://... in production",
+    )
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC secret of access tokens; a random one (per process) if unset",
+    )
+    jwt_issuer: str = Field(default="videoplanet", description="Issuer claim of access tokens")
+    jwt_audience: str = Field(
+        default="videoplanet-api", description="Audience claim of access tokens"
+    )
+    jwt_ttl_seconds: int = Field(default=900, ge=60, le=86400, description="Access token lifetime")
+    admin_emails: str = Field(
+        default="", description="Comma-separated emails that register as admins"
+    )
+    max_body_bytes: int = Field(
+        default=262_144, ge=1024, description="Largest accepted request body"
+    )
+    run_projector: bool = Field(
+        default=True, description="Run the read-model projector in this process"
+    )
+    read_wait_seconds: float = Field(
+        default=2.0, ge=0, description="How long a list waits for the read model to catch up"
+    )
+    cost_per_image: Decimal = Field(default=Decimal("0"), ge=0, description="Estimate: $ per image")
+    cost_per_video_second: Decimal = Field(
+        default=Decimal("0"), ge=0, description="Estimate: $ per second of video"
+    )
+
+    @property
+    def costs(self) -> ProviderCosts:
+        return ProviderCosts(
+            cost_per_image=self.cost_per_image, cost_per_video_second=self.cost_per_video_second
+        )
+
+    @property
+    def admins(self) -> frozenset[str]:
+        return frozenset(
+            email.strip().lower() for email in self.admin_emails.split(",") if email.strip()
+        )

@@ -1,0 +1,519 @@
+"""The REST API end to end: real HTTP, real NATS, real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import pytest
+from vp_contracts.story.status import USER_TRANSITIONS
+from vp_contracts.values import StoryStatus
+
+from tests.support.gateway import ADMIN, SECRET, RunningGateway
+
+pytestmark = pytest.mark.e2e
+
+STORY = {
+    "title": "The fox and the lantern",
+    "description": "A fox finds a lantern. It lights the forest. The owls gather.",
+    "character_prompt": "a small red fox with a blue scarf",
+    "background_prompt": "a misty pine forest at dusk",
+    "action_prompt": "walks carefully",
+    "duration_seconds": 21,
+}
+
+
+async def create(gateway: RunningGateway, token: str, **changes: Any) -> dict[str, Any]:
+    async with gateway.client(token) as http:
+        answer = await http.post("/api/ai-video/stories/", json={**STORY, **changes})
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+
+async def planned(gateway: RunningGateway, token: str) -> dict[str, Any]:
+    story = await create(gateway, token)
+    async with gateway.client(token) as http:
+        moved = await http.post(
+            f"/api/ai-video/stories/{story['id']}/transition/", json={"to": "planning"}
+        )
+        assert moved.status_code == 200, moved.text
+        await gateway.plan_as_the_planner(story["id"])
+        answer = await http.get(f"/api/ai-video/stories/{story['id']}/")
+        assert answer.json()["status"] == "planned"
+        return dict(answer.json())
+
+
+# -- auth ------------------------------------------------------------------------------
+
+
+async def test_register_then_log_in(gateway: RunningGateway) -> None:
+    async with gateway.client() as http:
+        made = await http.post(
+            "/api/auth/register", json={"email": "Ann@Example.com", "password": "long enough"}
+        )
+        again = await http.post(
+            "/api/auth/register", json={"email": "ann@example.com", "password": "long enough"}
+        )
+        good = await http.post(
+            "/api/auth/token", json={"email": "ann@example.com", "password": "long enough"}
+        )
+        bad = await http.post(
+            "/api/auth/token", json={"email": "ann@example.com", "password": "wrong password"}
+        )
+
+    assert made.status_code == 201 and made.json()["email"] == "ann@example.com"
+    assert again.status_code == 409 and again.json()["error"]["code"] == "email_taken"
+    assert good.status_code == 200
+    assert good.json()["token_type"] == "bearer" and good.json()["expires_in"] == 900
+    assert bad.status_code == 401 and bad.json()["error"]["code"] == "bad_credentials"
+
+
+async def test_a_short_password_is_refused_naming_the_rule(gateway: RunningGateway) -> None:
+    async with gateway.client() as http:
+        answer = await http.post(
+            "/api/auth/register", json={"email": "b@example.com", "password": "short"}
+        )
+    assert answer.status_code == 422
+    assert answer.json()["error"]["details"]["errors"][0]["field"] == "password"
+
+
+def _token(**claims: Any) -> str:
+    now = datetime.now(UTC)
+    base = {
+        "sub": "someone",
+        "role": "user",
+        "iss": "videoplanet",
+        "aud": "videoplanet-api",
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=5)).timestamp()),
+    }
+    return jwt.encode({**base, **claims}, SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None,
+        "not-a-jwt",
+        _token(exp=int((datetime.now(UTC) - timedelta(minutes=1)).timestamp())),
+        _token(aud="another-api"),
+        _token(iss="someone-else"),
+        jwt.encode(
+            {"sub": "x", "iss": "videoplanet", "aud": "videoplanet-api", "iat": 0, "exp": 2**31},
+            "wrong-key-" + "y" * 32,
+            algorithm="HS256",
+        ),
+    ],
+    ids=["missing", "garbage", "expired", "wrong-audience", "wrong-issuer", "tampered"],
+)
+async def test_every_api_route_needs_a_valid_token(
+    gateway: RunningGateway, bad: str | None
+) -> None:
+    async with gateway.client(bad) as http:
+        answers = [
+            await http.get("/api/ai-video/stories/"),
+            await http.post("/api/ai-video/stories/", json=STORY),
+            await http.get("/api/ai-video/jobs/statistics/"),
+            await http.get("/api/ai-video/scenes/"),
+        ]
+    assert {a.status_code for a in answers} == {401}
+    assert answers[0].json()["error"]["code"] == "unauthorized"
+    assert answers[0].headers["www-authenticate"] == "Bearer"
+
+
+async def test_a_token_whose_payload_was_edited_is_refused(
+    gateway: RunningGateway, token: str
+) -> None:
+    head, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["role"] = "admin"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    async with gateway.client(f"{head}.{forged}.{signature}") as http:
+        assert (await http.get("/api/ai-video/stories/")).status_code == 401
+
+
+# -- stories ---------------------------------------------------------------------------
+
+
+async def test_a_created_story_has_every_field_the_frontend_uses(
+    gateway: RunningGateway, token: str
+) -> None:
+    story = await create(gateway, token)
+
+    expected = {
+        "id",
+        "title",
+        "description",
+        "character_prompt",
+        "background_prompt",
+        "action_prompt",
+        "style",
+        "duration_seconds",
+        "resolution",
+        "fps",
+        "aspect_ratio",
+        "narration",
+        "burn_subtitles",
+        "status",
+        "scenes",
+        "preview_url",
+        "final_url",
+        "thumbnail_url",
+        "subtitles_url",
+        "cost_estimate",
+        "actual_cost",
+        "generation_params",
+        "created_at",
+        "updated_at",
+        "version",
+    }
+    assert expected <= story.keys()
+    assert story["status"] == "draft" and story["version"] > 0
+    assert (story["resolution"], story["fps"], story["aspect_ratio"]) == ("1080p", 30, "16:9")
+    assert story["cost_estimate"] == "0.1000"
+
+
+async def test_a_write_is_visible_at_once_in_the_list_and_the_detail(
+    gateway: RunningGateway, token: str
+) -> None:
+    async with gateway.client(token) as http:
+        made = (await http.post("/api/ai-video/stories/", json=STORY)).json()
+        patched = (
+            await http.patch(f"/api/ai-video/stories/{made['id']}/", json={"title": "Renamed"})
+        ).json()
+        listed = (await http.get("/api/ai-video/stories/")).json()["results"]
+        detail = (await http.get(f"/api/ai-video/stories/{made['id']}/")).json()
+
+    assert patched["version"] > made["version"]
+    assert listed[0]["id"] == made["id"] and listed[0]["title"] == "Renamed"
+    assert listed[0]["version"] == patched["version"] == detail["version"]
+    assert listed[0] == detail
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        ({"duration_seconds": 0}, "duration_seconds", "greater than or equal to 1"),
+        ({"duration_seconds": 601}, "duration_seconds", "less than or equal to 600"),
+        ({"resolution": "8k"}, "resolution", "'480p', '720p', '1080p' or '4k'"),
+        ({"fps": 29}, "fps", "24, 25, 30 or 60"),
+        ({"style": "vaporwave"}, "style", "realistic"),
+        ({"title": ""}, "title", "at least 1 character"),
+        ({"mood": "happy"}, "mood", "unknown field"),
+        ({"generation_params": {"sed": 3}}, "generation_params.sed", "unknown field"),
+    ],
+)
+async def test_bad_input_answers_422_naming_the_field_and_rule(
+    gateway: RunningGateway, token: str, body: dict[str, Any], field: str, rule: str
+) -> None:
+    async with gateway.client(token) as http:
+        answer = await http.post("/api/ai-video/stories/", json={**STORY, **body})
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert error["details"]["errors"][0]["field"] == field
+    assert rule in error["details"]["errors"][0]["rule"]
+
+
+async def test_malformed_and_oversized_bodies_are_refused_clearly(
+    gateway: RunningGateway, token: str
+) -> None:
+    async with gateway.client(token) as http:
+        broken = await http.post(
+            "/api/ai-video/stories/",
+            content=b'{"title": "x",',
+            headers={"content-type": "application/json"},
+        )
+        huge = await http.post(
+            "/api/ai-video/stories/", json={**STORY, "description": "x" * 300_000}
+        )
+    assert broken.status_code == 422
+    assert broken.json()["error"]["details"]["errors"][0]["field"] == "body"
+    assert huge.status_code == 413 and huge.json()["error"]["code"] == "payload_too_large"
+
+
+@pytest.mark.parametrize("source", [StoryStatus.DRAFT, StoryStatus.PLANNING, StoryStatus.PLANNED])
+async def test_every_refused_transition_answers_409_and_writes_nothing(
+    gateway: RunningGateway, token: str, source: StoryStatus
+) -> None:
+    story = await create(gateway, token)
+    async with gateway.client(token) as http:
+        if source != StoryStatus.DRAFT:
+            await http.post(
+                f"/api/ai-video/stories/{story['id']}/transition/", json={"to": "planning"}
+            )
+        if source == StoryStatus.PLANNED:
+            await gateway.plan_as_the_planner(story["id"])
+        before = (await http.get(f"/api/ai-video/stories/{story['id']}/")).json()
+        for target in sorted(set(StoryStatus) - USER_TRANSITIONS[source]):
+            answer = await http.post(
+                f"/api/ai-video/stories/{story['id']}/transition/", json={"to": target.value}
+            )
+            assert answer.status_code == 409, (source, target, answer.text)
+            details = answer.json()["error"]["details"]
+            assert details["current"] == source.value
+            assert details["allowed"] == sorted(t.value for t in USER_TRANSITIONS[source])
+        after = (await http.get(f"/api/ai-video/stories/{story['id']}/")).json()
+    assert after["version"] == before["version"]
+
+
+async def test_from_draft_to_a_queued_preview(gateway: RunningGateway, token: str) -> None:
+    story = await planned(gateway, token)
+    async with gateway.client(token) as http:
+        accepted = await http.post(f"/api/ai-video/stories/{story['id']}/generate_preview/")
+        too_early = await http.post(f"/api/ai-video/stories/{story['id']}/render_final/")
+        jobs = (await http.get("/api/ai-video/jobs/", params={"story": story["id"]})).json()[
+            "results"
+        ]
+
+    assert accepted.status_code == 202
+    body = accepted.json()
+    assert body["status"] == "queued" and body["estimated_time"] > 0
+    assert body["story"]["status"] == "previewing"
+    assert too_early.status_code == 409
+    assert too_early.json()["error"]["details"]["current"] == "previewing"
+    by_type = {(job["type"], job["status"]) for job in jobs}
+    assert ("planning", "succeeded") in by_type and ("preview", "queued") in by_type
+    assert sum(1 for job in jobs if job["type"] == "scene") == 3
+    assert body["job_id"] in {job["id"] for job in jobs}
+
+
+async def test_history_shows_each_fact_with_its_status_change(
+    gateway: RunningGateway, token: str
+) -> None:
+    story = await planned(gateway, token)
+    async with gateway.client(token) as http:
+        history = (await http.get(f"/api/ai-video/stories/{story['id']}/history/")).json()
+
+    assert [(h["type"], h["from_status"], h["to_status"]) for h in history] == [
+        ("vp.story.created.v1", None, "draft"),
+        ("vp.story.planning_requested.v1", "draft", "planning"),
+        ("vp.story.planned.v1", "planning", "planned"),
+    ]
+    assert history[1]["actor"] == history[0]["actor"] != "planner"
+    assert history[2]["actor"] == "planner"
+
+
+async def test_cost_estimate_is_broken_down(gateway: RunningGateway, token: str) -> None:
+    story = await planned(gateway, token)
+    async with gateway.client(token) as http:
+        estimate = (await http.get(f"/api/ai-video/stories/{story['id']}/cost_estimate/")).json()
+    assert estimate["scene_count"] == 3 and estimate["duration_seconds"] == 21
+    assert estimate["total"] == "0.1000" and estimate["storage_cost"] == "0.10"
+
+
+async def test_lists_paginate_newest_first_and_filter_by_status(gateway: RunningGateway) -> None:
+    token = await gateway.user()
+    made = [await create(gateway, token, title=f"Story {i}") for i in range(5)]
+    async with gateway.client(token) as http:
+        await http.delete(f"/api/ai-video/stories/{made[0]['id']}/")
+        pages, cursor = [], None
+        while True:
+            answer = (
+                await http.get(
+                    "/api/ai-video/stories/",
+                    params={"limit": 2, **({"cursor": cursor} if cursor else {})},
+                )
+            ).json()
+            pages.append([story["title"] for story in answer["results"]])
+            cursor = answer["next_cursor"]
+            if cursor is None:
+                break
+        archived = (await http.get("/api/ai-video/stories/", params={"status": "archived"})).json()[
+            "results"
+        ]
+        bad_cursor = await http.get("/api/ai-video/stories/", params={"cursor": "nonsense"})
+
+    assert pages == [["Story 4", "Story 3"], ["Story 2", "Story 1"], ["Story 0"]]
+    assert [story["id"] for story in archived] == [made[0]["id"]]
+    assert bad_cursor.status_code == 422
+
+
+async def test_another_users_ids_answer_404_without_leaking_existence(
+    gateway: RunningGateway, token: str
+) -> None:
+    story = await planned(gateway, token)
+    scene_id = story["scenes"][0]["id"]
+    async with gateway.client(token) as http:
+        job_id = (await http.get("/api/ai-video/jobs/", params={"story": story["id"]})).json()[
+            "results"
+        ][0]["id"]
+    stranger = await gateway.user()
+    async with gateway.client(stranger) as http:
+        answers = [
+            await http.get(f"/api/ai-video/stories/{story['id']}/"),
+            await http.patch(f"/api/ai-video/stories/{story['id']}/", json={"title": "mine"}),
+            await http.post(
+                f"/api/ai-video/stories/{story['id']}/transition/", json={"to": "planning"}
+            ),
+            await http.get(f"/api/ai-video/stories/{story['id']}/history/"),
+            await http.patch(f"/api/ai-video/scenes/{scene_id}/", json={"narration": "mine"}),
+            await http.get(f"/api/ai-video/jobs/{job_id}/"),
+            await http.post(f"/api/ai-video/jobs/{job_id}/cancel/"),
+            await http.get("/api/ai-video/scenes/", params={"story": story["id"]}),
+            await http.get(f"/api/ai-video/stories/{'0' * 8}-0000-0000-0000-000000000000/"),
+        ]
+        listed = (await http.get("/api/ai-video/stories/")).json()["results"]
+    assert [a.status_code for a in answers] == [404] * len(answers)
+    assert answers[0].json()["error"]["message"] == answers[-1].json()["error"]["message"].replace(
+        "00000000-0000-0000-0000-000000000000", story["id"]
+    )
+    assert listed == []
+
+
+async def test_an_admin_reads_everything_but_changes_nothing(
+    gateway: RunningGateway, token: str
+) -> None:
+    story = await create(gateway, token)
+    admin = await gateway.user(ADMIN)
+    async with gateway.client(admin) as http:
+        read = await http.get(f"/api/ai-video/stories/{story['id']}/")
+        write = await http.patch(
+            f"/api/ai-video/stories/{story['id']}/", json={"title": "admin was here"}
+        )
+        listed = (await http.get("/api/ai-video/stories/", params={"limit": 100})).json()["results"]
+    assert read.status_code == 200
+    assert write.status_code == 403 and write.json()["error"]["code"] == "forbidden"
+    assert story["id"] in {s["id"] for s in listed}
+
+
+async def test_concurrent_edits_all_land_without_errors(
+    gateway: RunningGateway, token: str
+) -> None:
+    story = await create(gateway, token)
+    async with gateway.client(token) as http:
+        answers = await asyncio.gather(
+            *(
+                http.patch(f"/api/ai-video/stories/{story['id']}/", json={"title": f"Title {i}"})
+                for i in range(8)
+            )
+        )
+        final = (await http.get(f"/api/ai-video/stories/{story['id']}/history/")).json()
+    assert [a.status_code for a in answers] == [200] * 8
+    assert len({a.json()["version"] for a in answers}) == 8
+    assert len(final) == 9
+
+
+async def test_a_request_repeated_with_its_idempotency_key_is_applied_once(
+    gateway: RunningGateway,
+) -> None:
+    token = await gateway.user()
+    async with gateway.client(token) as http:
+        story = await create(gateway, token)
+        headers = {"Idempotency-Key": "plan-it-once-123"}
+        first = await http.post(
+            f"/api/ai-video/stories/{story['id']}/transition/",
+            json={"to": "planning"},
+            headers=headers,
+        )
+        again = await http.post(
+            f"/api/ai-video/stories/{story['id']}/transition/",
+            json={"to": "planning"},
+            headers=headers,
+        )
+        history = (await http.get(f"/api/ai-video/stories/{story['id']}/history/")).json()
+    assert first.status_code == again.status_code == 200
+    assert first.json()["version"] == again.json()["version"]
+    assert len(history) == 2
+
+
+# -- scenes ----------------------------------------------------------------------------
+
+
+async def test_scenes_can_be_added_edited_reordered_and_generated(
+    gateway: RunningGateway, token: str
+) -> None:
+    story = await planned(gateway, token)
+    async with gateway.client(token) as http:
+        added = await http.post(
+            "/api/ai-video/scenes/bulk_create/",
+            json={
+                "story": story["id"],
+                "scenes": [{"narration": "The end.", "prompt": {"action": "bows"}}],
+            },
+        )
+        new_id = added.json()["scenes"][0]["id"]
+        edited = await http.patch(
+            f"/api/ai-video/scenes/{new_id}/",
+            json={"duration_seconds": 3, "prompt": {"motion": "fast"}},
+        )
+        moved = await http.post(f"/api/ai-video/scenes/{new_id}/reorder/", json={"position": 0})
+        generated = await http.post(f"/api/ai-video/scenes/{new_id}/generate/", json={"seed": 99})
+        bad = await http.patch(f"/api/ai-video/scenes/{new_id}/", json={"position": 2})
+        listed = (await http.get("/api/ai-video/scenes/", params={"story": story["id"]})).json()
+
+    assert added.status_code == 201 and added.json()["scenes"][0]["position"] == 3
+    assert added.json()["scenes"][0]["prompt"]["character"] == STORY["character_prompt"]
+    assert edited.json()["duration_seconds"] == 3 and edited.json()["prompt"]["motion"] == "fast"
+    assert moved.json()["scenes"][0]["id"] == new_id
+    assert generated.status_code == 202
+    assert bad.status_code == 422
+    assert [s["position"] for s in listed] == [0, 1, 2, 3]
+    assert listed[0]["id"] == new_id and listed[0]["status"] == "queued" and listed[0]["seed"] == 99
+
+
+# -- jobs ------------------------------------------------------------------------------
+
+
+async def test_cancelling_a_preview_job_returns_the_story_to_planned(
+    gateway: RunningGateway, token: str
+) -> None:
+    story = await planned(gateway, token)
+    async with gateway.client(token) as http:
+        job_id = (await http.post(f"/api/ai-video/stories/{story['id']}/generate_preview/")).json()[
+            "job_id"
+        ]
+        cancelled = await http.post(f"/api/ai-video/jobs/{job_id}/cancel/")
+        again = await http.post(f"/api/ai-video/jobs/{job_id}/cancel/")
+        scene_jobs = (
+            await http.get("/api/ai-video/jobs/", params={"story": story["id"], "type": "scene"})
+        ).json()
+        after = (await http.get(f"/api/ai-video/stories/{story['id']}/")).json()
+        retried = await http.post(f"/api/ai-video/jobs/{job_id}/retry/")
+
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert again.status_code == 409 and again.json()["error"]["code"] == "job_finished"
+    assert {job["status"] for job in scene_jobs["results"]} == {"cancelled"}
+    assert after["status"] == "planned"
+    assert retried.status_code == 202 and retried.json()["story"]["status"] == "previewing"
+    assert retried.json()["job_id"] != job_id
+
+
+async def test_job_statistics_count_by_status_and_type(gateway: RunningGateway) -> None:
+    token = await gateway.user()
+    await planned(gateway, token)
+    async with gateway.client(token) as http:
+        stats = (await http.get("/api/ai-video/jobs/statistics/")).json()
+    assert stats["total"] == 1
+    assert stats["by_status"]["succeeded"] == 1 and stats["by_type"] == {"planning": 1}
+    assert stats["success_rate"] == 1.0
+    assert stats["average_queue_wait_seconds"] is None
+    assert stats["total_cost"] == "0"
+
+
+# -- operations ------------------------------------------------------------------------
+
+
+async def test_health_readiness_and_documentation(gateway: RunningGateway) -> None:
+    async with gateway.client() as http:
+        health = await http.get("/healthz")
+        ready = await http.get("/readyz")
+        docs = await http.get("/api/ai-video/docs/")
+        schema = (await http.get("/api/ai-video/openapi.json")).json()
+
+    assert health.json() == {"status": "ok"}
+    assert ready.status_code == 200 and ready.json()["checks"] == {"nats": "ok", "database": "ok"}
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    undescribed = [
+        f"{name}.{field}"
+        for name, model in schema["components"]["schemas"].items()
+        if name
+        in {"StoryOut", "SceneOut", "JobOut", "StoryCreate", "AcceptedOut", "JobStatisticsOut"}
+        for field, prop in model.get("properties", {}).items()
+        if "description" not in prop
+    ]
+    assert undescribed == []
