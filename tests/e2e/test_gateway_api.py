@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -517,3 +520,38 @@ async def test_health_readiness_and_documentation(gateway: RunningGateway) -> No
         if "description" not in prop
     ]
     assert undescribed == []
+
+
+async def test_every_endpoint_answers_the_same_after_a_rebuild_from_the_log(gateway: RunningGateway) -> None:
+    token = await gateway.user()
+    story = await planned(gateway, token)
+    async with gateway.client(token) as http:
+        await http.post(f"/api/ai-video/stories/{story['id']}/generate_preview/")
+        await create(gateway, token, title="Another")
+        paths = [
+            "/api/ai-video/stories/",
+            f"/api/ai-video/stories/{story['id']}/",
+            f"/api/ai-video/stories/{story['id']}/history/",
+            f"/api/ai-video/scenes/?story={story['id']}",
+            "/api/ai-video/scenes/",
+            "/api/ai-video/jobs/",
+            "/api/ai-video/jobs/statistics/",
+        ]
+        before = [(await http.get(path)).json() for path in paths]
+        env = {
+            **os.environ,
+            "VP_NATS_URL": gateway.settings.nats_url,
+            "VP_SUBJECT_ROOT": gateway.settings.subject_root,
+            "VP_STREAM_PREFIX": gateway.settings.stream_prefix,
+            "VP_DATABASE_URL": gateway.settings.database_url,
+        }
+        rebuild = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "vp-gateway"), "rebuild", env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await rebuild.communicate()
+        after = [(await http.get(path)).json() for path in paths]
+
+    assert rebuild.returncode == 0, output.decode()
+    assert b"read model rebuilt from" in output
+    assert after == before
