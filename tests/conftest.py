@@ -60,6 +60,8 @@ async def nats_client(settings: RuntimeSettings, topology: Topology) -> AsyncIte
         for stream in topology.streams():
             assert stream.name
             await js.delete_stream(stream.name)
+        for bucket in topology.key_value_buckets():
+            await js.delete_key_value(bucket.bucket)
         await client.close()
 
 

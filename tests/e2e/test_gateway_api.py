@@ -522,7 +522,9 @@ async def test_health_readiness_and_documentation(gateway: RunningGateway) -> No
     assert undescribed == []
 
 
-async def test_every_endpoint_answers_the_same_after_a_rebuild_from_the_log(gateway: RunningGateway) -> None:
+async def test_every_endpoint_answers_the_same_after_a_rebuild_from_the_log(
+    gateway: RunningGateway,
+) -> None:
     token = await gateway.user()
     story = await planned(gateway, token)
     async with gateway.client(token) as http:
@@ -546,8 +548,11 @@ async def test_every_endpoint_answers_the_same_after_a_rebuild_from_the_log(gate
             "VP_DATABASE_URL": gateway.settings.database_url,
         }
         rebuild = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).parent / "vp-gateway"), "rebuild", env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            str(Path(sys.executable).parent / "vp-gateway"),
+            "rebuild",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         output, _ = await rebuild.communicate()
         after = [(await http.get(path)).json() for path in paths]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -23,3 +25,23 @@ class RuntimeSettings(BaseSettings):
         default=1, ge=1, le=5, description="Replicas of the streams (3 in production)"
     )
     service_name: str = Field(default="vp", description="Name used in logs, traces and ce-source")
+
+    storage_backend: Literal["local", "s3"] = Field(
+        default="local", description="Where assets and videos live"
+    )
+    storage_dir: str = Field(default=".vp/storage", description="Folder of the local backend")
+    media_url: str = Field(
+        default="http://127.0.0.1:8000/media", description="Public base URL of local-backend links"
+    )
+    media_secret: SecretStr | None = Field(
+        default=None, description="Key signing local-backend links (shared by all services)"
+    )
+    s3_endpoint: str = Field(default="127.0.0.1:9000", description="S3/MinIO host:port")
+    s3_public_endpoint: str | None = Field(
+        default=None, description="Host:port browsers use, if different"
+    )
+    s3_access_key: SecretStr = Field(default=SecretStr("minioadmin"), description="S3 access key")
+    s3_secret_key: SecretStr = Field(default=SecretStr("minioadmin"), description="S3 secret key")
+    s3_bucket: str = Field(default="videoplanet", description="S3 bucket")
+    s3_secure: bool = Field(default=False, description="Use HTTPS to S3")
+    s3_region: str = Field(default="us-east-1", description="S3 region")

@@ -28,6 +28,8 @@ MAX_DELIVER = 3
 """Three attempts, as in the planning documents' queue settings."""
 RETRY_BASE_SECONDS = 2.0
 """Exponential backoff from 2 s between attempts."""
+RATE_COUNTER_TTL = timedelta(hours=2)
+CALL_JOURNAL_TTL = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,17 @@ class Topology:
         )
         return [story, jobs, dead]
 
+    @property
+    def rates_bucket(self) -> str:
+        return f"{self.prefix}VP_RATES"
+
+    @property
+    def calls_bucket(self) -> str:
+        return f"{self.prefix}VP_PROVIDER_CALLS"
+
     def key_value_buckets(self) -> list[KeyValueConfig]:
-        """Key-value buckets: folded-view snapshots (a cache of the log, safe to lose)."""
+        """Snapshots of folded stories (a cache of the log, safe to lose), provider rate
+        counters shared by replicas, and the journal of paid provider jobs."""
         return [
             KeyValueConfig(
                 bucket=self.snapshot_bucket,
@@ -142,7 +153,25 @@ class Topology:
                 storage=StorageType.FILE,
                 replicas=self.replicas,
                 direct=True,
-            )
+            ),
+            KeyValueConfig(
+                bucket=self.rates_bucket,
+                description="Provider calls per minute and hour, shared by every replica",
+                history=1,
+                ttl=RATE_COUNTER_TTL.total_seconds(),
+                storage=StorageType.FILE,
+                replicas=self.replicas,
+                direct=True,
+            ),
+            KeyValueConfig(
+                bucket=self.calls_bucket,
+                description="Provider job ids of paid calls, so a restarted worker resumes them",
+                history=1,
+                ttl=CALL_JOURNAL_TTL.total_seconds(),
+                storage=StorageType.FILE,
+                replicas=self.replicas,
+                direct=True,
+            ),
         ]
 
     def with_consumers(self, *consumers: ConsumerSpec) -> Topology:

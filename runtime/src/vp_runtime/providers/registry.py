@@ -1,0 +1,59 @@
+"""Build the router from configuration: one adapter per configured provider, in order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from nats.js.client import JetStreamContext
+
+from vp_runtime.providers.base import Provider, ProviderRejected
+from vp_runtime.providers.config import ProviderConfig
+from vp_runtime.providers.journal import CallJournal
+from vp_runtime.providers.limits import SharedRateLimiter
+from vp_runtime.providers.replicate import ReplicateProvider
+from vp_runtime.providers.router import ProviderRouter, Routed
+from vp_runtime.providers.runway import RunwayProvider
+from vp_runtime.providers.stability import StabilityProvider
+from vp_runtime.storage import Storage
+from vp_runtime.topology import Topology
+
+log = logging.getLogger(__name__)
+
+OfflineFactory = Callable[[ProviderConfig], Provider]
+
+
+def build_router(
+    configs: list[ProviderConfig],
+    storage: Storage,
+    js: JetStreamContext,
+    topology: Topology,
+    offline: OfflineFactory | None = None,
+) -> ProviderRouter:
+    """A router over the configured providers. One that cannot start (no key) is skipped with
+    a warning saying what to set; the offline provider is built by the service that has one."""
+    journal = CallJournal(js, topology.calls_bucket)
+    routed: list[Routed] = []
+    for config in configs:
+        if not config.is_active or config.kind == "openai":
+            continue
+        try:
+            provider = _adapter(config, journal, offline)
+        except ProviderRejected as error:
+            log.warning("provider %s is not used: %s", config.name, error)
+            continue
+        if provider is not None:
+            routed.append(Routed(config, provider))
+    return ProviderRouter(routed, storage, SharedRateLimiter(js, topology.rates_bucket))
+
+
+def _adapter(
+    config: ProviderConfig, journal: CallJournal, offline: OfflineFactory | None
+) -> Provider | None:
+    if config.kind == "stability":
+        return StabilityProvider(config)
+    if config.kind == "runway":
+        return RunwayProvider(config, journal)
+    if config.kind == "replicate":
+        return ReplicateProvider(config, journal)
+    return offline(config) if offline is not None else None

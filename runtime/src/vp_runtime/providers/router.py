@@ -1,0 +1,264 @@
+"""Choosing a provider for a call: cache, circuit breaker, shared rate limit, retries with
+backoff, then the next provider in the configured order. Every call is reported to the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from vp_runtime.providers.base import (
+    TRANSIENT,
+    Capability,
+    ContentRefused,
+    Generated,
+    ImageRequest,
+    Provider,
+    ProviderError,
+    RateLimited,
+    Request,
+    UpscaleRequest,
+    VideoRequest,
+    call_key,
+)
+from vp_runtime.providers.config import ProviderConfig
+from vp_runtime.providers.limits import CircuitBreaker, SharedRateLimiter
+from vp_runtime.storage import Storage
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = {"image/png": "png", "video/mp4": "mp4", "audio/wav": "wav", "image/jpeg": "jpg"}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One entry of the cost ledger: a call made (or served from the cache)."""
+
+    provider: str
+    capability: Capability
+    call_key: str
+    try_number: int
+    amount: Decimal
+    units: float
+    cache_hit: bool
+    outcome: str
+    provider_job_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Produced:
+    """Where the asset is and who made it."""
+
+    key: str
+    provider: str
+    cost: Decimal
+    cache_hit: bool
+    content_type: str
+
+
+class AllProvidersRefused(ContentRefused):
+    """Every provider's content filter refused: the prompt must change."""
+
+
+class NoProviderAvailable(ProviderError):
+    """Every provider failed, is rate-limited or has its breaker open; try again later."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+Ledger = Callable[[Call], Awaitable[None]]
+RequestFor = Callable[[Provider], Request]
+"""Builds the request for a provider (lets a caller word a prompt per provider)."""
+
+
+@dataclass
+class Routed:
+    config: ProviderConfig
+    provider: Provider
+    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+
+
+def asset_key(capability: Capability, key: str, content_type: str) -> str:
+    """Content-addressed storage key of an asset."""
+    return f"assets/{capability.value}/{key[:2]}/{key}.{EXTENSIONS.get(content_type, 'bin')}"
+
+
+_CONTENT_TYPE = {
+    Capability.IMAGE: "image/png",
+    Capability.VIDEO: "video/mp4",
+    Capability.UPSCALE: "image/png",
+}
+
+
+class ProviderRouter:
+    def __init__(
+        self,
+        routed: Sequence[Routed],
+        storage: Storage,
+        limiter: SharedRateLimiter | None,
+        *,
+        tries: int = 3,
+        first_delay: float = 0.5,
+        max_delay: float = 10.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._routed = list(routed)
+        self._storage = storage
+        self._limiter = limiter
+        self._tries = tries
+        self._first_delay = first_delay
+        self._max_delay = max_delay
+        self._sleep = sleep
+
+    def chain(self, capability: Capability, preferred: str | None = None) -> list[Routed]:
+        """Active providers that can do ``capability``, the preferred one first."""
+        able = [
+            r for r in self._routed if r.config.is_active and capability in r.provider.capabilities
+        ]
+        return sorted(able, key=lambda r: r.config.name != preferred) if preferred else able
+
+    def providers(self) -> list[Routed]:
+        return list(self._routed)
+
+    async def produce(
+        self,
+        capability: Capability,
+        request_for: RequestFor,
+        ledger: Ledger,
+        preferred: str | None = None,
+    ) -> Produced:
+        """The asset, from the cache or from the first provider that makes it."""
+        chain = self.chain(capability, preferred)
+        if not chain:
+            raise NoProviderAvailable(f"no active provider can do {capability.value}")
+        problems: list[str] = []
+        refusals: list[str] = []
+        waits: list[float] = []
+        for routed in chain:
+            provider = routed.provider
+            request = request_for(provider)
+            key = call_key(provider, capability, request)
+            storage_key = asset_key(capability, key, _CONTENT_TYPE[capability])
+            if await self._storage.exists(storage_key):
+                await ledger(
+                    Call(provider.name, capability, key, 0, Decimal(0), 0, True, "cache_hit")
+                )
+                return Produced(
+                    storage_key, provider.name, Decimal(0), True, _CONTENT_TYPE[capability]
+                )
+            if not routed.breaker.allows():
+                problems.append(f"{provider.name}: circuit open after repeated failures")
+                continue
+            try:
+                generated = await self._call_with_retries(routed, capability, request, key, ledger)
+            except ContentRefused as error:
+                refusals.append(str(error))
+                continue
+            except RateLimited as error:
+                problems.append(str(error))
+                if error.retry_after is not None:
+                    waits.append(error.retry_after)
+                continue
+            except ProviderError as error:
+                problems.append(str(error))
+                continue
+            await self._storage.put_bytes(storage_key, generated.data, generated.content_type)
+            return Produced(
+                storage_key, provider.name, generated.cost, False, generated.content_type
+            )
+        if refusals and not problems:
+            raise AllProvidersRefused("; ".join(refusals))
+        raise NoProviderAvailable(
+            "; ".join(problems + refusals), retry_after=min(waits) if waits else None
+        )
+
+    async def _call_with_retries(
+        self, routed: Routed, capability: Capability, request: Request, key: str, ledger: Ledger
+    ) -> Generated:
+        provider, config = routed.provider, routed.config
+        for try_number in range(1, self._tries + 1):
+            if self._limiter is not None:
+                await self._limiter.acquire(
+                    config.name, config.rate_limit_per_minute, config.rate_limit_per_hour
+                )
+            try:
+                generated = await _call(provider, capability, request, key)
+            except TRANSIENT as error:
+                routed.breaker.failure()
+                await ledger(
+                    Call(
+                        provider.name,
+                        capability,
+                        key,
+                        try_number,
+                        Decimal(0),
+                        0,
+                        False,
+                        f"error: {error}",
+                    )
+                )
+                if try_number == self._tries or not routed.breaker.allows():
+                    raise
+                delay = (
+                    error.retry_after
+                    if isinstance(error, RateLimited) and error.retry_after
+                    else None
+                )
+                delay = min(self._max_delay, delay or self._first_delay * 2 ** (try_number - 1))
+                log.info("%s: %s; trying again in %.1fs", provider.name, error, delay)
+                await self._sleep(delay)
+                continue
+            except ProviderError as error:
+                if not isinstance(error, ContentRefused):
+                    routed.breaker.failure()
+                await ledger(
+                    Call(
+                        provider.name,
+                        capability,
+                        key,
+                        try_number,
+                        Decimal(0),
+                        0,
+                        False,
+                        f"error: {error}",
+                    )
+                )
+                raise
+            routed.breaker.success()
+            await ledger(
+                Call(
+                    provider.name,
+                    capability,
+                    key,
+                    try_number,
+                    generated.cost,
+                    generated.units,
+                    False,
+                    "ok",
+                    generated.provider_job_id,
+                )
+            )
+            return generated
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        for routed in self._routed:
+            await routed.provider.close()
+
+
+async def _call(
+    provider: Provider, capability: Capability, request: Request, key: str
+) -> Generated:
+    if capability == Capability.IMAGE:
+        assert isinstance(request, ImageRequest)
+        return await provider.generate_image(request, key)
+    if capability == Capability.VIDEO:
+        assert isinstance(request, VideoRequest)
+        return await provider.generate_video(request, key)
+    assert isinstance(request, UpscaleRequest)
+    return await provider.upscale(request, key)
