@@ -30,7 +30,7 @@ async def storage(
         backend = S3Storage(s3.endpoint, s3.access_key, s3.secret_key, s3.bucket, secure=s3.secure)
     await backend.prepare()
     await backend.prepare()  # idempotent
-    yield backend
+    return backend
 
 
 def _key(name: str) -> str:

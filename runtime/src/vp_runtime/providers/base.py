@@ -133,7 +133,7 @@ class Provider(ABC):
         """Dollars for ``units`` images (image, upscale) or seconds (video)."""
         return Decimal(0)
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
 
 

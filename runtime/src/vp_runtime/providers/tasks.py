@@ -22,7 +22,7 @@ async def submit_or_resume(
     poll: Poll,
     *,
     interval: float,
-    timeout: float,
+    timeout: float,  # noqa: ASYNC109 - a deadline for the provider's job, not for one await
 ) -> tuple[str, str]:
     """``(provider_job_id, output_url)``. A job already in the journal is polled, not paid again."""
     job_id = await journal.find(call_key)
