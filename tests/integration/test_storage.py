@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -19,9 +18,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(params=["local", "s3"])
-async def storage(
-    request: pytest.FixtureRequest, tmp_path: Path, s3: S3Endpoint
-) -> AsyncIterator[Storage]:
+async def storage(request: pytest.FixtureRequest, tmp_path: Path, s3: S3Endpoint) -> Storage:
     if request.param == "local":
         backend: Storage = LocalStorage(
             tmp_path / "store", "http://media.test/media", UrlSigner("secret")
