@@ -94,6 +94,7 @@ async def running_gateway(
             jwt_secret=SECRET,
             admin_emails=ADMIN,
             gateway_port=port,
+            media_url=f"http://127.0.0.1:{port}/media",
             **overrides,
         )
         server = uvicorn.Server(

@@ -3,6 +3,10 @@ and a FastStream broker whose subscribers bind to the consumers declared in the 
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -87,3 +91,17 @@ class Runtime:
     async def close(self) -> None:
         await self.store.flush_snapshots()
         await self.client.drain()
+
+
+async def until_stopped() -> None:
+    """Wait for SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+
+def worker_name(service: str) -> str:
+    """``service@host:pid``, as recorded in job facts."""
+    return f"{service}@{socket.gethostname()}:{os.getpid()}"

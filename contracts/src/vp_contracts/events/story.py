@@ -276,3 +276,8 @@ class CostRecorded(Event):
     provider_job_id: str | None = Field(
         default=None, description="The provider's own id of the call"
     )
+    outcome: str = Field(
+        default="ok",
+        max_length=500,
+        description="'ok', 'cache_hit', or 'error: ...' for a failed call (added in 1.1)",
+    )

@@ -17,6 +17,7 @@ class Capability(StrEnum):
     IMAGE = "image"
     VIDEO = "video"
     UPSCALE = "upscale"
+    NARRATION = "narration"
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class ImageRequest:
     steps: int = 30
     negative_prompt: str = ""
     transparent: bool = False
+    action: str = ""
+    """What the subject does (used by renderers that draw a pose rather than read a prompt)."""
 
     def fingerprint(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,6 +120,8 @@ class Provider(ABC):
     name: str
     model: str
     capabilities: frozenset[Capability] = frozenset()
+    transparent_layers: bool = False
+    """Can return an image with an alpha channel when asked (a cut-out character)."""
 
     # ``call_key`` identifies a call in the journal, so a restart resumes a paid job.
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter
+from vp_contracts.values import ProviderCosts
 
 ProviderKind = Literal["offline", "stability", "runway", "replicate", "openai"]
 
@@ -81,3 +82,21 @@ def load_provider_configs() -> list[ProviderConfig]:
     if len(set(names)) != len(names):
         raise ValueError(f"provider names must be unique: {names}")
     return configs
+
+
+_IMAGE_KINDS = ("offline", "stability", "replicate")
+_VIDEO_KINDS = ("runway", "replicate")
+
+
+def prices(configs: list[ProviderConfig]) -> ProviderCosts:
+    """What estimates should count: the first active image provider's price per image and
+    the first active video provider's price per second."""
+    active = [config for config in configs if config.is_active]
+    image = next(
+        (config.cost_per_image for config in active if config.kind in _IMAGE_KINDS), Decimal(0)
+    )
+    video = next(
+        (config.cost_per_second_video for config in active if config.kind in _VIDEO_KINDS),
+        Decimal(0),
+    )
+    return ProviderCosts(cost_per_image=image, cost_per_video_second=video)

@@ -17,14 +17,15 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker, NatsMessage
 from sqlalchemy import text
 from vp_runtime.consumer import Delivery, RetryPolicy, handle_delivery
+from vp_runtime.providers.config import load_provider_configs, prices
 from vp_runtime.service import Runtime, consumer, durable_subscriber, make_broker
+from vp_runtime.storage import storage_from
 
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
 from vp_gateway.adapters.db.readmodel import ReadModel
 from vp_gateway.domain.tokens import TokenPolicy
 from vp_gateway.entrypoints.deps import Gateway
 from vp_gateway.entrypoints.http import create_app
-from vp_gateway.entrypoints.presenters import no_links
 from vp_gateway.service.jobs import Jobs
 from vp_gateway.service.stories import Stories
 from vp_gateway.service.users import Users
@@ -84,7 +85,10 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     if not await readmodel.check_revision():
         log.warning("the read model was folded by other code: rebuilding it from the log")
         await readmodel.rebuild(runtime.store.replay())
-    stories = Stories(runtime.store, lambda: settings.costs)
+    storage = storage_from(settings)
+    await storage.prepare()
+    costs = prices(load_provider_configs())
+    stories = Stories(runtime.store, lambda: costs)
     broker = projector_broker(settings, runtime, readmodel) if settings.run_projector else None
 
     async def readiness() -> dict[str, str]:
@@ -105,7 +109,9 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
         tokens=_token_policy(settings),
         readmodel=readmodel,
         store=runtime.store,
-        link=no_links,
+        link=lambda key: storage.url(key) if key else None,
+        storage=storage,
+        costs=costs,
         clock=now,
         readiness=readiness,
     )

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from pydantic import Field, SecretStr
-from vp_contracts.values import ProviderCosts
 from vp_runtime.settings import RuntimeSettings
 
 
@@ -38,16 +35,6 @@ class GatewaySettings(RuntimeSettings):
     read_wait_seconds: float = Field(
         default=2.0, ge=0, description="How long a list waits for the read model to catch up"
     )
-    cost_per_image: Decimal = Field(default=Decimal("0"), ge=0, description="Estimate: $ per image")
-    cost_per_video_second: Decimal = Field(
-        default=Decimal("0"), ge=0, description="Estimate: $ per second of video"
-    )
-
-    @property
-    def costs(self) -> ProviderCosts:
-        return ProviderCosts(
-            cost_per_image=self.cost_per_image, cost_per_video_second=self.cost_per_video_second
-        )
 
     @property
     def admins(self) -> frozenset[str]:

@@ -1,8 +1,67 @@
-"""Entry point of the generator service."""
+"""Generator process: wiring only. ``vp-generator``."""
 
+from __future__ import annotations
+
+import asyncio
+import logging
 import sys
+
+from vp_runtime.progress import Progress
+from vp_runtime.providers.config import load_provider_configs
+from vp_runtime.providers.registry import build_router
+from vp_runtime.service import Runtime, make_broker, until_stopped, worker_name
+from vp_runtime.storage import storage_from
+
+from vp_generator.adapters.offline.narrator import Narrator
+from vp_generator.adapters.offline.provider import OfflineImageProvider
+from vp_generator.entrypoints.cancel_watch import CancelWatch
+from vp_generator.entrypoints.subscribers import SceneJobs, register
+from vp_generator.service.fanout import FanOut
+from vp_generator.service.scenes import SceneGenerator
+from vp_generator.settings import GeneratorSettings
+
+
+async def run(settings: GeneratorSettings) -> None:
+    runtime = await Runtime.connect(settings)
+    js = runtime.client.jetstream()
+    storage = storage_from(settings)
+    await storage.prepare()
+    router = build_router(
+        load_provider_configs(), storage, js, runtime.topology, offline=OfflineImageProvider
+    )
+    worker = worker_name("generator")
+    generator = SceneGenerator(
+        runtime.store,
+        router,
+        storage,
+        Narrator(settings.narration_voice, settings.narration_engine),
+        Progress(runtime.client, runtime.topology.subjects, "generator"),
+        worker,
+    )
+    watch = CancelWatch()
+    await watch.start(runtime.client, runtime.topology.subjects)
+    broker = make_broker(settings)
+    register(
+        broker,
+        runtime,
+        FanOut(runtime.store, js, runtime.topology),
+        SceneJobs(runtime, generator, watch, worker),
+        settings.generator_workers,
+    )
+    await broker.start()
+    try:
+        await until_stopped()
+    finally:
+        await broker.stop()
+        await router.close()
+        await runtime.close()
 
 
 def main() -> int:
-    print("vp-generator: not built yet", file=sys.stderr)
-    return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run(GeneratorSettings()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,8 +1,92 @@
-"""Entry point of the planner service."""
+"""Planner process: wiring only. ``vp-planner``."""
 
+from __future__ import annotations
+
+import asyncio
+import logging
 import sys
+
+from faststream.nats import NatsMessage
+from vp_runtime.consumer import Delivery, handle_delivery
+from vp_runtime.progress import Progress
+from vp_runtime.providers.base import ProviderRejected
+from vp_runtime.providers.config import ProviderConfig, load_provider_configs, prices
+from vp_runtime.service import (
+    Runtime,
+    consumer,
+    durable_subscriber,
+    make_broker,
+    until_stopped,
+    worker_name,
+)
+
+from vp_planner.adapters.chat import ChatClient
+from vp_planner.service.planning import Planner
+from vp_planner.settings import PlannerSettings
+
+log = logging.getLogger("vp_planner")
+HEARTBEAT_SECONDS = 15.0
+
+
+def chat_client(configs: list[ProviderConfig], name: str | None) -> ChatClient | None:
+    for config in configs:
+        if config.kind == "openai" and config.is_active and (name is None or config.name == name):
+            try:
+                return ChatClient(config)
+            except ProviderRejected as error:
+                log.warning("the language model is not used: %s", error)
+    return None
+
+
+async def run(settings: PlannerSettings) -> None:
+    runtime = await Runtime.connect(settings)
+    configs = load_provider_configs()
+    planner = Planner(
+        store=runtime.store,
+        chat=chat_client(configs, settings.llm_provider),
+        progress=Progress(runtime.client, runtime.topology.subjects, "planner"),
+        worker=worker_name("planner"),
+        costs=prices(configs),
+        default_planner=settings.default_planner,
+    )
+    broker = make_broker(settings)
+    topology = runtime.topology
+
+    async def plan(delivery: Delivery) -> None:
+        await planner.on_planning_requested(delivery.story_event(), delivery.attempt)
+
+    async def give_up(delivery: Delivery, error: BaseException) -> None:
+        await planner.give_up(delivery.story_event(), error)
+
+    @durable_subscriber(
+        broker,
+        consumer(topology, "planner"),
+        topology.subjects.event_of_any_story("planning_requested"),
+    )
+    async def on_planning_requested(message: NatsMessage) -> None:
+        await handle_delivery(
+            message,
+            plan,
+            dead_letters=runtime.dead_letters,
+            heartbeat_every=HEARTBEAT_SECONDS,
+            on_give_up=give_up,
+        )
+
+    await broker.start()
+    try:
+        await until_stopped()
+    finally:
+        await broker.stop()
+        if planner.chat is not None:
+            await planner.chat.close()
+        await runtime.close()
 
 
 def main() -> int:
-    print("vp-planner: not built yet", file=sys.stderr)
-    return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run(PlannerSettings()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -10,7 +10,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from vp_contracts.ids import derived_id
+from vp_contracts.values import ProviderCosts
 from vp_runtime.eventstore import EventStore
+from vp_runtime.storage import Storage
 
 from vp_gateway.adapters.db.readmodel import ReadModel
 from vp_gateway.domain.tokens import InvalidToken, Principal, TokenPolicy
@@ -34,6 +36,8 @@ class Gateway:
     readmodel: ReadModel
     store: EventStore
     link: Link
+    storage: Storage
+    costs: ProviderCosts
     clock: Callable[[], datetime]
     readiness: Callable[[], Awaitable[dict[str, str]]]
 

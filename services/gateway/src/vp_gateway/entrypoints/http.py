@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from vp_gateway.entrypoints import errors
 from vp_gateway.entrypoints.middleware import BodyLimit, RequestId
-from vp_gateway.entrypoints.routes import auth, health, jobs, scenes, stories
+from vp_gateway.entrypoints.routes import auth, health, jobs, media, scenes, stories
 from vp_gateway.settings import GatewaySettings
 
 DESCRIPTION = """
@@ -37,7 +37,7 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (auth, stories, scenes, jobs, health):
+    for module in (auth, stories, scenes, jobs, health, media):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)

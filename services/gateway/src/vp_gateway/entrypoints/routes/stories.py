@@ -165,7 +165,7 @@ async def cost_estimate(story_id: str, gw: GatewayDep, caller: PrincipalDep) -> 
     assert view.spec is not None
     scenes = len(view.scenes) or len(split_duration(view.spec.duration_seconds))
     duration = view.duration_seconds or view.spec.duration_seconds
-    parts = cost_breakdown(scenes, duration, gw.settings.costs)
+    parts = cost_breakdown(scenes, duration, gw.costs)
     return CostEstimateOut(
         story=story_id,
         scene_count=scenes,

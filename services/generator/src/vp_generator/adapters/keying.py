@@ -1,0 +1,30 @@
+"""Cut a character out of a cloud provider's image: the prompt asks for a plain green
+background, and every pixel close to the border's colour becomes transparent."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+
+def key_out_background(data: bytes, tolerance: float = 60.0, softness: float = 30.0) -> bytes:
+    """PNG with alpha: pixels near the dominant border colour fade out."""
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    pixels = np.asarray(image, np.float32)
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    key = np.median(border, axis=0)
+    distance = np.sqrt(((pixels - key) ** 2).sum(axis=2))
+    alpha = np.clip((distance - tolerance) / softness, 0, 1)
+    # Remove the key colour's spill from the edges that stay.
+    spill = np.clip(pixels[..., 1] - np.maximum(pixels[..., 0], pixels[..., 2]), 0, None) * (
+        1 - alpha
+    )
+    pixels[..., 1] -= spill
+    mask = Image.fromarray((alpha * 255).astype(np.uint8), "L").filter(ImageFilter.GaussianBlur(1))
+    out = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+    out.putalpha(mask)
+    buffer = io.BytesIO()
+    out.save(buffer, "PNG")
+    return buffer.getvalue()

@@ -1,0 +1,321 @@
+"""One scene job: background, character layer, optional motion clip, narration; every
+provider call recorded in the cost ledger; the result recorded as ``scene_generated``.
+
+Work for an attempt that is no longer current (cancelled, superseded) stops between steps,
+and a running job is interrupted as soon as its attempt is cancelled (see ``CancelWatch``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from PIL import Image
+from vp_contracts.events import jobs as j
+from vp_contracts.events import story as e
+from vp_contracts.events.base import Event
+from vp_contracts.ids import derived_id
+from vp_contracts.story import commands as c
+from vp_contracts.story.view import StoryView
+from vp_contracts.values import JobKind, SceneAssets, SceneSpec, StorySpec, SubtitleCue
+from vp_runtime.eventstore import EventMeta, EventStore
+from vp_runtime.progress import Progress
+from vp_runtime.providers.base import Capability, ImageRequest, Provider, VideoRequest
+from vp_runtime.providers.router import Call, Ledger, Produced, ProviderRouter
+from vp_runtime.storage import MissingObject, Storage
+
+from vp_generator.adapters.keying import key_out_background
+from vp_generator.adapters.offline.narrator import Narration, Narrator
+from vp_generator.adapters.offline.provider import png
+from vp_generator.domain.jobs import SceneJob
+from vp_generator.domain.prompts import background_prompt, character_prompt, motion_prompt
+
+log = logging.getLogger(__name__)
+NARRATION_MARGIN = 0.3
+MAX_SPEED = 1.4
+
+
+class Stale(Exception):
+    """The job's attempt is no longer current: drop the work."""
+
+
+@dataclass
+class SceneGenerator:
+    store: EventStore
+    router: ProviderRouter
+    storage: Storage
+    narrator: Narrator
+    progress: Progress
+    worker: str
+
+    async def generate(self, job: SceneJob, delivery_attempt: int) -> None:
+        view = await self.store.view(job.story_id)
+        if not view.scene_job_is_current(job.scene_id, job.attempt_id):
+            log.info("scene job %s belongs to a finished or cancelled attempt: dropped", job.job_id)
+            return
+        scene, spec = _scene_and_spec(view, job)
+        started = time.monotonic()
+        await self._record(
+            job,
+            j.JobStarted(
+                story_id=job.story_id,
+                job_id=job.job_id,
+                kind=JobKind.SCENE,
+                attempt_id=job.attempt_id,
+                scene_id=job.scene_id,
+                worker=self.worker,
+                attempt=delivery_attempt,
+            ),
+            f"started-{delivery_attempt}",
+        )
+        spent: list[Decimal] = []
+        hits: list[bool] = []
+        ledger = self._ledger(job, spent, hits)
+        preferred = spec.generation_params.image_provider
+
+        await self._tick(job, 10, f"scene {scene.position + 1}: painting the background")
+        background = await self.router.produce(
+            Capability.IMAGE,
+            lambda provider: self._background_request(provider, job, scene),
+            ledger,
+            preferred,
+        )
+        await self._still_current(job)
+        await self._tick(job, 40, f"scene {scene.position + 1}: drawing the character")
+        character = await self._character(job, scene, ledger, preferred)
+        await self._still_current(job)
+        clip_key = None
+        if spec.generation_params.video_provider not in (None, "offline"):
+            await self._tick(job, 60, f"scene {scene.position + 1}: animating")
+            clip_key = (await self._clip(job, scene, spec, background.key, character, ledger)).key
+            await self._still_current(job)
+        narration_key, narration = None, None
+        if spec.narration and scene.narration.strip():
+            await self._tick(job, 80, f"scene {scene.position + 1}: recording the narration")
+            narration_key, narration = await self._narrate(job, scene, ledger)
+        assets = SceneAssets(
+            background_key=background.key,
+            character_key=character,
+            clip_key=clip_key,
+            narration_key=narration_key,
+            narration_seconds=narration.seconds if narration else None,
+            cues=narration.cues if narration else (),
+            width=job.width,
+            height=job.height,
+        )
+        await self.store.execute(
+            c.RecordSceneGenerated(
+                story_id=job.story_id,
+                attempt_id=job.attempt_id,
+                scene_id=job.scene_id,
+                assets=assets,
+                provider=background.provider,
+                cost=sum(spent, Decimal(0)),
+                cache_hit=bool(hits) and all(hits),
+                generation_seconds=round(time.monotonic() - started, 3),
+            ),
+            self._meta(job, "generated"),
+        )
+        await self._tick(job, 100, f"scene {scene.position + 1}: ready")
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _background_request(
+        self, provider: Provider, job: SceneJob, scene: SceneSpec
+    ) -> ImageRequest:
+        prompt = (
+            scene.prompt.background if provider.transparent_layers else background_prompt(scene)
+        )
+        return ImageRequest(
+            prompt=prompt,
+            width=job.width,
+            height=job.height,
+            style=scene.prompt.style,
+            seed=scene.seed,
+        )
+
+    async def _character(
+        self, job: SceneJob, scene: SceneSpec, ledger: Ledger, preferred: str | None
+    ) -> str:
+        def request(provider: Provider) -> ImageRequest:
+            native = provider.transparent_layers
+            return ImageRequest(
+                prompt=scene.prompt.character if native else character_prompt(scene, cut_out=True),
+                action=scene.prompt.action,
+                width=job.width,
+                height=job.height,
+                style=scene.prompt.style,
+                seed=scene.seed,
+                transparent=native,
+            )
+
+        produced = await self.router.produce(Capability.IMAGE, request, ledger, preferred)
+        if self._is_native(produced):
+            return produced.key
+        keyed = f"assets/keyed/{produced.key.rsplit('/', 1)[-1]}"
+        if not await self.storage.exists(keyed):
+            source = await self.storage.get_bytes(produced.key)
+            await self.storage.put_bytes(
+                keyed, await asyncio.to_thread(key_out_background, source), "image/png"
+            )
+        return keyed
+
+    def _is_native(self, produced: Produced) -> bool:
+        return any(
+            r.provider.name == produced.provider and r.provider.transparent_layers
+            for r in self.router.providers()
+        )
+
+    async def _clip(
+        self,
+        job: SceneJob,
+        scene: SceneSpec,
+        spec: StorySpec,
+        background: str,
+        character: str,
+        ledger: Ledger,
+    ) -> Produced:
+        still = await self._still(background, character)
+        request = VideoRequest(
+            image=still,
+            prompt=motion_prompt(scene),
+            width=job.width,
+            height=job.height,
+            duration=scene.duration_seconds,
+            fps=job.fps,
+            motion=scene.prompt.motion,
+            seed=scene.seed,
+        )
+        return await self.router.produce(
+            Capability.VIDEO,
+            lambda provider: request,
+            ledger,
+            spec.generation_params.video_provider,
+        )
+
+    async def _still(self, background: str, character: str) -> bytes:
+        back = Image.open(io.BytesIO(await self.storage.get_bytes(background))).convert("RGBA")
+        front = (
+            Image.open(io.BytesIO(await self.storage.get_bytes(character)))
+            .convert("RGBA")
+            .resize(back.size)
+        )
+        back.alpha_composite(front)
+        return png(back.convert("RGB"))
+
+    async def _narrate(
+        self, job: SceneJob, scene: SceneSpec, ledger: Ledger
+    ) -> tuple[str, Narration]:
+        speed = 1.0
+        while True:
+            key = _narration_key(self.narrator.name, scene.narration, speed, scene.seed)
+            narration = await self._cached_narration(key)
+            hit = narration is not None
+            if narration is None:
+                narration = await asyncio.to_thread(
+                    self.narrator.synthesize, scene.narration, speed, scene.seed
+                )
+                await self.storage.put_bytes(f"{key}.wav", narration.wav, "audio/wav")
+                meta = {
+                    "seconds": narration.seconds,
+                    "engine": narration.engine,
+                    "cues": [cue.model_dump() for cue in narration.cues],
+                }
+                await self.storage.put_bytes(
+                    f"{key}.json", json.dumps(meta).encode(), "application/json"
+                )
+            outcome = "cache_hit" if hit else "ok"
+            call = Call(
+                self.narrator.name,
+                Capability.NARRATION,
+                key,
+                0 if hit else 1,
+                Decimal(0),
+                narration.seconds,
+                hit,
+                outcome,
+            )
+            await ledger(call)
+            room = scene.duration_seconds - NARRATION_MARGIN
+            if narration.seconds <= room or speed >= MAX_SPEED:
+                return f"{key}.wav", narration
+            speed = min(MAX_SPEED, round(speed * narration.seconds / room + 0.02, 2))
+
+    async def _cached_narration(self, key: str) -> Narration | None:
+        try:
+            meta = json.loads(await self.storage.get_bytes(f"{key}.json"))
+        except MissingObject:
+            return None
+        if not await self.storage.exists(f"{key}.wav"):
+            return None
+        cues = tuple(SubtitleCue.model_validate(cue) for cue in meta["cues"])
+        return Narration(b"", float(meta["seconds"]), cues, str(meta["engine"]))
+
+    # -- bookkeeping -----------------------------------------------------------------------
+
+    def _ledger(self, job: SceneJob, spent: list[Decimal], hits: list[bool]) -> Ledger:
+        async def record(call: Call) -> None:
+            spent.append(call.amount)
+            hits.append(call.cache_hit)
+            operation = call.capability.value
+            fact = e.CostRecorded(
+                story_id=job.story_id,
+                attempt_id=job.attempt_id,
+                job_id=job.job_id,
+                scene_id=job.scene_id,
+                provider=call.provider,
+                operation=operation,
+                units=call.units,
+                amount=call.amount,
+                cache_hit=call.cache_hit,
+                provider_job_id=call.provider_job_id,
+                outcome=call.outcome[:500],
+            )
+            await self._record(
+                job, fact, f"cost-{call.call_key}-{call.try_number}-{call.cache_hit}"
+            )
+
+        return record
+
+    async def _record(self, job: SceneJob, fact: Event, what: str) -> None:
+        await self.store.execute(
+            c.RecordFact(story_id=job.story_id, event=fact), self._meta(job, what)
+        )
+
+    def _meta(self, job: SceneJob, what: str) -> EventMeta:
+        # Derived ids: a redelivered job records the same facts under the same ids (once).
+        return EventMeta(
+            command_id=derived_id("generator", job.job_id, what),
+            at=datetime.now(UTC),
+            actor=self.worker,
+            correlation_id=job.attempt_id,
+            causation_id=job.job_id,
+        )
+
+    async def _still_current(self, job: SceneJob) -> None:
+        view = await self.store.view(job.story_id)
+        if not view.scene_job_is_current(job.scene_id, job.attempt_id):
+            raise Stale(job.attempt_id)
+
+    async def _tick(self, job: SceneJob, percent: float, message: str) -> None:
+        await self.progress.tick(
+            job.story_id, job.attempt_id, "scene", percent, message, job.job_id
+        )
+
+
+def _scene_and_spec(view: StoryView, job: SceneJob) -> tuple[SceneSpec, StorySpec]:
+    scene = view.scene(job.scene_id)
+    assert scene is not None and view.spec is not None
+    return scene.spec, view.spec
+
+
+def _narration_key(voice: str, text: str, speed: float, seed: int) -> str:
+    digest = hashlib.sha256(json.dumps([voice, text, speed, seed]).encode()).hexdigest()
+    return f"assets/narration/{digest[:2]}/{digest}"

@@ -1,0 +1,23 @@
+"""Generator settings (``VP_*`` environment variables)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from vp_runtime.settings import RuntimeSettings
+
+
+class GeneratorSettings(RuntimeSettings):
+    service_name: str = "generator"
+    generator_workers: int = Field(
+        default=2, ge=1, le=32, description="Scene jobs run at once in this process"
+    )
+    narration_voice: str = Field(default="heart", description="Voice of the built-in narrator")
+    narration_engine: Literal["auto", "hibari", "espeak"] = Field(
+        default="auto",
+        description="Built-in speech engine; auto picks the neural voice when installed",
+    )
+    health_port: int = Field(
+        default=0, ge=0, description="Port of /healthz, /readyz, /metrics (0: none)"
+    )
