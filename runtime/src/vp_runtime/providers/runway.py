@@ -46,7 +46,7 @@ class RunwayProvider(Provider):
         )
 
     async def generate_video(self, request: VideoRequest, call_key: str) -> Generated:
-        duration = 10 if request.duration > 7 else 5
+        duration = 5 if request.duration <= 5 else 10  # the shortest clip that covers the scene
 
         async def submit() -> str:
             body = {

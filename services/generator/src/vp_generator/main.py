@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
+from collections.abc import AsyncIterator
 
 from vp_runtime.progress import Progress
 from vp_runtime.providers.config import load_provider_configs
@@ -21,7 +23,9 @@ from vp_generator.service.scenes import SceneGenerator
 from vp_generator.settings import GeneratorSettings
 
 
-async def run(settings: GeneratorSettings) -> None:
+@contextlib.asynccontextmanager
+async def running(settings: GeneratorSettings) -> AsyncIterator[SceneGenerator]:
+    """The generator, subscribed and working until the block ends."""
     runtime = await Runtime.connect(settings)
     js = runtime.client.jetstream()
     storage = storage_from(settings)
@@ -50,11 +54,16 @@ async def run(settings: GeneratorSettings) -> None:
     )
     await broker.start()
     try:
-        await until_stopped()
+        yield generator
     finally:
         await broker.stop()
         await router.close()
         await runtime.close()
+
+
+async def run(settings: GeneratorSettings) -> None:
+    async with running(settings):
+        await until_stopped()
 
 
 def main() -> int:

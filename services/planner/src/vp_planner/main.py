@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
+from collections.abc import AsyncIterator
 
 from faststream.nats import NatsMessage
 from vp_runtime.consumer import Delivery, handle_delivery
@@ -38,7 +40,9 @@ def chat_client(configs: list[ProviderConfig], name: str | None) -> ChatClient |
     return None
 
 
-async def run(settings: PlannerSettings) -> None:
+@contextlib.asynccontextmanager
+async def running(settings: PlannerSettings) -> AsyncIterator[Planner]:
+    """The planner, subscribed and working until the block ends."""
     runtime = await Runtime.connect(settings)
     configs = load_provider_configs()
     planner = Planner(
@@ -74,12 +78,17 @@ async def run(settings: PlannerSettings) -> None:
 
     await broker.start()
     try:
-        await until_stopped()
+        yield planner
     finally:
         await broker.stop()
         if planner.chat is not None:
             await planner.chat.close()
         await runtime.close()
+
+
+async def run(settings: PlannerSettings) -> None:
+    async with running(settings):
+        await until_stopped()
 
 
 def main() -> int:

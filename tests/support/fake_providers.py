@@ -1,0 +1,199 @@
+"""Local HTTP servers that answer as the real provider APIs do (Stability AI v1, Runway,
+Replicate, OpenAI-compatible chat), with scripted failures: 429 with Retry-After, 5xx,
+content-filter refusals, slow jobs, timeouts. Every request is recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import io
+import itertools
+import json
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from PIL import Image
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from vp_runtime import devnats
+
+KEY = "test-key"
+Behaviour = tuple[Any, ...]
+
+
+def tiny_png(colour: tuple[int, int, int] = (30, 200, 60), size: tuple[int, int] = (64, 36)) -> bytes:
+    buffer = io.BytesIO()
+    image = Image.new("RGB", size, colour)
+    for x in range(size[0] // 3, 2 * size[0] // 3):
+        for y in range(size[1] // 4, size[1]):
+            image.putpixel((x, y), (200, 80, 40))
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+FAKE_MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
+
+
+@dataclass
+class FakeProviders:
+    """State of the fake servers: scripted behaviours per API and the requests seen."""
+
+    url: str = ""
+    script: dict[str, deque[Behaviour]] = field(default_factory=lambda: defaultdict(deque))
+    requests: list[tuple[str, str, Any]] = field(default_factory=list)
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    chat_answers: deque[Behaviour] = field(default_factory=deque)
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    def then(self, api: str, *behaviours: Behaviour) -> None:
+        """Queue behaviours for ``api`` ('stability', 'runway', 'replicate', 'chat')."""
+        self.script[api].extend(behaviours)
+
+    def seen(self, method: str, prefix: str) -> int:
+        return sum(1 for m, path, _ in self.requests if m == method and path.startswith(prefix))
+
+    def _next(self, api: str) -> Behaviour:
+        return self.script[api].popleft() if self.script[api] else ("ok",)
+
+    # -- endpoints -----------------------------------------------------------------------
+
+    async def _check(self, request: Request) -> Response | None:
+        body: Any = None
+        if request.method == "POST":
+            raw = await request.body()
+            body = json.loads(raw) if raw else None
+        self.requests.append((request.method, request.url.path, body))
+        if request.headers.get("authorization") != f"Bearer {KEY}":
+            return JSONResponse({"message": "unauthorized"}, status_code=401)
+        return None
+
+    async def _failure(self, behaviour: Behaviour) -> Response | None:
+        kind = behaviour[0]
+        if kind == "status":
+            status = behaviour[1]
+            headers = {"Retry-After": str(behaviour[2])} if len(behaviour) > 2 else {}
+            return JSONResponse({"message": f"scripted {status}"}, status_code=status, headers=headers)
+        if kind == "sleep":
+            await asyncio.sleep(behaviour[1])
+        return None
+
+    async def stability(self, request: Request) -> Response:
+        if (denied := await self._check(request)) is not None:
+            return denied
+        behaviour = self._next("stability")
+        if (failure := await self._failure(behaviour)) is not None:
+            return failure
+        if behaviour[0] == "invalid_prompts":
+            return JSONResponse({"id": "x", "name": "invalid_prompts", "message": "prompt flagged"}, status_code=400)
+        body = self.requests[-1][2]
+        finish = "CONTENT_FILTERED" if behaviour[0] == "filter" else "SUCCESS"
+        image = tiny_png(size=(body["width"] // 16, body["height"] // 16))
+        return JSONResponse({"artifacts": [{"base64": base64.b64encode(image).decode(), "seed": body["seed"], "finishReason": finish}]})
+
+    async def runway_submit(self, request: Request) -> Response:
+        if (denied := await self._check(request)) is not None:
+            return denied
+        behaviour = self._next("runway")
+        if (failure := await self._failure(behaviour)) is not None:
+            return failure
+        task_id = f"task-{next(self._ids)}"
+        polls = behaviour[1] if behaviour[0] == "slow" else 1
+        outcome = "FAILED" if behaviour[0] == "unsafe" else "SUCCEEDED"
+        self.tasks[task_id] = {"polls_left": polls, "outcome": outcome}
+        return JSONResponse({"id": task_id})
+
+    async def runway_task(self, request: Request) -> Response:
+        if (denied := await self._check(request)) is not None:
+            return denied
+        task_id = request.path_params["task_id"]
+        task = self.tasks[task_id]
+        task["polls_left"] -= 1
+        if task["polls_left"] > 0:
+            return JSONResponse({"id": task_id, "status": "RUNNING"})
+        if task["outcome"] == "FAILED":
+            return JSONResponse({"id": task_id, "status": "FAILED", "failure": "input rejected", "failureCode": "SAFETY.INPUT.IMAGE"})
+        return JSONResponse({"id": task_id, "status": "SUCCEEDED", "output": [f"{self.url}/files/{task_id}.mp4"]})
+
+    async def replicate_submit(self, request: Request) -> Response:
+        if (denied := await self._check(request)) is not None:
+            return denied
+        behaviour = self._next("replicate")
+        if (failure := await self._failure(behaviour)) is not None:
+            return failure
+        prediction = f"pred-{next(self._ids)}"
+        model = request.path_params["model"]
+        extension = "mp4" if "video" in model else "png"
+        error = "NSFW content detected. Try a different prompt." if behaviour[0] == "nsfw" else None
+        polls = behaviour[1] if behaviour[0] == "slow" else 1
+        self.tasks[prediction] = {"polls_left": polls, "error": error, "output": f"{self.url}/files/{prediction}.{extension}"}
+        return JSONResponse({"id": prediction, "status": "starting", "urls": {"get": f"{self.url}/v1/predictions/{prediction}"}}, status_code=201)
+
+    async def replicate_get(self, request: Request) -> Response:
+        if (denied := await self._check(request)) is not None:
+            return denied
+        prediction = request.path_params["prediction"]
+        task = self.tasks[prediction]
+        task["polls_left"] -= 1
+        if task["polls_left"] > 0:
+            return JSONResponse({"id": prediction, "status": "processing", "output": None})
+        if task["error"]:
+            return JSONResponse({"id": prediction, "status": "failed", "error": task["error"], "output": None})
+        return JSONResponse({"id": prediction, "status": "succeeded", "output": [task["output"]]})
+
+    async def files(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        self.requests.append(("GET", request.url.path, None))
+        if name.endswith(".mp4"):
+            return Response(FAKE_MP4, media_type="video/mp4")
+        return Response(tiny_png(), media_type="image/png")
+
+    async def chat(self, request: Request) -> Response:
+        if (denied := await self._check(request)) is not None:
+            return denied
+        behaviour = self.chat_answers.popleft() if self.chat_answers else ("status", 500)
+        if (failure := await self._failure(behaviour)) is not None:
+            return failure
+        content = behaviour[1] if behaviour[0] == "text" else ""
+        return JSONResponse({
+            "id": f"chatcmpl-{next(self._ids)}",
+            "object": "chat.completion",
+            "model": "fake-model",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 120, "completion_tokens": 80, "total_tokens": 200},
+        })
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/v1/generation/{engine}/text-to-image", self.stability, methods=["POST"]),
+            Route("/v1/image_to_video", self.runway_submit, methods=["POST"]),
+            Route("/v1/tasks/{task_id}", self.runway_task, methods=["GET"]),
+            Route("/v1/models/{model:path}/predictions", self.replicate_submit, methods=["POST"]),
+            Route("/v1/predictions/{prediction}", self.replicate_get, methods=["GET"]),
+            Route("/v1/chat/completions", self.chat, methods=["POST"]),
+            Route("/files/{name}", self.files, methods=["GET"]),
+        ])
+
+
+@contextlib.asynccontextmanager
+async def fake_providers() -> AsyncIterator[FakeProviders]:
+    fakes = FakeProviders()
+    port = devnats.free_port()
+    fakes.url = f"http://127.0.0.1:{port}"
+    server = uvicorn.Server(uvicorn.Config(fakes.app(), host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield fakes
+    finally:
+        server.should_exit = True
+        await task

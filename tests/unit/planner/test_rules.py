@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.support.stories import spec
+from vp_planner.domain.rules import plan_by_rules, spread
+
+
+def test_scenes_are_seven_seconds_with_the_same_character_in_each() -> None:
+    story = spec(duration_seconds=30, description="One. Two. Three. Four. Five.")
+    scenes = plan_by_rules("s1", story)
+    assert [s.duration_seconds for s in scenes] == [7, 7, 7, 7, 2]
+    assert {s.prompt.character for s in scenes} == {story.character_prompt}
+    assert [s.position for s in scenes] == [0, 1, 2, 3, 4]
+
+
+def test_the_description_is_spread_over_the_scenes_in_order() -> None:
+    story = spec(duration_seconds=21, description="A fox finds a lantern. It lights the forest. The owls gather.")
+    assert [s.narration for s in plan_by_rules("s1", story)] == [
+        "A fox finds a lantern.",
+        "It lights the forest.",
+        "The owls gather.",
+    ]
+
+
+def test_long_descriptions_keep_every_sentence_once() -> None:
+    lines = [f"Sentence number {i} is here." for i in range(10)]
+    parts = spread(lines, [7, 7, 7])
+    assert " ".join(parts) == " ".join(lines)
+    assert all(parts)
+
+
+def test_no_narration_when_the_story_has_it_off() -> None:
+    assert {s.narration for s in plan_by_rules("s1", spec(narration=False))} == {""}
+
+
+def test_planning_twice_gives_the_same_plan() -> None:
+    story = spec(generation_params={"seed": 5})
+    assert plan_by_rules("s1", story) == plan_by_rules("s1", story)
+    assert plan_by_rules("s1", story) != plan_by_rules("s2", story)
+
+
+@pytest.mark.parametrize("motion", ["slow", "fast"])
+def test_the_story_can_choose_the_camera_motion(motion: str) -> None:
+    scenes = plan_by_rules("s1", spec(generation_params={"motion": motion}))
+    assert {s.prompt.motion.value for s in scenes} == {motion}
