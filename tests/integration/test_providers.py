@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 from nats.aio.client import Client
-
-from tests.support.fake_providers import KEY, FakeProviders, fake_providers
 from vp_contracts.values import Motion, Style
 from vp_generator.adapters.offline.provider import OfflineImageProvider
 from vp_runtime.providers.base import (
@@ -27,11 +25,18 @@ from vp_runtime.providers.config import OFFLINE, ProviderConfig
 from vp_runtime.providers.journal import CallJournal
 from vp_runtime.providers.limits import CircuitBreaker, SharedRateLimiter
 from vp_runtime.providers.replicate import ReplicateProvider
-from vp_runtime.providers.router import AllProvidersRefused, Call, NoProviderAvailable, ProviderRouter, Routed
+from vp_runtime.providers.router import (
+    AllProvidersRefused,
+    Call,
+    ProviderRouter,
+    Routed,
+)
 from vp_runtime.providers.runway import RunwayProvider
 from vp_runtime.providers.stability import StabilityProvider
 from vp_runtime.storage import LocalStorage, UrlSigner
 from vp_runtime.topology import Topology
+
+from tests.support.fake_providers import KEY, FakeProviders, fake_providers
 
 pytestmark = pytest.mark.integration
 IMAGE = ImageRequest(prompt="a misty forest", width=1280, height=720, style=Style.CINEMATIC, seed=7)
@@ -46,7 +51,9 @@ async def fakes(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeProviders]
 
 def config(fakes: FakeProviders, kind: str, **extra: Any) -> ProviderConfig:
     settings = {"base_url": fakes.url, "poll_interval": 0.01, **extra.pop("settings", {})}
-    return ProviderConfig(name=kind, kind=kind, api_key_env="FAKE_PROVIDER_KEY", settings=settings, **extra)  # type: ignore[arg-type]
+    return ProviderConfig(
+        name=kind, kind=kind, api_key_env="FAKE_PROVIDER_KEY", settings=settings, **extra
+    )  # type: ignore[arg-type]
 
 
 class Ledger:
@@ -65,7 +72,9 @@ async def no_sleep(seconds: float) -> None:
     no_sleep.waits.append(seconds)  # type: ignore[attr-defined]
 
 
-def router(routed: list[Routed], tmp_path: Path, limiter: SharedRateLimiter | None = None) -> ProviderRouter:
+def router(
+    routed: list[Routed], tmp_path: Path, limiter: SharedRateLimiter | None = None
+) -> ProviderRouter:
     no_sleep.waits = []  # type: ignore[attr-defined]
     storage = LocalStorage(tmp_path / "assets", "http://x/media", UrlSigner("s"))
     return ProviderRouter(routed, storage, limiter, sleep=no_sleep)
@@ -74,7 +83,7 @@ def router(routed: list[Routed], tmp_path: Path, limiter: SharedRateLimiter | No
 async def test_stability_text_to_image_as_the_roadmap_calls_it(fakes: FakeProviders) -> None:
     provider = StabilityProvider(config(fakes, "stability", cost_per_image=Decimal("0.02")))
     generated = await provider.generate_image(IMAGE, "k")
-    method, path, body = fakes.requests[-1]
+    _, path, body = fakes.requests[-1]
     assert path == "/v1/generation/stable-diffusion-xl-1024-v1-0/text-to-image"
     assert (body["width"], body["height"]) == (1344, 768)  # the SDXL size closest to 16:9
     assert body["text_prompts"][0] == {"text": "a misty forest", "weight": 1}
@@ -84,7 +93,9 @@ async def test_stability_text_to_image_as_the_roadmap_calls_it(fakes: FakeProvid
 
 
 @pytest.mark.parametrize("refusal", [("filter",), ("invalid_prompts",)])
-async def test_a_content_filter_refusal_is_reported_as_such(fakes: FakeProviders, refusal: tuple[str]) -> None:
+async def test_a_content_filter_refusal_is_reported_as_such(
+    fakes: FakeProviders, refusal: tuple[str]
+) -> None:
     provider = StabilityProvider(config(fakes, "stability"))
     fakes.then("stability", refusal)
     with pytest.raises(ContentRefused):
@@ -92,7 +103,9 @@ async def test_a_content_filter_refusal_is_reported_as_such(fakes: FakeProviders
     await provider.close()
 
 
-async def test_429_is_retried_after_the_delay_the_provider_asks_for(fakes: FakeProviders, tmp_path: Path) -> None:
+async def test_429_is_retried_after_the_delay_the_provider_asks_for(
+    fakes: FakeProviders, tmp_path: Path
+) -> None:
     fakes.then("stability", ("status", 429, 3))
     ledger = Ledger()
     routed = [Routed(config(fakes, "stability"), StabilityProvider(config(fakes, "stability")))]
@@ -118,20 +131,26 @@ async def test_5xx_retries_with_backoff_then_falls_back_and_the_ledger_shows_eac
     assert fakes.seen("POST", "/v1/generation") == 3
 
 
-async def test_the_same_request_is_served_from_the_cache_at_no_cost(fakes: FakeProviders, tmp_path: Path) -> None:
+async def test_the_same_request_is_served_from_the_cache_at_no_cost(
+    fakes: FakeProviders, tmp_path: Path
+) -> None:
     stability = config(fakes, "stability", cost_per_image=Decimal("0.02"))
     the_router = router([Routed(stability, StabilityProvider(stability))], tmp_path)
     first, second = Ledger(), Ledger()
     made = await the_router.produce(Capability.IMAGE, lambda p: IMAGE, first)
     again = await the_router.produce(Capability.IMAGE, lambda p: IMAGE, second)
-    other_seed = await the_router.produce(Capability.IMAGE, lambda p: ImageRequest(**{**IMAGE.__dict__, "seed": 8}), Ledger())
+    other_seed = await the_router.produce(
+        Capability.IMAGE, lambda p: ImageRequest(**{**IMAGE.__dict__, "seed": 8}), Ledger()
+    )
     assert again.key == made.key and again.cache_hit and again.cost == 0
     assert [c.amount for c in first.calls] == [Decimal("0.02")] and second.calls[0].cache_hit
     assert other_seed.key != made.key
     assert fakes.seen("POST", "/v1/generation") == 2
 
 
-async def test_a_refusal_everywhere_is_a_business_failure(fakes: FakeProviders, tmp_path: Path) -> None:
+async def test_a_refusal_everywhere_is_a_business_failure(
+    fakes: FakeProviders, tmp_path: Path
+) -> None:
     fakes.then("stability", ("filter",))
     routed = [Routed(config(fakes, "stability"), StabilityProvider(config(fakes, "stability")))]
     with pytest.raises(AllProvidersRefused):
@@ -139,12 +158,16 @@ async def test_a_refusal_everywhere_is_a_business_failure(fakes: FakeProviders, 
 
 
 async def test_an_open_breaker_skips_the_provider(fakes: FakeProviders, tmp_path: Path) -> None:
-    broken = Routed(config(fakes, "stability"), StabilityProvider(config(fakes, "stability")), CircuitBreaker(threshold=1))
+    broken = Routed(
+        config(fakes, "stability"),
+        StabilityProvider(config(fakes, "stability")),
+        CircuitBreaker(threshold=1),
+    )
     broken.breaker.failure()
     ledger = Ledger()
-    produced = await router([broken, Routed(OFFLINE, OfflineImageProvider(OFFLINE))], tmp_path).produce(
-        Capability.IMAGE, lambda p: IMAGE, ledger
-    )
+    produced = await router(
+        [broken, Routed(OFFLINE, OfflineImageProvider(OFFLINE))], tmp_path
+    ).produce(Capability.IMAGE, lambda p: IMAGE, ledger)
     assert produced.provider == "offline" and fakes.seen("POST", "/v1/generation") == 0
 
 
@@ -184,20 +207,28 @@ async def test_runway_submits_once_and_a_restarted_worker_resumes_polling(
     fakes: FakeProviders, nats_client: Client, topology: Topology
 ) -> None:
     journal = CallJournal(nats_client.jetstream(), topology.calls_bucket)
-    request = VideoRequest(image=b"png", prompt="walks", width=1280, height=720, duration=7, fps=24, motion=Motion.SLOW)
+    request = VideoRequest(
+        image=b"png", prompt="walks", width=1280, height=720, duration=7, fps=24, motion=Motion.SLOW
+    )
     fakes.then("runway", ("slow", 6))
     impatient = RunwayProvider(config(fakes, "runway", settings={"timeout": 0.02}), journal)
     with pytest.raises(ProviderUnavailable, match="did not finish"):
         await impatient.generate_video(request, "call-1")  # the worker "dies" while the task runs
     task_id = await journal.find("call-1")
 
-    restarted = RunwayProvider(config(fakes, "runway", cost_per_second_video=Decimal("0.05")), journal)
+    restarted = RunwayProvider(
+        config(fakes, "runway", cost_per_second_video=Decimal("0.05")), journal
+    )
     video = await restarted.generate_video(request, "call-1")
 
     assert task_id is not None and video.provider_job_id == task_id
     assert fakes.seen("POST", "/v1/image_to_video") == 1
     body = next(b for m, p, b in fakes.requests if p == "/v1/image_to_video")
-    assert body["ratio"] == "1280:720" and body["duration"] == 10 and body["promptImage"].startswith("data:image/png;base64,")
+    assert (
+        body["ratio"] == "1280:720"
+        and body["duration"] == 10
+        and body["promptImage"].startswith("data:image/png;base64,")
+    )
     assert video.cost == Decimal("0.50")
 
 
@@ -217,10 +248,14 @@ async def test_replicate_predictions_for_images_clips_and_upscaling(
     fakes: FakeProviders, nats_client: Client, topology: Topology
 ) -> None:
     journal = CallJournal(nats_client.jetstream(), topology.calls_bucket)
-    provider = ReplicateProvider(config(fakes, "replicate", cost_per_image=Decimal("0.003")), journal)
+    provider = ReplicateProvider(
+        config(fakes, "replicate", cost_per_image=Decimal("0.003")), journal
+    )
     fakes.then("replicate", ("slow", 3))
     image = await provider.generate_image(IMAGE, "r-1")
-    clip = await provider.generate_video(VideoRequest(image=b"x", prompt="p", width=854, height=480, duration=4, fps=24), "r-2")
+    clip = await provider.generate_video(
+        VideoRequest(image=b"x", prompt="p", width=854, height=480, duration=4, fps=24), "r-2"
+    )
     bigger = await provider.upscale(UpscaleRequest(image=b"x", scale=2), "r-3")
     fakes.then("replicate", ("nsfw",))
     with pytest.raises(ContentRefused, match="NSFW"):

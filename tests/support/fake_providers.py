@@ -21,14 +21,15 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-
 from vp_runtime import devnats
 
 KEY = "test-key"
 Behaviour = tuple[Any, ...]
 
 
-def tiny_png(colour: tuple[int, int, int] = (30, 200, 60), size: tuple[int, int] = (64, 36)) -> bytes:
+def tiny_png(
+    colour: tuple[int, int, int] = (30, 200, 60), size: tuple[int, int] = (64, 36)
+) -> bytes:
     buffer = io.BytesIO()
     image = Image.new("RGB", size, colour)
     for x in range(size[0] // 3, 2 * size[0] // 3):
@@ -79,7 +80,9 @@ class FakeProviders:
         if kind == "status":
             status = behaviour[1]
             headers = {"Retry-After": str(behaviour[2])} if len(behaviour) > 2 else {}
-            return JSONResponse({"message": f"scripted {status}"}, status_code=status, headers=headers)
+            return JSONResponse(
+                {"message": f"scripted {status}"}, status_code=status, headers=headers
+            )
         if kind == "sleep":
             await asyncio.sleep(behaviour[1])
         return None
@@ -91,11 +94,23 @@ class FakeProviders:
         if (failure := await self._failure(behaviour)) is not None:
             return failure
         if behaviour[0] == "invalid_prompts":
-            return JSONResponse({"id": "x", "name": "invalid_prompts", "message": "prompt flagged"}, status_code=400)
+            return JSONResponse(
+                {"id": "x", "name": "invalid_prompts", "message": "prompt flagged"}, status_code=400
+            )
         body = self.requests[-1][2]
         finish = "CONTENT_FILTERED" if behaviour[0] == "filter" else "SUCCESS"
         image = tiny_png(size=(body["width"] // 16, body["height"] // 16))
-        return JSONResponse({"artifacts": [{"base64": base64.b64encode(image).decode(), "seed": body["seed"], "finishReason": finish}]})
+        return JSONResponse(
+            {
+                "artifacts": [
+                    {
+                        "base64": base64.b64encode(image).decode(),
+                        "seed": body["seed"],
+                        "finishReason": finish,
+                    }
+                ]
+            }
+        )
 
     async def runway_submit(self, request: Request) -> Response:
         if (denied := await self._check(request)) is not None:
@@ -118,8 +133,17 @@ class FakeProviders:
         if task["polls_left"] > 0:
             return JSONResponse({"id": task_id, "status": "RUNNING"})
         if task["outcome"] == "FAILED":
-            return JSONResponse({"id": task_id, "status": "FAILED", "failure": "input rejected", "failureCode": "SAFETY.INPUT.IMAGE"})
-        return JSONResponse({"id": task_id, "status": "SUCCEEDED", "output": [f"{self.url}/files/{task_id}.mp4"]})
+            return JSONResponse(
+                {
+                    "id": task_id,
+                    "status": "FAILED",
+                    "failure": "input rejected",
+                    "failureCode": "SAFETY.INPUT.IMAGE",
+                }
+            )
+        return JSONResponse(
+            {"id": task_id, "status": "SUCCEEDED", "output": [f"{self.url}/files/{task_id}.mp4"]}
+        )
 
     async def replicate_submit(self, request: Request) -> Response:
         if (denied := await self._check(request)) is not None:
@@ -132,8 +156,19 @@ class FakeProviders:
         extension = "mp4" if "video" in model else "png"
         error = "NSFW content detected. Try a different prompt." if behaviour[0] == "nsfw" else None
         polls = behaviour[1] if behaviour[0] == "slow" else 1
-        self.tasks[prediction] = {"polls_left": polls, "error": error, "output": f"{self.url}/files/{prediction}.{extension}"}
-        return JSONResponse({"id": prediction, "status": "starting", "urls": {"get": f"{self.url}/v1/predictions/{prediction}"}}, status_code=201)
+        self.tasks[prediction] = {
+            "polls_left": polls,
+            "error": error,
+            "output": f"{self.url}/files/{prediction}.{extension}",
+        }
+        return JSONResponse(
+            {
+                "id": prediction,
+                "status": "starting",
+                "urls": {"get": f"{self.url}/v1/predictions/{prediction}"},
+            },
+            status_code=201,
+        )
 
     async def replicate_get(self, request: Request) -> Response:
         if (denied := await self._check(request)) is not None:
@@ -144,7 +179,9 @@ class FakeProviders:
         if task["polls_left"] > 0:
             return JSONResponse({"id": prediction, "status": "processing", "output": None})
         if task["error"]:
-            return JSONResponse({"id": prediction, "status": "failed", "error": task["error"], "output": None})
+            return JSONResponse(
+                {"id": prediction, "status": "failed", "error": task["error"], "output": None}
+            )
         return JSONResponse({"id": prediction, "status": "succeeded", "output": [task["output"]]})
 
     async def files(self, request: Request) -> Response:
@@ -161,24 +198,36 @@ class FakeProviders:
         if (failure := await self._failure(behaviour)) is not None:
             return failure
         content = behaviour[1] if behaviour[0] == "text" else ""
-        return JSONResponse({
-            "id": f"chatcmpl-{next(self._ids)}",
-            "object": "chat.completion",
-            "model": "fake-model",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 120, "completion_tokens": 80, "total_tokens": 200},
-        })
+        return JSONResponse(
+            {
+                "id": f"chatcmpl-{next(self._ids)}",
+                "object": "chat.completion",
+                "model": "fake-model",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": content},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 120, "completion_tokens": 80, "total_tokens": 200},
+            }
+        )
 
     def app(self) -> Starlette:
-        return Starlette(routes=[
-            Route("/v1/generation/{engine}/text-to-image", self.stability, methods=["POST"]),
-            Route("/v1/image_to_video", self.runway_submit, methods=["POST"]),
-            Route("/v1/tasks/{task_id}", self.runway_task, methods=["GET"]),
-            Route("/v1/models/{model:path}/predictions", self.replicate_submit, methods=["POST"]),
-            Route("/v1/predictions/{prediction}", self.replicate_get, methods=["GET"]),
-            Route("/v1/chat/completions", self.chat, methods=["POST"]),
-            Route("/files/{name}", self.files, methods=["GET"]),
-        ])
+        return Starlette(
+            routes=[
+                Route("/v1/generation/{engine}/text-to-image", self.stability, methods=["POST"]),
+                Route("/v1/image_to_video", self.runway_submit, methods=["POST"]),
+                Route("/v1/tasks/{task_id}", self.runway_task, methods=["GET"]),
+                Route(
+                    "/v1/models/{model:path}/predictions", self.replicate_submit, methods=["POST"]
+                ),
+                Route("/v1/predictions/{prediction}", self.replicate_get, methods=["GET"]),
+                Route("/v1/chat/completions", self.chat, methods=["POST"]),
+                Route("/files/{name}", self.files, methods=["GET"]),
+            ]
+        )
 
 
 @contextlib.asynccontextmanager
@@ -186,7 +235,9 @@ async def fake_providers() -> AsyncIterator[FakeProviders]:
     fakes = FakeProviders()
     port = devnats.free_port()
     fakes.url = f"http://127.0.0.1:{port}"
-    server = uvicorn.Server(uvicorn.Config(fakes.app(), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(fakes.app(), host="127.0.0.1", port=port, log_level="warning")
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

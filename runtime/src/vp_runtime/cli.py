@@ -11,15 +11,14 @@ import sys
 
 from vp_runtime.connection import ServerTooOld, connect
 from vp_runtime.declare import declare
+from vp_runtime.service import topology_of
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.topology import default_topology
 
 
 async def _run(command: str) -> int:
     settings = RuntimeSettings()
-    topology = default_topology(
-        settings.subject_root, settings.stream_prefix, settings.stream_replicas
-    )
+    topology = topology_of(settings)
+
     try:
         client = await connect(settings, name="vp-streams")
     except ServerTooOld as error:

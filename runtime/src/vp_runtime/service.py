@@ -9,6 +9,7 @@ import signal
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from faststream import AckPolicy
@@ -25,7 +26,12 @@ from vp_runtime.topology import ConsumerSpec, Topology, default_topology
 
 
 def topology_of(settings: RuntimeSettings) -> Topology:
-    return default_topology(settings.subject_root, settings.stream_prefix, settings.stream_replicas)
+    return default_topology(
+        settings.subject_root,
+        settings.stream_prefix,
+        settings.stream_replicas,
+        timedelta(seconds=settings.job_ack_wait_seconds),
+    )
 
 
 def make_broker(settings: RuntimeSettings, **options: Any) -> NatsBroker:

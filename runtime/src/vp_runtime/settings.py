@@ -25,6 +25,12 @@ class RuntimeSettings(BaseSettings):
         default=1, ge=1, le=5, description="Replicas of the streams (3 in production)"
     )
     service_name: str = Field(default="vp", description="Name used in logs, traces and ce-source")
+    job_ack_wait_seconds: float = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="How long a scene job may go silent before another worker takes it",
+    )
 
     storage_backend: Literal["local", "s3"] = Field(
         default="local", description="Where assets and videos live"

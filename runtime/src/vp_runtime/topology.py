@@ -178,8 +178,11 @@ class Topology:
         return Topology(self.root, self.prefix, self.replicas, (*self.consumers, *consumers))
 
 
-def pipeline_consumers(topology: Topology) -> tuple[ConsumerSpec, ...]:
-    """The durable consumers of the six services."""
+def pipeline_consumers(
+    topology: Topology, job_ack_wait: timedelta = timedelta(seconds=60)
+) -> tuple[ConsumerSpec, ...]:
+    """The durable consumers of the six services. Workers send heartbeats, so ``job_ack_wait``
+    bounds how long a crashed worker's job waits before another worker takes it."""
     s = topology.subjects
     story, jobs = topology.story_stream, topology.jobs_stream
     name = topology.consumer_name
@@ -205,7 +208,7 @@ def pipeline_consumers(topology: Topology) -> tuple[ConsumerSpec, ...]:
             name=name("generator-scenes"),
             stream=jobs,
             filter_subjects=(s.scene_jobs("scene"),),
-            ack_wait=timedelta(seconds=60),
+            ack_wait=job_ack_wait,
             max_ack_pending=4,
             description="generator: one scene's layers and narration",
         ),
@@ -239,7 +242,12 @@ def pipeline_consumers(topology: Topology) -> tuple[ConsumerSpec, ...]:
     )
 
 
-def default_topology(root: str = "vp", prefix: str = "", replicas: int = 1) -> Topology:
+def default_topology(
+    root: str = "vp",
+    prefix: str = "",
+    replicas: int = 1,
+    job_ack_wait: timedelta = timedelta(seconds=60),
+) -> Topology:
     """The production topology with every pipeline consumer."""
     base = Topology(root=root, prefix=prefix, replicas=replicas)
-    return base.with_consumers(*pipeline_consumers(base))
+    return base.with_consumers(*pipeline_consumers(base, job_ack_wait))

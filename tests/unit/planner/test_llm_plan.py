@@ -1,9 +1,15 @@
 from __future__ import annotations
 
 import pytest
+from vp_planner.domain.llm_plan import (
+    PlanUnreadable,
+    extract_json,
+    fit_durations,
+    read_plan,
+    to_scenes,
+)
 
 from tests.support.stories import spec
-from vp_planner.domain.llm_plan import PlanUnreadable, extract_json, fit_durations, read_plan, to_scenes
 
 PLAN = '{"scenes": [{"duration_seconds": 10, "background": "a cave", "action": "hides", "motion": "fast", "narration": "It hides."}, {"duration_seconds": 10, "background": "a hill", "action": "looks", "narration": "It looks."}]}'
 
@@ -19,14 +25,24 @@ PLAN = '{"scenes": [{"duration_seconds": 10, "background": "a cave", "action": "
         PLAN.replace('"It hides."', "\u201cIt hides.\u201d"),  # smart quotes
         PLAN.replace('"', "'"),  # Python-style quotes
     ],
-    ids=["plain", "fenced", "fenced-with-prose", "prose", "trailing-comma", "smart-quotes", "single-quotes"],
+    ids=[
+        "plain",
+        "fenced",
+        "fenced-with-prose",
+        "prose",
+        "trailing-comma",
+        "smart-quotes",
+        "single-quotes",
+    ],
 )
 def test_slightly_broken_answers_are_repaired(answer: str) -> None:
     plan = read_plan(answer)
     assert [scene.action for scene in plan.scenes] == ["hides", "looks"]
 
 
-@pytest.mark.parametrize("answer", ["I cannot help with that.", "{not json at all", '{"scenes": []}', '{"steps": [1]}'])
+@pytest.mark.parametrize(
+    "answer", ["I cannot help with that.", "{not json at all", '{"scenes": []}', '{"steps": [1]}']
+)
 def test_answers_that_are_not_plans_are_refused(answer: str) -> None:
     with pytest.raises(PlanUnreadable):
         read_plan(answer)
@@ -44,7 +60,9 @@ def test_durations_are_fitted_to_the_story() -> None:
 
 def test_a_plan_that_cannot_fill_the_story_is_refused() -> None:
     with pytest.raises(PlanUnreadable, match="cannot fill 90 s"):
-        to_scenes("s1", spec(duration_seconds=90), read_plan('{"scenes": [{"duration_seconds": 90}]}'))
+        to_scenes(
+            "s1", spec(duration_seconds=90), read_plan('{"scenes": [{"duration_seconds": 90}]}')
+        )
 
 
 def test_the_plan_keeps_the_storys_character_and_style() -> None:

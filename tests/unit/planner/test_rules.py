@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from vp_planner.domain.rules import plan_by_rules, spread
 
 from tests.support.stories import spec
-from vp_planner.domain.rules import plan_by_rules, spread
 
 
 def test_scenes_are_seven_seconds_with_the_same_character_in_each() -> None:
@@ -15,7 +15,10 @@ def test_scenes_are_seven_seconds_with_the_same_character_in_each() -> None:
 
 
 def test_the_description_is_spread_over_the_scenes_in_order() -> None:
-    story = spec(duration_seconds=21, description="A fox finds a lantern. It lights the forest. The owls gather.")
+    story = spec(
+        duration_seconds=21,
+        description="A fox finds a lantern. It lights the forest. The owls gather.",
+    )
     assert [s.narration for s in plan_by_rules("s1", story)] == [
         "A fox finds a lantern.",
         "It lights the forest.",

@@ -31,7 +31,6 @@ from vp_generator.service.scenes import SceneGenerator, Stale
 
 log = logging.getLogger(__name__)
 SCENE_RETRIES = RetryPolicy()
-HEARTBEAT_SECONDS = 15.0
 
 
 def scene_job_of(delivery: Delivery) -> SceneJob:
@@ -50,6 +49,8 @@ class SceneJobs:
         self._runtime = runtime
         self._generator = generator
         self._watch = watch
+        # Heartbeats well inside the ack wait, so a slow step is never taken for a dead worker.
+        self._heartbeat = runtime.settings.job_ack_wait_seconds / 4
         self._worker = worker
 
     async def handle(self, message: NatsMessage) -> None:
@@ -58,7 +59,7 @@ class SceneJobs:
             self._run,
             dead_letters=self._runtime.dead_letters,
             policy=SCENE_RETRIES,
-            heartbeat_every=HEARTBEAT_SECONDS,
+            heartbeat_every=self._heartbeat,
             on_retry=self._retrying,
             on_give_up=self._giving_up,
         )

@@ -108,7 +108,9 @@ def to_scenes(story_id: str, spec: StorySpec, plan: LlmPlan) -> tuple[SceneSpec,
     scenes = plan.scenes[: max(1, spec.duration_seconds)]  # never more scenes than seconds
     durations = fit_durations([scene.duration_seconds for scene in scenes], spec.duration_seconds)
     if abs(sum(durations) - spec.duration_seconds) > 0.01:
-        raise PlanUnreadable(f"{len(scenes)} scenes of at most 60 s cannot fill {spec.duration_seconds} s")
+        raise PlanUnreadable(
+            f"{len(scenes)} scenes of at most 60 s cannot fill {spec.duration_seconds} s"
+        )
     base_seed = spec.generation_params.seed or 0
     return tuple(
         SceneSpec(

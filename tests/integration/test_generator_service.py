@@ -1,0 +1,197 @@
+"""The generator on real NATS with the built-in providers and real storage: fan-out, scene
+jobs, assets, narration, costs; cancellation; and a worker killed in the middle of a job."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import wave
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nats.aio.client import Client
+from PIL import Image
+from vp_contracts.events import jobs as j
+from vp_contracts.events import story as e
+from vp_contracts.ids import new_id
+from vp_contracts.story import commands as c
+from vp_contracts.values import JobKind
+from vp_generator.main import running
+from vp_generator.settings import GeneratorSettings
+from vp_runtime.declare import declare
+from vp_runtime.eventstore import EventStore
+from vp_runtime.settings import RuntimeSettings
+from vp_runtime.storage import LocalStorage, UrlSigner
+from vp_runtime.topology import Topology, default_topology
+
+from tests.support.facts import Driver
+from tests.support.fake_providers import KEY, fake_providers
+from tests.support.watch import count, drained, has, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def generator_settings(settings: RuntimeSettings, storage: Path, **extra: Any) -> GeneratorSettings:
+    return GeneratorSettings(**{**settings.model_dump(), "storage_dir": str(storage), **extra})
+
+
+async def planned_story(store: EventStore, scenes: int = 3) -> tuple[Driver, str]:
+    driver = Driver(store)
+    story_id = await driver.created()
+    await driver.planned(story_id, scenes=scenes)
+    return driver, story_id
+
+
+async def test_a_preview_request_becomes_every_scenes_layers_and_narration(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await planned_story(store)
+    attempt = new_id()
+    async with running(generator_settings(settings, tmp_path)):
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=attempt))
+        facts = await wait_for(nats_client, topology, story_id, has(e.SceneGenerated, 3))
+
+    storage = LocalStorage(tmp_path, "http://x", UrlSigner("s"))
+    view = await store.view(story_id)
+    assert view.scenes_ready()
+    for scene in view.scenes:
+        assets = scene.assets
+        assert assets is not None and (assets.width, assets.height) == (854, 480)
+        background = Image.open(io.BytesIO(await storage.get_bytes(assets.background_key)))
+        character = Image.open(io.BytesIO(await storage.get_bytes(assets.character_key or "")))
+        assert background.size == (854, 480) and background.mode == "RGB"
+        assert character.mode == "RGBA" and character.getextrema()[3] == (0, 255)  # cut out
+        with wave.open(io.BytesIO(await storage.get_bytes(assets.narration_key or ""))) as audio:
+            seconds = audio.getnframes() / audio.getframerate()
+        assert assets.narration_seconds == pytest.approx(seconds, abs=0.01)
+        assert assets.cues and assets.cues[0].text == scene.spec.narration
+        assert assets.cues[-1].end_seconds <= seconds <= scene.spec.duration_seconds
+    started = [
+        f.event
+        for f in facts
+        if isinstance(f.event, j.JobStarted) and f.event.kind == JobKind.SCENE
+    ]
+    assert len(started) == 3 and {s.attempt for s in started} == {1}
+    costs = [f.event for f in facts if isinstance(f.event, e.CostRecorded)]
+    assert {(cost.provider.split(":")[0], cost.operation) for cost in costs} == {
+        ("offline", "image"),
+        ("hibari", "narration"),
+    }
+    assert view.actual_cost == 0
+
+
+async def test_a_second_preview_of_the_same_plan_is_served_from_the_cache(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await planned_story(store, scenes=2)
+    async with running(generator_settings(settings, tmp_path)):
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, story_id, has(e.SceneGenerated, 2))
+        await driver.run(c.Cancel(story_id=story_id))  # back to planned, then preview again
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        facts = await wait_for(nats_client, topology, story_id, has(e.SceneGenerated, 4))
+    second = [f.event for f in facts if isinstance(f.event, e.SceneGenerated)][2:]
+    assert all(event.cache_hit for event in second)
+
+
+async def test_cancelling_stops_the_jobs_of_the_attempt(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await planned_story(store, scenes=6)
+    async with running(generator_settings(settings, tmp_path, generator_workers=1)):
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, story_id, has(j.JobStarted, 2))
+        await driver.run(c.Cancel(story_id=story_id))
+        # Every job of the cancelled attempt is taken off the queue and dropped.
+        await drained(nats_client, topology.jobs_stream, topology.consumer_name("generator-scenes"))
+    after = await store.load(story_id)
+    cancelled_at = next(i for i, f in enumerate(after) if isinstance(f.event, e.StoryCancelled))
+    assert count(after[cancelled_at:], e.SceneGenerated) == 0
+    assert count(after, e.SceneGenerated) < 6
+    assert (await store.view(story_id)).status.value == "planned"  # type: ignore[union-attr]
+
+
+def _generator(settings: RuntimeSettings, storage: Path, providers: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "VP_NATS_URL": settings.nats_url,
+        "VP_SUBJECT_ROOT": settings.subject_root,
+        "VP_STREAM_PREFIX": settings.stream_prefix,
+        "VP_STORAGE_DIR": str(storage),
+        "VP_JOB_ACK_WAIT_SECONDS": "4",
+        "VP_PROVIDERS": providers,
+        "FAKE_PROVIDER_KEY": KEY,
+    }
+    binary = Path(sys.executable).parent / "vp-generator"
+    return subprocess.Popen(
+        [str(binary)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+async def test_a_worker_killed_mid_job_is_replaced_and_each_scene_completes_once(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    quick = default_topology(topology.root, topology.prefix, job_ack_wait=timedelta(seconds=4))
+    await declare(nats_client.jetstream(), quick)  # a dead worker's job comes back after 4 s
+    driver, story_id = await planned_story(store, scenes=6)
+    async with fake_providers() as fakes:
+        providers = json.dumps(
+            [
+                {
+                    "name": "stability",
+                    "kind": "stability",
+                    "api_key_env": "FAKE_PROVIDER_KEY",
+                    "cost_per_image": "0.02",
+                    "settings": {"base_url": fakes.url},
+                },
+                {"name": "offline", "kind": "offline"},
+            ]
+        )
+        first = _generator(settings, tmp_path, providers)
+        try:
+            await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+            await wait_for(nats_client, topology, story_id, has(j.JobStarted, 3))
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        done_before = count(await store.load(story_id), e.SceneGenerated)
+        assert done_before < 6, "the worker finished before it could be killed"
+
+        second = _generator(settings, tmp_path, providers)
+        try:
+            facts = await wait_for(
+                nats_client, topology, story_id, has(e.SceneGenerated, 6), timeout=90
+            )
+        finally:
+            second.terminate()
+            second.wait()
+
+    generated = [f.event for f in facts if isinstance(f.event, e.SceneGenerated)]
+    assert sorted(g.scene_id for g in generated) == sorted(
+        s.scene_id for s in (await store.view(story_id)).scenes
+    )
+    redelivered = [
+        f.event for f in facts if isinstance(f.event, j.JobStarted) and f.event.attempt == 2
+    ]
+    assert redelivered, "a job of the killed worker was delivered again"
+    paid = [f.event for f in facts if isinstance(f.event, e.CostRecorded) and f.event.amount > 0]
+    calls = fakes.seen("POST", "/v1/generation")
+    view = await store.view(story_id)
+    assert view.actual_cost == Decimal("0.02") * len(paid)  # every paid call is in the ledger once
+    assert (
+        len(paid) <= 12 + 1 and calls <= 12 + 2
+    )  # at most the call in flight at the kill is repeated
+    assert len({g.assets.background_key for g in generated}) == 6
+    leftovers = [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]
+    assert leftovers == []
