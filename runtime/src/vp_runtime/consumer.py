@@ -27,6 +27,9 @@ from vp_runtime.deadletters import DeadLetters
 log = logging.getLogger(__name__)
 
 
+DEAD_LETTER_RETRY_SECONDS = 5.0
+
+
 class TransientError(Exception):
     """Worth trying again later: a provider is down, a call timed out, a server is busy."""
 
@@ -102,8 +105,7 @@ async def handle_delivery(
             await handler(delivery)
     except PoisonMessage as error:
         log.error("poison message on %s: %s", delivery.subject, error)
-        await dead_letters.send(delivery, kind="poison", reason=str(error))
-        await message.reject()
+        await _bury(message, delivery, dead_letters, "poison", str(error))
         return
     except Exception as error:
         if delivery.attempt < policy.attempts:
@@ -127,10 +129,23 @@ async def handle_delivery(
         )
         if on_give_up is not None:
             await _quietly(on_give_up(delivery, error), "recording the failure")
-        await dead_letters.send(delivery, kind="exhausted", reason=_describe(error))
-        await message.reject()
+        await _bury(message, delivery, dead_letters, "exhausted", _describe(error))
         return
     await message.ack()
+
+
+async def _bury(
+    message: NatsMessage, delivery: Delivery, dead_letters: DeadLetters, kind: str, reason: str
+) -> None:
+    """Dead-letter and terminate; if the dead letter cannot be stored, try again later rather
+    than lose the message."""
+    try:
+        await dead_letters.send(delivery, kind=kind, reason=reason)
+    except Exception:
+        log.exception("could not store the dead letter of %s; it will come back", delivery.subject)
+        await message.nack(delay=DEAD_LETTER_RETRY_SECONDS)
+        return
+    await message.reject()
 
 
 def _describe(error: BaseException) -> str:

@@ -21,10 +21,13 @@ class DeadLetters:
 
     async def send(self, delivery: Delivery, *, kind: str, reason: str) -> None:
         raw = delivery.message.raw_message
-        headers = dict(raw.headers or {})
-        headers.pop("Nats-Msg-Id", None)
-        headers.pop("Nats-Expected-Last-Subject-Sequence", None)
-        headers.pop("Nats-Expected-Last-Subject-Sequence-Subject", None)
+        # The original's own headers (ce-*, trace) travel along; its JetStream control headers
+        # (expected stream, sequence, msg id) would make this publish fail.
+        headers = {
+            key: value
+            for key, value in (raw.headers or {}).items()
+            if not key.lower().startswith("nats-")
+        }
         headers.update(
             {
                 "vp-dead-kind": kind,

@@ -77,7 +77,7 @@ class SceneGenerator:
         )
         spent: list[Decimal] = []
         hits: list[bool] = []
-        ledger = self._ledger(job, spent, hits)
+        ledger = self._ledger(job, delivery_attempt, spent, hits)
         preferred = spec.generation_params.image_provider
 
         await self._tick(job, 10, f"scene {scene.position + 1}: painting the background")
@@ -260,7 +260,11 @@ class SceneGenerator:
 
     # -- bookkeeping -----------------------------------------------------------------------
 
-    def _ledger(self, job: SceneJob, spent: list[Decimal], hits: list[bool]) -> Ledger:
+    def _ledger(
+        self, job: SceneJob, attempt: int, spent: list[Decimal], hits: list[bool]
+    ) -> Ledger:
+        # One record per call: the id names the delivery attempt, the call and its try, so a
+        # redelivered job records its own calls and a replayed record is dropped.
         async def record(call: Call) -> None:
             spent.append(call.amount)
             hits.append(call.cache_hit)
@@ -279,7 +283,7 @@ class SceneGenerator:
                 outcome=call.outcome[:500],
             )
             await self._record(
-                job, fact, f"cost-{call.call_key}-{call.try_number}-{call.cache_hit}"
+                job, fact, f"cost-{attempt}-{call.call_key}-{call.try_number}-{call.cache_hit}"
             )
 
         return record
