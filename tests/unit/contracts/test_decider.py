@@ -405,3 +405,32 @@ def test_every_refusal_carries_a_code_and_message() -> None:
         decide(c.RequestRender(story_id=STORY, attempt_id="r"), story_in(S.DRAFT))
     assert refused.value.code == "illegal_transition"
     assert "cannot render the final video: the story is draft" in refused.value.message
+
+
+def _compose_start(attempt: int = 1) -> j.JobStarted:
+    return j.JobStarted(
+        story_id=STORY,
+        job_id="compose-1",
+        kind=JobKind.COMPOSE,
+        attempt_id="preview-1",
+        worker="w",
+        attempt=attempt,
+    )
+
+
+def test_a_stage_job_is_claimed_once_unless_taken_over() -> None:
+    events, view = then(
+        story_in(S.PREVIEWING), c.ClaimJob(story_id=STORY, started=_compose_start())
+    )
+    assert events == [_compose_start()]
+    assert decide(c.ClaimJob(story_id=STORY, started=_compose_start()), view) == []
+    assert decide(c.ClaimJob(story_id=STORY, started=_compose_start(2), takeover=True), view) == [
+        _compose_start(2)
+    ]
+
+
+def test_a_stage_job_of_a_stale_attempt_is_not_claimed() -> None:
+    assert (
+        decide(c.ClaimJob(story_id=STORY, started=_compose_start()), story_in(S.PREVIEW_READY))
+        == []
+    )

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from vp_contracts.events.base import Event
+from vp_contracts.events.jobs import JobStarted
 from vp_contracts.values import (
     MediaOutput,
     ProviderCosts,
@@ -198,6 +199,18 @@ class RecordStageFailure(Command):
     stage: Stage
     code: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimJob(Command):
+    """Start a per-attempt job (composing, upscaling) unless a worker already has.
+
+    ``takeover`` starts it again anyway: the message that started it came back, so the worker
+    that had it is gone.
+    """
+
+    started: JobStarted
+    takeover: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -556,6 +556,16 @@ def _record_stage_failure(command: c.RecordStageFailure, state: StoryView) -> li
     ]
 
 
+@_handles(c.ClaimJob)
+def _claim_job(command: c.ClaimJob, state: StoryView) -> list[Event]:
+    started = command.started
+    if not state.is_current(started.attempt_id) or state.attempt is None:
+        return []
+    if started.job_id in state.attempt.started_jobs and not command.takeover:
+        return []
+    return [started]
+
+
 @_handles(c.RecordFact)
 def _record_fact(command: c.RecordFact, state: StoryView) -> list[Event]:
     if not isinstance(command.event, _FACTS_WITHOUT_RULES):

@@ -60,13 +60,18 @@ class VideoRequest:
 
 @dataclass(frozen=True)
 class UpscaleRequest:
-    """Make an image ``scale`` times larger (super-resolution)."""
+    """Make an image or a video ``scale`` times larger (super-resolution)."""
 
     image: bytes = field(repr=False)
     scale: int = 2
+    content_type: str = "image/png"
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"image": hashlib.sha256(self.image).hexdigest(), "scale": self.scale}
+        return {
+            "image": hashlib.sha256(self.image).hexdigest(),
+            "scale": self.scale,
+            "type": self.content_type,
+        }
 
 
 Request = ImageRequest | VideoRequest | UpscaleRequest

@@ -45,6 +45,9 @@ class ReplicateProvider(Provider):
             ),
             Capability.UPSCALE: str(config.setting("upscale_model", "nightmareai/real-esrgan")),
         }
+        self._video_upscaler = str(
+            config.setting("video_upscale_model", "lucataco/real-esrgan-video")
+        )
         self.model = ",".join(self._models.values())
         self._http = http.client(
             str(config.setting("base_url", "https://api.replicate.com")),
@@ -52,9 +55,13 @@ class ReplicateProvider(Provider):
         )
 
     async def _predict(
-        self, capability: Capability, payload: dict[str, Any], call_key: str
+        self,
+        capability: Capability,
+        payload: dict[str, Any],
+        call_key: str,
+        model: str | None = None,
     ) -> tuple[str, bytes]:
-        model = self._models[capability]
+        model = model or self._models[capability]
 
         async def submit() -> str:
             response = await http.send(
@@ -122,6 +129,16 @@ class ReplicateProvider(Provider):
         )
 
     async def upscale(self, request: UpscaleRequest, call_key: str) -> Generated:
+        if request.content_type.startswith("video/"):
+            # Video super-resolution runs a frame model over the clip (e.g. Real-ESRGAN video).
+            payload = {
+                "video_path": http.data_uri(request.image, request.content_type),
+                "scale": request.scale,
+            }
+            job, data = await self._predict(
+                Capability.UPSCALE, payload, call_key, self._video_upscaler
+            )
+            return Generated(data, "video/mp4", self.estimate_cost(Capability.UPSCALE, 1), 1, job)
         payload = {"image": http.data_uri(request.image, "image/png"), "scale": request.scale}
         job, data = await self._predict(Capability.UPSCALE, payload, call_key)
         return Generated(data, "image/png", self.estimate_cost(Capability.UPSCALE, 1), 1, job)

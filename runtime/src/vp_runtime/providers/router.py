@@ -88,11 +88,10 @@ def asset_key(capability: Capability, key: str, content_type: str) -> str:
     return f"assets/{capability.value}/{key[:2]}/{key}.{EXTENSIONS.get(content_type, 'bin')}"
 
 
-_CONTENT_TYPE = {
-    Capability.IMAGE: "image/png",
-    Capability.VIDEO: "video/mp4",
-    Capability.UPSCALE: "image/png",
-}
+def _content_type(capability: Capability, request: Request) -> str:
+    if isinstance(request, UpscaleRequest):
+        return request.content_type
+    return "video/mp4" if capability == Capability.VIDEO else "image/png"
 
 
 class ProviderRouter:
@@ -143,14 +142,13 @@ class ProviderRouter:
             provider = routed.provider
             request = request_for(provider)
             key = call_key(provider, capability, request)
-            storage_key = asset_key(capability, key, _CONTENT_TYPE[capability])
+            content_type = _content_type(capability, request)
+            storage_key = asset_key(capability, key, content_type)
             if await self._storage.exists(storage_key):
                 await ledger(
                     Call(provider.name, capability, key, 0, Decimal(0), 0, True, "cache_hit")
                 )
-                return Produced(
-                    storage_key, provider.name, Decimal(0), True, _CONTENT_TYPE[capability]
-                )
+                return Produced(storage_key, provider.name, Decimal(0), True, content_type)
             if not routed.breaker.allows():
                 problems.append(f"{provider.name}: circuit open after repeated failures")
                 continue

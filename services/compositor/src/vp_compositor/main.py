@@ -1,8 +1,87 @@
-"""Entry point of the compositor service."""
+"""Compositor process: wiring only. ``vp-compositor``."""
 
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
 import sys
+from collections.abc import AsyncIterator
+
+from faststream.nats import NatsMessage
+from vp_runtime.consumer import Delivery, handle_delivery
+from vp_runtime.progress import Progress
+from vp_runtime.service import (
+    Runtime,
+    consumer,
+    durable_subscriber,
+    make_broker,
+    until_stopped,
+    worker_name,
+)
+from vp_runtime.storage import storage_from
+
+from vp_compositor.service.compose import Composer
+from vp_compositor.settings import CompositorSettings
+
+HEARTBEAT_SECONDS = 20.0
+
+
+@contextlib.asynccontextmanager
+async def running(settings: CompositorSettings) -> AsyncIterator[Composer]:
+    runtime = await Runtime.connect(settings)
+    storage = storage_from(settings)
+    await storage.prepare()
+    composer = Composer(
+        runtime.store,
+        storage,
+        Progress(runtime.client, runtime.topology.subjects, "compositor"),
+        settings,
+        worker_name("compositor"),
+    )
+    broker = make_broker(settings)
+    topology = runtime.topology
+
+    async def compose(delivery: Delivery) -> None:
+        await composer.on_scene_generated(
+            delivery.story_event(), delivery.attempt, delivery.stream_sequence
+        )
+
+    async def give_up(delivery: Delivery, error: BaseException) -> None:
+        await composer.fail(delivery.story_event().event.story_id, error)
+
+    @durable_subscriber(
+        broker,
+        consumer(topology, "compositor"),
+        topology.subjects.event_of_any_story("scene_generated"),
+    )
+    async def on_scene_generated(message: NatsMessage) -> None:
+        await handle_delivery(
+            message,
+            compose,
+            dead_letters=runtime.dead_letters,
+            heartbeat_every=HEARTBEAT_SECONDS,
+            on_give_up=give_up,
+        )
+
+    await broker.start()
+    try:
+        yield composer
+    finally:
+        await broker.stop()
+        await runtime.close()
+
+
+async def run(settings: CompositorSettings) -> None:
+    async with running(settings):
+        await until_stopped()
 
 
 def main() -> int:
-    print("vp-compositor: not built yet", file=sys.stderr)
-    return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run(CompositorSettings()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,8 +1,94 @@
-"""Entry point of the upscaler service."""
+"""Upscaler process: wiring only. ``vp-upscaler``."""
 
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
 import sys
+from collections.abc import AsyncIterator
+
+from faststream.nats import NatsMessage
+from vp_runtime.consumer import Delivery, handle_delivery
+from vp_runtime.progress import Progress
+from vp_runtime.providers.config import load_provider_configs
+from vp_runtime.providers.registry import build_router
+from vp_runtime.service import (
+    Runtime,
+    consumer,
+    durable_subscriber,
+    make_broker,
+    until_stopped,
+    worker_name,
+)
+from vp_runtime.storage import storage_from
+
+from vp_upscaler.service.finish import Finisher
+from vp_upscaler.settings import UpscalerSettings
+
+HEARTBEAT_SECONDS = 20.0
+
+
+@contextlib.asynccontextmanager
+async def running(settings: UpscalerSettings) -> AsyncIterator[Finisher]:
+    runtime = await Runtime.connect(settings)
+    storage = storage_from(settings)
+    await storage.prepare()
+    router = build_router(
+        load_provider_configs(), storage, runtime.client.jetstream(), runtime.topology
+    )
+    finisher = Finisher(
+        runtime.store,
+        storage,
+        router,
+        Progress(runtime.client, runtime.topology.subjects, "upscaler"),
+        settings,
+        worker_name("upscaler"),
+    )
+    broker = make_broker(settings)
+    topology = runtime.topology
+
+    async def finish(delivery: Delivery) -> None:
+        await finisher.on_final_composed(
+            delivery.story_event(), delivery.attempt, delivery.stream_sequence
+        )
+
+    async def give_up(delivery: Delivery, error: BaseException) -> None:
+        await finisher.fail(delivery.story_event(), error)
+
+    @durable_subscriber(
+        broker,
+        consumer(topology, "upscaler"),
+        topology.subjects.event_of_any_story("final_composed"),
+    )
+    async def on_final_composed(message: NatsMessage) -> None:
+        await handle_delivery(
+            message,
+            finish,
+            dead_letters=runtime.dead_letters,
+            heartbeat_every=HEARTBEAT_SECONDS,
+            on_give_up=give_up,
+        )
+
+    await broker.start()
+    try:
+        yield finisher
+    finally:
+        await broker.stop()
+        await router.close()
+        await runtime.close()
+
+
+async def run(settings: UpscalerSettings) -> None:
+    async with running(settings):
+        await until_stopped()
 
 
 def main() -> int:
-    print("vp-upscaler: not built yet", file=sys.stderr)
-    return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run(UpscalerSettings()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

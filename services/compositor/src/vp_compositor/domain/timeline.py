@@ -1,0 +1,228 @@
+"""The one ffmpeg command that composes a story (pure: paths in, arguments out).
+
+Per scene: the background pre-scaled 2x (zoompan moves in whole pixels) with Ken Burns motion,
+the character layer over it with a little movement of its own (parallax), or the provider's
+motion clip; scenes joined with crossfades (or hard cuts); each scene's narration placed at its
+start and mixed to one AAC track; subtitles burned in when asked. Motion is rendered straight at
+the target frame rate. Crossfaded scenes are lengthened by the fade so the video lasts exactly
+the planned time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from vp_contracts.values import Motion
+
+ZOOM = {Motion.SLOW: 0.08, Motion.MEDIUM: 0.16, Motion.FAST: 0.26}
+PRESCALE = 1.5
+"""zoompan moves in whole pixels of its input: 1.5x leaves a third of a pixel of jitter."""
+WALKING = ("walk", "wander", "stroll", "explore", "search", "follow", "move")
+RUNNING = ("run", "race", "chase", "flee", "dash", "hurr")
+JUMPING = ("jump", "leap", "hop", "bounce", "dance")
+
+
+AddInput = Callable[..., int]
+"""Appends input arguments, returns the input's index."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A cut-out cropped to what it shows, and where that crop sits in the frame."""
+
+    path: str
+    x: int
+    y: int
+
+
+@dataclass(frozen=True)
+class SceneMedia:
+    """One scene's files (names relative to the working folder) and how it moves."""
+
+    duration: float
+    background: str
+    character: Layer | None = None
+    clip: str | None = None
+    narration: str | None = None
+    motion: Motion = Motion.SLOW
+    action: str = ""
+
+
+@dataclass(frozen=True)
+class Output:
+    """Size, rate and encoder settings of one composed video."""
+
+    width: int
+    height: int
+    fps: int
+    preset: str
+    crf: int
+    crossfade: float = 0.5
+    subtitles: str | None = None
+    """ASS file to burn in, if any."""
+
+
+def total_duration(scenes: Sequence[SceneMedia]) -> float:
+    return round(sum(scene.duration for scene in scenes), 6)
+
+
+def scene_starts(scenes: Sequence[SceneMedia]) -> list[float]:
+    starts, elapsed = [], 0.0
+    for scene in scenes:
+        starts.append(round(elapsed, 6))
+        elapsed += scene.duration
+    return starts
+
+
+def compose_args(scenes: Sequence[SceneMedia], out: Output, target: str) -> list[str]:
+    """ffmpeg arguments (after the binary and global options) writing ``target``."""
+    if not scenes:
+        raise ValueError("a video needs at least one scene")
+    fade = out.crossfade if len(scenes) > 1 else 0.0
+    fade = min(fade, min(scene.duration for scene in scenes) / 2)
+    inputs: list[str] = []
+    graph: list[str] = []
+
+    def add_input(*args: str) -> int:
+        inputs.extend(args)
+        return sum(1 for arg in inputs if arg == "-i") - 1
+
+    for index, scene in enumerate(scenes):
+        length = scene.duration + (fade if index < len(scenes) - 1 else 0.0)
+        graph.append(_scene_video(index, scene, length, out, add_input))
+    graph.append(_join(len(scenes), scenes, fade, out))
+    video = "[joined]"
+    if out.subtitles:
+        graph.append(f"[joined]ass={out.subtitles}[titled]")
+        video = "[titled]"
+    maps = ["-map", video]
+    if any(scene.narration for scene in scenes):
+        graph.append(_audio(scenes, add_input))
+        maps += ["-map", "[aout]", "-c:a", "aac", "-b:a", "128k", "-ar", "48000"]
+    duration = total_duration(scenes)
+    return [
+        *inputs,
+        "-filter_complex",
+        ";".join(graph),
+        *maps,
+        "-c:v",
+        "libx264",
+        "-preset",
+        out.preset,
+        "-crf",
+        str(out.crf),
+        "-pix_fmt",
+        "yuv420p",
+        "-r",
+        str(out.fps),
+        "-t",
+        f"{duration:.3f}",
+        "-movflags",
+        "+faststart",
+        target,
+    ]
+
+
+def _scene_video(index: int, scene: SceneMedia, length: float, out: Output, add: AddInput) -> str:
+    w, h, fps = out.width, out.height, out.fps
+    frames = max(1, round(length * fps))
+    if scene.clip:
+        clip = add("-i", scene.clip)
+        return (
+            f"[{clip}:v]scale={w}:{h}:force_original_aspect_ratio=increase,crop={w}:{h},fps={fps},"
+            f"tpad=stop_mode=clone:stop_duration={length:.3f},trim=duration={length:.3f},"
+            f"setpts=PTS-STARTPTS,format=yuv420p,setsar=1[v{index}]"
+        )
+    background = add("-i", scene.background)
+    zoom = ZOOM[scene.motion]
+    z, x, y = _ken_burns(index, zoom, frames)
+    sw, sh = _even(w * PRESCALE), _even(h * PRESCALE)
+    chain = (
+        f"[{background}:v]scale={sw}:{sh}:force_original_aspect_ratio=increase,crop={sw}:{sh},"
+        f"zoompan=z='{z}':x='{x}':y='{y}':d={frames}:s={w}x{h}:fps={fps},setsar=1"
+    )
+    if not scene.character:
+        return f"{chain},format=yuv420p[v{index}]"
+    layer = scene.character
+    # One still frame, overlaid on every frame (eof_action=repeat): the PNG is decoded once.
+    character = add("-i", layer.path)
+    dx, dy = _character_motion(scene.action, index, w, h, length)
+    return (
+        f"{chain},format=yuv420p[bg{index}];"
+        f"[{character}:v]format=yuva420p[ch{index}];"
+        f"[bg{index}][ch{index}]overlay=x='{layer.x}+{dx}':y='{layer.y}+{dy}':eval=frame:eof_action=repeat,"
+        f"setsar=1[v{index}]"
+    )
+
+
+def _even(value: float) -> int:
+    return round(value / 2) * 2
+
+
+def _ken_burns(index: int, zoom: float, frames: int) -> tuple[str, str, str]:
+    """Zoom in, pan right, zoom out, pan left: the scenes take turns."""
+    step = f"on/{frames}"
+    centre_x, centre_y = "(iw-iw/zoom)/2", "(ih-ih/zoom)/2"
+    kind = index % 4
+    if kind == 0:
+        return f"1+{zoom}*{step}", centre_x, centre_y
+    if kind == 1:
+        return f"{1 + zoom}", f"(iw-iw/zoom)*{step}", centre_y
+    if kind == 2:
+        return f"{1 + zoom}-{zoom}*{step}", centre_x, centre_y
+    return f"{1 + zoom}", f"(iw-iw/zoom)*(1-{step})", centre_y
+
+
+def _character_motion(action: str, index: int, w: int, h: int, length: float) -> tuple[str, str]:
+    """A drift across the frame when walking, a bounce when jumping, breathing otherwise."""
+    words = action.lower()
+    direction = 1 if index % 2 == 0 else -1
+    if any(word in words for word in RUNNING):
+        return (
+            f"{direction * round(w * 0.14)}*(t/{length:.3f}-0.5)",
+            f"-{round(h * 0.012)}*abs(sin(2*PI*t*2.2))",
+        )
+    if any(word in words for word in JUMPING):
+        return "0", f"-{round(h * 0.05)}*abs(sin(2*PI*t*0.9))"
+    if any(word in words for word in WALKING):
+        return (
+            f"{direction * round(w * 0.07)}*(t/{length:.3f}-0.5)",
+            f"-{round(h * 0.006)}*abs(sin(2*PI*t*1.6))",
+        )
+    return "0", f"-{round(h * 0.004)}*sin(2*PI*t*0.4)"
+
+
+def _join(count: int, scenes: Sequence[SceneMedia], fade: float, out: Output) -> str:
+    if count == 1:
+        return "[v0]null[joined]"
+    if fade <= 0:
+        streams = "".join(f"[v{i}]" for i in range(count))
+        return f"{streams}concat=n={count}:v=1:a=0[joined]"
+    steps, previous, offset = [], "[v0]", 0.0
+    for index in range(1, count):
+        offset += scenes[index - 1].duration
+        label = "[joined]" if index == count - 1 else f"[x{index}]"
+        steps.append(
+            f"{previous}[v{index}]xfade=transition=fade:duration={fade:.3f}:offset={offset:.3f}{label}"
+        )
+        previous = label
+    return ";".join(steps)
+
+
+def _audio(scenes: Sequence[SceneMedia], add: AddInput) -> str:
+    parts = []
+    for index, scene in enumerate(scenes):
+        if scene.narration:
+            source = add("-i", scene.narration)
+            parts.append(
+                f"[{source}:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=mono,"
+                f"apad=whole_dur={scene.duration:.3f},atrim=duration={scene.duration:.3f}[a{index}]"
+            )
+        else:
+            parts.append(
+                f"anullsrc=r=48000:cl=mono,atrim=duration={scene.duration:.3f},aformat=sample_fmts=fltp[a{index}]"
+            )
+    streams = "".join(f"[a{i}]" for i in range(len(scenes)))
+    parts.append(f"{streams}concat=n={len(scenes)}:v=0:a=1,aformat=channel_layouts=stereo[aout]")
+    return ";".join(parts)

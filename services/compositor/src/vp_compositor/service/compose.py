@@ -1,0 +1,288 @@
+"""Compose an attempt's scenes into one video, once per attempt.
+
+Triggered by each ``scene_generated``; the fact that completes the set claims the compose job
+(``ClaimJob``: one claim wins; a redelivered trigger takes over from a worker that died),
+downloads the assets, runs one ffmpeg pass, probes the result, stores video, thumbnail and
+subtitles, and records ``preview_composed`` or ``final_composed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from vp_contracts.envelope import RecordedEvent
+from vp_contracts.events import jobs as j
+from vp_contracts.events.base import Event
+from vp_contracts.ids import derived_id, stage_job_id
+from vp_contracts.story import commands as c
+from vp_contracts.story.view import Attempt, StoryView
+from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage
+from vp_runtime.eventstore import EventMeta, EventStore
+from vp_runtime.media import MediaError, probe, run_ffmpeg, thumbnail
+from vp_runtime.progress import Progress
+from vp_runtime.storage import MissingObject, Storage
+
+from vp_compositor.domain.layers import BrokenAsset, check_image, cut_out
+from vp_compositor.domain.subtitles import ass, timeline_cues, webvtt
+from vp_compositor.domain.timeline import (
+    Output,
+    SceneMedia,
+    compose_args,
+    scene_starts,
+    total_duration,
+)
+from vp_compositor.settings import CompositorSettings
+
+log = logging.getLogger(__name__)
+
+
+def master_profile(target: RenderProfile, max_height: int, max_fps: int | None) -> RenderProfile:
+    """The final master: the target, or smaller / slower when the upscaler is to finish it."""
+    short = min(target.width, target.height)
+    scale = min(1.0, max_height / short)
+    width, height = (round(target.width * scale / 2) * 2, round(target.height * scale / 2) * 2)
+    fps = min(target.fps, max_fps) if max_fps else target.fps
+    return RenderProfile(width=width, height=height, fps=fps)
+
+
+@dataclass
+class Composer:
+    store: EventStore
+    storage: Storage
+    progress: Progress
+    settings: CompositorSettings
+    worker: str
+
+    async def on_scene_generated(
+        self, recorded: RecordedEvent[Event], delivery_attempt: int, trigger: int
+    ) -> None:
+        view = await self.store.view(recorded.event.story_id)
+        attempt = view.attempt
+        if attempt is None or attempt.stage == Stage.PLANNING or not view.is_current(attempt.id):
+            return
+        if not view.scenes_ready() or (attempt.stage == Stage.RENDER and view.master is not None):
+            return
+        if not await self._claim(view, attempt, delivery_attempt, trigger):
+            return
+        try:
+            media = await self._compose(view, attempt)
+        except BrokenAsset as error:
+            await self._fail(
+                view, attempt, "asset_broken", f"{error}: generate the {attempt.stage.value} again"
+            )
+            return
+        command: c.Command
+        if attempt.stage == Stage.PREVIEW:
+            command = c.RecordPreviewComposed(
+                story_id=view.story_id, attempt_id=attempt.id, media=media
+            )
+        else:
+            command = c.RecordFinalComposed(
+                story_id=view.story_id, attempt_id=attempt.id, media=media
+            )
+        await self.store.execute(command, self._meta(attempt, "composed"))
+        await self._tick(view, attempt, 100, "composed")
+
+    async def _claim(
+        self, view: StoryView, attempt: Attempt, delivery_attempt: int, trigger: int
+    ) -> bool:
+        job_id = stage_job_id(attempt.id, "compose")
+        started = j.JobStarted(
+            story_id=view.story_id,
+            job_id=job_id,
+            kind=JobKind.COMPOSE,
+            attempt_id=attempt.id,
+            worker=self.worker,
+            attempt=delivery_attempt,
+        )
+        command = c.ClaimJob(story_id=view.story_id, started=started, takeover=delivery_attempt > 1)
+        outcome = await self.store.execute(
+            command, self._meta(attempt, f"claim-{trigger}-{delivery_attempt}")
+        )
+        return bool(outcome.events)
+
+    async def fail(self, story_id: str, error: BaseException) -> None:
+        view = await self.store.view(story_id)
+        if view.attempt is not None:
+            await self._fail(
+                view, view.attempt, "compose_failed", f"the video could not be composed: {error}"
+            )
+
+    async def _fail(self, view: StoryView, attempt: Attempt, code: str, reason: str) -> None:
+        command = c.RecordStageFailure(
+            story_id=view.story_id,
+            attempt_id=attempt.id,
+            stage=attempt.stage,
+            code=code,
+            reason=reason[:2000],
+        )
+        await self.store.execute(command, self._meta(attempt, "failed"))
+
+    async def _compose(self, view: StoryView, attempt: Attempt) -> MediaOutput:
+        assert attempt.profile is not None and view.spec is not None
+        preview = attempt.stage == Stage.PREVIEW
+        profile = (
+            attempt.profile
+            if preview
+            else master_profile(
+                attempt.profile, self.settings.master_max_height, self.settings.master_max_fps
+            )
+        )
+        crossfade = view.spec.generation_params.crossfade_seconds
+        with tempfile.TemporaryDirectory(prefix="compose-") as name:
+            folder = Path(name)
+            await self._tick(view, attempt, 2, "gathering the scenes")
+            scenes = await self._gather(view, profile, folder)
+            starts = scene_starts(scenes)
+            cues = timeline_cues(
+                starts,
+                [
+                    [
+                        (q.start_seconds, q.end_seconds, q.text)
+                        for q in (s.assets.cues if s.assets else ())
+                    ]
+                    for s in view.attempt_scenes()
+                ],
+            )
+            subtitles = None
+            if cues and view.spec.burn_subtitles:
+                (folder / "subtitles.ass").write_text(
+                    ass(cues, profile.width, profile.height), encoding="utf-8"
+                )
+                subtitles = "subtitles.ass"
+            out = Output(
+                width=profile.width,
+                height=profile.height,
+                fps=profile.fps,
+                preset=self.settings.preview_preset if preview else self.settings.final_preset,
+                crf=self.settings.preview_crf if preview else self.settings.final_crf,
+                crossfade=self.settings.crossfade_seconds if crossfade is None else crossfade,
+                subtitles=subtitles,
+            )
+            duration = total_duration(scenes)
+
+            async def progress(share: float) -> None:
+                await self._tick(
+                    view,
+                    attempt,
+                    5 + 85 * share,
+                    f"encoding {'preview' if preview else 'final master'}",
+                )
+
+            video = folder / "out.mp4"
+            await run_ffmpeg(
+                compose_args(scenes, out, video.name),
+                duration=duration,
+                on_progress=progress,
+                cwd=folder,
+            )
+            facts = await probe(video)
+            if abs(facts.duration - duration) > 1.5 / profile.fps:
+                raise MediaError(
+                    f"the video lasts {facts.duration:.3f}s instead of {duration:.3f}s"
+                )
+            cover = folder / "thumbnail.jpg"
+            await thumbnail(
+                video, cover, at_seconds=min(duration / 2, starts[0] + scenes[0].duration / 2)
+            )
+            base = f"stories/{view.story_id}/{attempt.id}/{'preview' if preview else 'master'}"
+            await self.storage.put_file(f"{base}.mp4", video, "video/mp4")
+            await self.storage.put_file(f"{base}.jpg", cover, "image/jpeg")
+            subtitles_key = None
+            if cues:
+                subtitles_key = f"{base}.vtt"
+                await self.storage.put_bytes(subtitles_key, webvtt(cues).encode(), "text/vtt")
+            return MediaOutput(
+                video_key=f"{base}.mp4",
+                thumbnail_key=f"{base}.jpg",
+                subtitles_key=subtitles_key,
+                duration_seconds=round(facts.duration, 3),
+                width=facts.width or profile.width,
+                height=facts.height or profile.height,
+                fps=facts.fps or profile.fps,
+                size_bytes=facts.size,
+            )
+
+    async def _gather(
+        self, view: StoryView, profile: RenderProfile, folder: Path
+    ) -> list[SceneMedia]:
+        scenes = []
+        for index, scene in enumerate(view.attempt_scenes()):
+            assets = scene.assets
+            assert assets is not None
+            label = f"scene {index + 1}"
+            background = await self._fetch(
+                assets.background_key, folder / f"background-{index}.png", f"{label}'s background"
+            )
+            await asyncio.to_thread(check_image, background, f"{label}'s background")
+            layer = None
+            if assets.character_key:
+                source = await self._fetch(
+                    assets.character_key, folder / f"character-{index}.png", f"{label}'s character"
+                )
+                layer = await asyncio.to_thread(
+                    cut_out,
+                    source,
+                    profile.width,
+                    profile.height,
+                    folder / f"layer-{index}.png",
+                    f"{label}'s character",
+                )
+            clip = narration = None
+            if assets.clip_key:
+                clip = (
+                    await self._fetch(
+                        assets.clip_key, folder / f"clip-{index}.mp4", f"{label}'s clip"
+                    )
+                ).name
+            if assets.narration_key and view.spec and view.spec.narration:
+                narration = (
+                    await self._fetch(
+                        assets.narration_key,
+                        folder / f"narration-{index}.wav",
+                        f"{label}'s narration",
+                    )
+                ).name
+            scenes.append(
+                SceneMedia(
+                    duration=scene.spec.duration_seconds,
+                    background=background.name,
+                    character=layer,
+                    clip=clip,
+                    narration=narration,
+                    motion=scene.spec.prompt.motion,
+                    action=scene.spec.prompt.action,
+                )
+            )
+        return scenes
+
+    async def _fetch(self, key: str, target: Path, what: str) -> Path:
+        try:
+            await self.storage.download(key, target)
+        except MissingObject:
+            raise BrokenAsset(f"{what} is missing from storage") from None
+        return target
+
+    def _meta(self, attempt: Attempt, what: str) -> EventMeta:
+        return EventMeta(
+            command_id=derived_id("compositor", attempt.id, what),
+            at=datetime.now(UTC),
+            actor=self.worker,
+            correlation_id=attempt.id,
+            causation_id=attempt.id,
+        )
+
+    async def _tick(self, view: StoryView, attempt: Attempt, percent: float, message: str) -> None:
+        await self.progress.tick(
+            view.story_id,
+            attempt.id,
+            "compose",
+            percent,
+            message,
+            stage_job_id(attempt.id, "compose"),
+        )

@@ -1,0 +1,31 @@
+"""Compositor settings (``VP_*`` environment variables)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from vp_runtime.settings import RuntimeSettings
+
+
+class CompositorSettings(RuntimeSettings):
+    service_name: str = "compositor"
+    crossfade_seconds: float = Field(
+        default=0.5, ge=0, le=2, description="Default crossfade between scenes (0: cuts)"
+    )
+    preview_preset: str = Field(default="ultrafast", description="x264 preset of previews")
+    preview_crf: int = Field(default=28, ge=0, le=51, description="x264 quality of previews")
+    final_preset: str = Field(
+        default="fast", description="x264 preset of final masters (the roadmap's)"
+    )
+    final_crf: int = Field(
+        default=22, ge=0, le=51, description="x264 quality of final masters (the roadmap's)"
+    )
+    master_max_height: int = Field(
+        default=1080,
+        ge=240,
+        description="Masters above this height are composed smaller and upscaled",
+    )
+    master_max_fps: int | None = Field(
+        default=None,
+        ge=1,
+        description="Masters above this rate are composed slower and interpolated (unset: never)",
+    )

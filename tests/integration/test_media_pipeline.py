@@ -1,0 +1,217 @@
+"""Real video: the four stages on real NATS with real ffmpeg and the built-in providers;
+outputs checked with ffprobe."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from nats.aio.client import Client
+from PIL import Image
+from vp_contracts.events import jobs as j
+from vp_contracts.events import story as e
+from vp_contracts.ids import new_id
+from vp_contracts.story import commands as c
+from vp_contracts.values import JobKind
+from vp_runtime.eventstore import EventStore
+from vp_runtime.media import probe
+from vp_runtime.settings import RuntimeSettings
+from vp_runtime.storage import LocalStorage, UrlSigner
+from vp_runtime.topology import Topology
+
+from tests.support.facts import Driver, spec
+from tests.support.pipeline import stages
+from tests.support.watch import count, has, wait_for
+
+pytestmark = pytest.mark.integration
+STORY = (
+    "A small fox finds an old lantern. It glows in the misty forest. The owls come to see it. "
+    "Together they walk to the river. The water shines like stars. The fox smiles and goes home."
+)
+
+
+async def story_with(store: EventStore, **fields: object) -> tuple[Driver, str]:
+    driver = Driver(store)
+    story_id = new_id()
+    await driver.run(c.CreateStory(story_id=story_id, owner_id="owner", spec=spec(**fields)))
+    await driver.run(c.RequestPlanning(story_id=story_id, attempt_id=new_id()))
+    return driver, story_id
+
+
+def local(storage: Path) -> LocalStorage:
+    return LocalStorage(storage, "http://x/media", UrlSigner("s"))
+
+
+async def test_a_six_scene_story_renders_from_draft_to_final(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await story_with(
+        store,
+        duration_seconds=42,
+        resolution="720p",
+        fps=30,
+        description=STORY,
+        background_prompt="a misty pine forest at dusk",
+        character_prompt="a small red fox with a blue scarf",
+    )
+    async with stages(settings, tmp_path):
+        await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=120)
+        await driver.run(c.RequestRender(story_id=story_id, attempt_id=new_id()))
+        facts = await wait_for(nats_client, topology, story_id, has(e.RenderCompleted), timeout=240)
+
+    view = await store.view(story_id)
+    storage = local(tmp_path)
+    assert view.status is not None and view.status.value == "completed"
+    assert view.preview is not None and view.final is not None and view.master is not None
+    preview = await probe(storage.path(view.preview.video_key))
+    final = await probe(storage.path(view.final.video_key))
+    for facts_of, (width, height, fps) in ((preview, (854, 480, 24)), (final, (1280, 720, 30))):
+        assert "mp4" in facts_of.format_name and facts_of.video_codec == "h264"
+        assert facts_of.pixel_format == "yuv420p"
+        assert (facts_of.width, facts_of.height, facts_of.fps) == (width, height, fps)
+        assert abs(facts_of.duration - 42) <= 1 / fps + 0.03  # container rounding
+        assert facts_of.frames == 42 * fps
+        assert facts_of.audio_codec == "aac"
+    completed = next(f.event for f in facts if isinstance(f.event, e.RenderCompleted))
+    assert not completed.upscaled and view.final.video_key == view.master.video_key  # encoded once
+    cover = Image.open(storage.path(view.final.thumbnail_key))
+    assert cover.format == "JPEG" and cover.size == (1280, 720)
+    vtt = storage.path(view.final.subtitles_key or "").read_text()
+    cues = re.findall(r"(\d\d):(\d\d):(\d\d)\.(\d{3}) --> (\d\d):(\d\d):(\d\d)\.(\d{3})\n(.+)", vtt)
+    assert [cue[8] for cue in cues] == [s.spec.narration for s in view.scenes]
+    for cue, scene in zip(cues, view.scenes, strict=True):
+        start = int(cue[1]) * 60 + int(cue[2]) + int(cue[3]) / 1000
+        end = int(cue[5]) * 60 + int(cue[6]) + int(cue[7]) / 1000
+        assert scene.spec.position * 7 <= start < end <= (scene.spec.position + 1) * 7
+
+
+def _lower_band_white(path: Path, at: float) -> int:
+    frame = subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-ss",
+            str(at),
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-f",
+            "image2pipe",
+            "-vcodec",
+            "png",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    pixels = np.asarray(Image.open(io.BytesIO(frame)).convert("L"))
+    band = pixels[int(pixels.shape[0] * 0.75) :]
+    return int((band > 235).sum())
+
+
+async def test_subtitles_are_burned_in_when_the_story_asks(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    plain_driver, plain = await story_with(
+        store,
+        duration_seconds=7,
+        description="The night is quiet and dark.",
+        background_prompt="a dark forest at night",
+    )
+    burned_driver, burned = await story_with(
+        store,
+        duration_seconds=7,
+        description="The night is quiet and dark.",
+        background_prompt="a dark forest at night",
+        burn_subtitles=True,
+    )
+    async with stages(settings, tmp_path):
+        for driver, story_id in ((plain_driver, plain), (burned_driver, burned)):
+            await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
+            await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        for story_id in (plain, burned):
+            await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=60)
+    storage = local(tmp_path)
+    plain_view, burned_view = await store.view(plain), await store.view(burned)
+    assert plain_view.preview and burned_view.preview
+    plain_white = _lower_band_white(storage.path(plain_view.preview.video_key), 1.5)
+    burned_white = _lower_band_white(storage.path(burned_view.preview.video_key), 1.5)
+    assert burned_white > plain_white + 300
+
+
+async def test_a_master_below_target_is_scaled_and_interpolated(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await story_with(
+        store, duration_seconds=8, resolution="480p", fps=60, narration=False
+    )
+    async with stages(settings, tmp_path, master_max_height=240, master_max_fps=30):
+        await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=60)
+        await driver.run(c.RequestRender(story_id=story_id, attempt_id=new_id()))
+        facts = await wait_for(nats_client, topology, story_id, has(e.RenderCompleted), timeout=120)
+    view = await store.view(story_id)
+    assert view.master is not None and view.final is not None
+    assert (view.master.width, view.master.height, view.master.fps) == (428, 240, 30)
+    final = await probe(local(tmp_path).path(view.final.video_key))
+    assert (final.width, final.height, final.fps, final.frames) == (854, 480, 60, 480)
+    assert final.audio_codec is None  # no narration, no audio track
+    assert next(f.event for f in facts if isinstance(f.event, e.RenderCompleted)).upscaled
+
+
+async def test_a_missing_asset_fails_the_attempt_with_a_clear_reason(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    from vp_compositor.main import running as compositor
+    from vp_compositor.settings import CompositorSettings
+    from vp_generator.main import running as generator
+    from vp_generator.settings import GeneratorSettings
+    from vp_planner.main import running as planner
+    from vp_planner.settings import PlannerSettings
+
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await story_with(store, duration_seconds=14)
+    common = {**settings.model_dump(), "storage_dir": str(tmp_path)}
+    async with planner(PlannerSettings(**common)), generator(GeneratorSettings(**common)):
+        await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, story_id, has(e.SceneGenerated, 2))
+    view = await store.view(story_id)
+    first = view.attempt_scenes()[0].assets
+    assert first is not None
+    local(tmp_path).path(first.background_key).unlink()
+    async with compositor(CompositorSettings(**common)):
+        facts = await wait_for(nats_client, topology, story_id, has(e.StoryFailed), timeout=60)
+    failed = next(f.event for f in facts if isinstance(f.event, e.StoryFailed))
+    assert failed.code == "asset_broken"
+    assert (
+        failed.reason == "scene 1's background is missing from storage: generate the preview again"
+    )
+
+
+async def test_two_compositors_compose_an_attempt_once(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await story_with(store, duration_seconds=14, narration=False)
+    async with stages(settings, tmp_path, compositors=2):
+        await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=60)
+    facts = await store.load(story_id)
+    composes = [
+        f for f in facts if isinstance(f.event, j.JobStarted) and f.event.kind == JobKind.COMPOSE
+    ]
+    assert len(composes) == 1 and count(facts, e.PreviewComposed) == 1

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import pytest
+from vp_compositor.domain.subtitles import Cue, ass, timeline_cues, webvtt
+from vp_compositor.domain.timeline import (
+    Layer,
+    Output,
+    SceneMedia,
+    compose_args,
+    scene_starts,
+    total_duration,
+)
+from vp_compositor.service.compose import master_profile
+from vp_contracts.values import MediaOutput, Motion, RenderProfile
+from vp_upscaler.service.finish import at_target, filters
+
+OUT = Output(width=854, height=480, fps=24, preset="ultrafast", crf=28, crossfade=0.5)
+
+
+def scenes(count: int, narration: bool = True) -> list[SceneMedia]:
+    return [
+        SceneMedia(
+            duration=7,
+            background=f"bg{i}.png",
+            character=Layer(f"ch{i}.png", 100, 40),
+            narration=f"n{i}.wav" if narration else None,
+            motion=Motion.MEDIUM,
+            action="walks",
+        )
+        for i in range(count)
+    ]
+
+
+def graph(args: list[str]) -> str:
+    return args[args.index("-filter_complex") + 1]
+
+
+def test_crossfades_start_where_each_scene_starts_so_the_length_is_the_plan() -> None:
+    args = compose_args(scenes(3), OUT, "out.mp4")
+    assert "xfade=transition=fade:duration=0.500:offset=7.000" in graph(args)
+    assert "xfade=transition=fade:duration=0.500:offset=14.000" in graph(args)
+    assert args[args.index("-t") + 1] == "21.000"
+    assert "d=180" in graph(args)  # a crossfaded scene is 7.5 s long at 24 fps
+
+
+def test_zero_crossfade_cuts_hard() -> None:
+    args = compose_args(scenes(3), Output(854, 480, 24, "ultrafast", 28, crossfade=0), "out.mp4")
+    assert "concat=n=3:v=1:a=0" in graph(args) and "xfade" not in graph(args)
+
+
+def test_one_encode_pass_with_the_roadmap_settings() -> None:
+    args = compose_args(scenes(2), Output(1920, 1080, 30, "fast", 22), "out.mp4")
+    assert args.count("-c:v") == 1
+    assert args[args.index("-preset") + 1] == "fast" and args[args.index("-crf") + 1] == "22"
+    assert args[args.index("-pix_fmt") + 1] == "yuv420p" and "+faststart" in args
+    assert "scale=2880:1620" in graph(args) and "zoompan=" in graph(args)  # pre-scaled 1.5x
+
+
+def test_narration_is_placed_per_scene_and_silence_fills_the_rest() -> None:
+    parts = scenes(2)
+    parts[1] = SceneMedia(duration=5, background="bg.png")
+    text = graph(compose_args(parts, OUT, "out.mp4"))
+    assert "apad=whole_dur=7.000,atrim=duration=7.000[a0]" in text
+    assert "anullsrc=r=48000:cl=mono,atrim=duration=5.000" in text
+    assert "concat=n=2:v=0:a=1" in text
+
+
+def test_no_audio_track_without_narration() -> None:
+    args = compose_args(scenes(2, narration=False), OUT, "out.mp4")
+    assert "[aout]" not in args and "-c:a" not in args
+
+
+def test_subtitles_are_burned_when_asked() -> None:
+    out = Output(854, 480, 24, "ultrafast", 28, subtitles="subs.ass")
+    assert "[joined]ass=subs.ass[titled]" in graph(compose_args(scenes(2), out, "o.mp4"))
+
+
+def test_a_motion_clip_replaces_the_layers() -> None:
+    clip = [SceneMedia(duration=4, background="bg.png", clip="clip.mp4")]
+    text = graph(compose_args(clip, OUT, "out.mp4"))
+    assert "tpad=stop_mode=clone" in text and "zoompan" not in text
+
+
+def test_cues_go_on_the_timeline_and_into_webvtt_and_ass() -> None:
+    starts = scene_starts(scenes(2))
+    cues = timeline_cues(starts, [[(0.2, 2.0, "One.")], [(0.2, 3.5, "Two.")]])
+    assert cues == [Cue(0.2, 2.0, "One."), Cue(7.2, 10.5, "Two.")]
+    vtt = webvtt(cues)
+    assert vtt.startswith("WEBVTT\n\n1\n00:00:00.200 --> 00:00:02.000\nOne.")
+    assert "00:00:07.200 --> 00:00:10.500\nTwo." in vtt
+    assert "Dialogue: 0,0:00:07.20,0:00:10.50,Default,,0,0,0,,Two." in ass(cues, 854, 480)
+    assert total_duration(scenes(2)) == 14
+
+
+@pytest.mark.parametrize(
+    ("target", "height", "fps", "master"),
+    [
+        ((3840, 2160, 30), 1080, None, (1920, 1080, 30)),
+        ((1080, 1920, 60), 1080, 30, (1080, 1920, 30)),
+        ((854, 480, 24), 1080, None, (854, 480, 24)),
+    ],
+)
+def test_master_profile(
+    target: tuple[int, int, int], height: int, fps: int | None, master: tuple[int, int, int]
+) -> None:
+    profile = master_profile(
+        RenderProfile(width=target[0], height=target[1], fps=target[2]), height, fps
+    )
+    assert (profile.width, profile.height, profile.fps) == master
+
+
+def _media(width: int, height: int, fps: float) -> MediaOutput:
+    return MediaOutput(
+        video_key="m.mp4",
+        thumbnail_key="m.jpg",
+        duration_seconds=8,
+        width=width,
+        height=height,
+        fps=fps,
+        size_bytes=1,
+    )
+
+
+def test_the_upscaler_leaves_a_master_at_target_alone_and_otherwise_scales_and_interpolates() -> (
+    None
+):
+    target = RenderProfile(width=1920, height=1080, fps=60)
+    assert at_target(_media(1920, 1080, 60), target)
+    assert filters(_media(960, 540, 30), target, "blend") == (
+        "scale=1920:1080:flags=lanczos,tpad=stop_mode=clone:stop_duration=0.1,"
+        "minterpolate=fps=60:mi_mode=blend,setsar=1"
+    )
+    assert "mi_mode=mci" in filters(_media(1920, 1080, 30), target, "mci")
