@@ -38,8 +38,9 @@ lint: install ## ruff and mypy
 schemas: install ## export the event JSON Schemas and the AsyncAPI document
 	$(RUN) vp-contracts export
 
-bench: install ## measure the event store (and later the media pipeline) on this machine
-	$(RUN) python -m benchmarks
+bench: install ## measure the event store and the media pipeline on this machine (VP_BENCH_MOVIEPY=0 skips MoviePy)
+	$(RUN) python -m tests.bench
+
 
 up: ## start the local stack (not built yet: see the notifier / local stack issue)
 	@echo "make up: not built yet. The services exist as packages; the local stack comes with the demo issue." >&2; exit 2

@@ -1,15 +1,28 @@
-"""Run every benchmark and print one table."""
+"""Run every benchmark and print one table.
+
+`python -m tests.bench [eventstore] [media]` runs the named groups (all by default).
+VP_BENCH_MOVIEPY=0 skips the MoviePy comparison, which takes several minutes."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 
-from tests.bench import eventstore
+from tests.bench import eventstore, media
+
+GROUPS = {"eventstore": eventstore.run, "media": media.run}
 
 
-def main() -> int:
-    rows = asyncio.run(eventstore.run())
+def main(names: list[str]) -> int:
+    unknown = sorted(set(names) - set(GROUPS))
+    if unknown:
+        print(
+            f"unknown benchmark group(s) {unknown}; choose from {sorted(GROUPS)}", file=sys.stderr
+        )
+        return 2
+    rows = []
+    for name in names or list(GROUPS):
+        rows += asyncio.run(GROUPS[name]())
     width = max(len(name) for name, _, _ in rows)
     print(f"\n{'benchmark':<{width}}  {'result':>16}  goal")
     for name, value, goal in rows:
@@ -18,4 +31,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -51,3 +51,29 @@ class RuntimeSettings(BaseSettings):
     s3_bucket: str = Field(default="videoplanet", description="S3 bucket")
     s3_secure: bool = Field(default=False, description="Use HTTPS to S3")
     s3_region: str = Field(default="us-east-1", description="S3 region")
+    health_host: str = Field(
+        default="127.0.0.1", description="Address of the health and metrics endpoints of workers"
+    )
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of /healthz, /readyz and /metrics of workers (unset: not served)",
+    )
+
+
+class AuthSettings(RuntimeSettings):
+    """What the gateway (issuing) and the notifier (checking) share about tokens."""
+
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC secret of access tokens and live tickets (shared by gateway and notifier)",
+    )
+    jwt_issuer: str = Field(default="videoplanet", description="Issuer claim of access tokens")
+    jwt_audience: str = Field(
+        default="videoplanet-api", description="Audience claim of access tokens"
+    )
+    jwt_ttl_seconds: int = Field(default=900, ge=60, le=86400, description="Access token lifetime")
+    ticket_ttl_seconds: int = Field(
+        default=60, ge=5, le=600, description="Lifetime of a live-update ticket"
+    )

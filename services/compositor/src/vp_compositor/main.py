@@ -10,13 +10,13 @@ from collections.abc import AsyncIterator
 
 from faststream.nats import NatsMessage
 from vp_runtime.consumer import Delivery, handle_delivery
+from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
 from vp_runtime.service import (
     Runtime,
     consumer,
     durable_subscriber,
     make_broker,
-    until_stopped,
     worker_name,
 )
 from vp_runtime.storage import storage_from
@@ -73,8 +73,8 @@ async def running(settings: CompositorSettings) -> AsyncIterator[Composer]:
 
 
 async def run(settings: CompositorSettings) -> None:
-    async with running(settings):
-        await until_stopped()
+    async with running(settings) as composer:
+        await serve_until_stopped(settings, composer.store)
 
 
 def main() -> int:

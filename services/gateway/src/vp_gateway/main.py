@@ -16,6 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from faststream.nats import NatsBroker, NatsMessage
 from sqlalchemy import text
+from vp_runtime.auth import TokenPolicy
 from vp_runtime.consumer import Delivery, RetryPolicy, handle_delivery
 from vp_runtime.providers.config import load_provider_configs, prices
 from vp_runtime.service import Runtime, consumer, durable_subscriber, make_broker
@@ -23,7 +24,6 @@ from vp_runtime.storage import storage_from
 
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
 from vp_gateway.adapters.db.readmodel import ReadModel
-from vp_gateway.domain.tokens import TokenPolicy
 from vp_gateway.entrypoints.deps import Gateway
 from vp_gateway.entrypoints.http import create_app
 from vp_gateway.service.jobs import Jobs

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
-from vp_runtime.settings import RuntimeSettings
+from pydantic import Field
+from vp_runtime.settings import AuthSettings
 
 
-class GatewaySettings(RuntimeSettings):
+class GatewaySettings(AuthSettings):
     service_name: str = "gateway"
     gateway_host: str = Field(default="127.0.0.1", description="Address the REST API listens on")
     gateway_port: int = Field(default=8000, description="Port of the REST API")
@@ -14,15 +14,11 @@ class GatewaySettings(RuntimeSettings):
         default="sqlite+aiosqlite:///.vp/gateway.db",
         description="Read model and users: postgresql+psycopg://... in production",
     )
-    jwt_secret: SecretStr | None = Field(
-        default=None,
-        description="HMAC secret of access tokens; a random one (per process) if unset",
+    notifier_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="Public base URL of the notifier (live-update links handed to browsers)",
     )
-    jwt_issuer: str = Field(default="videoplanet", description="Issuer claim of access tokens")
-    jwt_audience: str = Field(
-        default="videoplanet-api", description="Audience claim of access tokens"
-    )
-    jwt_ttl_seconds: int = Field(default=900, ge=60, le=86400, description="Access token lifetime")
+
     admin_emails: str = Field(
         default="", description="Comma-separated emails that register as admins"
     )

@@ -8,10 +8,11 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 
+from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
 from vp_runtime.providers.config import load_provider_configs
 from vp_runtime.providers.registry import build_router
-from vp_runtime.service import Runtime, make_broker, until_stopped, worker_name
+from vp_runtime.service import Runtime, make_broker, worker_name
 from vp_runtime.storage import storage_from
 
 from vp_generator.adapters.offline.narrator import Narrator
@@ -62,8 +63,8 @@ async def running(settings: GeneratorSettings) -> AsyncIterator[SceneGenerator]:
 
 
 async def run(settings: GeneratorSettings) -> None:
-    async with running(settings):
-        await until_stopped()
+    async with running(settings) as generator:
+        await serve_until_stopped(settings, generator.store)
 
 
 def main() -> int:

@@ -18,6 +18,3 @@ class GeneratorSettings(RuntimeSettings):
         default="auto",
         description="Built-in speech engine; auto picks the neural voice when installed",
     )
-    health_port: int = Field(
-        default=0, ge=0, description="Port of /healthz, /readyz, /metrics (0: none)"
-    )

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from faststream.nats import NatsMessage
 from vp_runtime.consumer import Delivery, handle_delivery
+from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
 from vp_runtime.providers.base import ProviderRejected
 from vp_runtime.providers.config import ProviderConfig, load_provider_configs, prices
@@ -18,7 +19,6 @@ from vp_runtime.service import (
     consumer,
     durable_subscriber,
     make_broker,
-    until_stopped,
     worker_name,
 )
 
@@ -87,8 +87,8 @@ async def running(settings: PlannerSettings) -> AsyncIterator[Planner]:
 
 
 async def run(settings: PlannerSettings) -> None:
-    async with running(settings):
-        await until_stopped()
+    async with running(settings) as planner:
+        await serve_until_stopped(settings, planner.store)
 
 
 def main() -> int:

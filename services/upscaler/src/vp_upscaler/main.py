@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from faststream.nats import NatsMessage
 from vp_runtime.consumer import Delivery, handle_delivery
+from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
 from vp_runtime.providers.config import load_provider_configs
 from vp_runtime.providers.registry import build_router
@@ -18,7 +19,6 @@ from vp_runtime.service import (
     consumer,
     durable_subscriber,
     make_broker,
-    until_stopped,
     worker_name,
 )
 from vp_runtime.storage import storage_from
@@ -80,8 +80,8 @@ async def running(settings: UpscalerSettings) -> AsyncIterator[Finisher]:
 
 
 async def run(settings: UpscalerSettings) -> None:
-    async with running(settings):
-        await until_stopped()
+    async with running(settings) as finisher:
+        await serve_until_stopped(settings, finisher.store)
 
 
 def main() -> int:

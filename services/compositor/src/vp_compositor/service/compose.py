@@ -9,8 +9,10 @@ subtitles, and records ``preview_composed`` or ``final_composed``.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +22,7 @@ from vp_contracts.events import jobs as j
 from vp_contracts.events.base import Event
 from vp_contracts.ids import derived_id, stage_job_id
 from vp_contracts.story import commands as c
-from vp_contracts.story.view import Attempt, StoryView
+from vp_contracts.story.view import Attempt, SceneView, StoryView
 from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage
 from vp_runtime.eventstore import EventMeta, EventStore
 from vp_runtime.media import MediaError, probe, run_ffmpeg, thumbnail
@@ -70,7 +72,7 @@ class Composer:
         if not await self._claim(view, attempt, delivery_attempt, trigger):
             return
         try:
-            media = await self._compose(view, attempt)
+            media = await self.compose(view, attempt)
         except BrokenAsset as error:
             await self._fail(
                 view, attempt, "asset_broken", f"{error}: generate the {attempt.stage.value} again"
@@ -123,7 +125,7 @@ class Composer:
         )
         await self.store.execute(command, self._meta(attempt, "failed"))
 
-    async def _compose(self, view: StoryView, attempt: Attempt) -> MediaOutput:
+    async def compose(self, view: StoryView, attempt: Attempt) -> MediaOutput:
         assert attempt.profile is not None and view.spec is not None
         preview = attempt.stage == Stage.PREVIEW
         profile = (
@@ -137,7 +139,9 @@ class Composer:
         with tempfile.TemporaryDirectory(prefix="compose-") as name:
             folder = Path(name)
             await self._tick(view, attempt, 2, "gathering the scenes")
+            clock = [time.perf_counter()]
             scenes = await self._gather(view, profile, folder)
+            clock.append(time.perf_counter())
             starts = scene_starts(scenes)
             cues = timeline_cues(
                 starts,
@@ -181,6 +185,7 @@ class Composer:
                 on_progress=progress,
                 cwd=folder,
             )
+            clock.append(time.perf_counter())
             facts = await probe(video)
             if abs(facts.duration - duration) > 1.5 / profile.fps:
                 raise MediaError(
@@ -191,12 +196,24 @@ class Composer:
                 video, cover, at_seconds=min(duration / 2, starts[0] + scenes[0].duration / 2)
             )
             base = f"stories/{view.story_id}/{attempt.id}/{'preview' if preview else 'master'}"
-            await self.storage.put_file(f"{base}.mp4", video, "video/mp4")
-            await self.storage.put_file(f"{base}.jpg", cover, "image/jpeg")
-            subtitles_key = None
-            if cues:
-                subtitles_key = f"{base}.vtt"
-                await self.storage.put_bytes(subtitles_key, webvtt(cues).encode(), "text/vtt")
+            subtitles_key = f"{base}.vtt" if cues else None
+            await asyncio.gather(
+                self.storage.put_file(f"{base}.mp4", video, "video/mp4"),
+                self.storage.put_file(f"{base}.jpg", cover, "image/jpeg"),
+                *(
+                    [self.storage.put_bytes(subtitles_key, webvtt(cues).encode(), "text/vtt")]
+                    if subtitles_key
+                    else []
+                ),
+            )
+            clock.append(time.perf_counter())
+            log.info(
+                "composed %s of %s: assets %.2fs, ffmpeg %.2fs, probe+thumbnail+upload %.2fs",
+                "preview" if preview else "master",
+                view.story_id,
+                *(b - a for a, b in itertools.pairwise(clock)),
+            )
+
             return MediaOutput(
                 video_key=f"{base}.mp4",
                 thumbnail_key=f"{base}.jpg",
@@ -211,55 +228,62 @@ class Composer:
     async def _gather(
         self, view: StoryView, profile: RenderProfile, folder: Path
     ) -> list[SceneMedia]:
-        scenes = []
-        for index, scene in enumerate(view.attempt_scenes()):
-            assets = scene.assets
-            assert assets is not None
-            label = f"scene {index + 1}"
-            background = await self._fetch(
-                assets.background_key, folder / f"background-{index}.png", f"{label}'s background"
-            )
-            await asyncio.to_thread(check_image, background, f"{label}'s background")
-            layer = None
-            if assets.character_key:
-                source = await self._fetch(
-                    assets.character_key, folder / f"character-{index}.png", f"{label}'s character"
-                )
-                layer = await asyncio.to_thread(
-                    cut_out,
-                    source,
-                    profile.width,
-                    profile.height,
-                    folder / f"layer-{index}.png",
-                    f"{label}'s character",
-                )
-            clip = narration = None
-            if assets.clip_key:
-                clip = (
-                    await self._fetch(
-                        assets.clip_key, folder / f"clip-{index}.mp4", f"{label}'s clip"
-                    )
-                ).name
-            if assets.narration_key and view.spec and view.spec.narration:
-                narration = (
-                    await self._fetch(
-                        assets.narration_key,
-                        folder / f"narration-{index}.wav",
-                        f"{label}'s narration",
-                    )
-                ).name
-            scenes.append(
-                SceneMedia(
-                    duration=scene.spec.duration_seconds,
-                    background=background.name,
-                    character=layer,
-                    clip=clip,
-                    narration=narration,
-                    motion=scene.spec.prompt.motion,
-                    action=scene.spec.prompt.action,
+        """Every scene's files, fetched and prepared concurrently (cropping runs in threads)."""
+        narrated = bool(view.spec and view.spec.narration)
+        return list(
+            await asyncio.gather(
+                *(
+                    self._scene(index, scene, narrated, profile, folder)
+                    for index, scene in enumerate(view.attempt_scenes())
                 )
             )
-        return scenes
+        )
+
+    async def _scene(
+        self, index: int, scene: SceneView, narrated: bool, profile: RenderProfile, folder: Path
+    ) -> SceneMedia:
+        assets = scene.assets
+        assert assets is not None
+        label = f"scene {index + 1}"
+        background = await self._fetch(
+            assets.background_key, folder / f"background-{index}.png", f"{label}'s background"
+        )
+        await asyncio.to_thread(check_image, background, f"{label}'s background")
+        layer = None
+        if assets.character_key:
+            source = await self._fetch(
+                assets.character_key, folder / f"character-{index}.png", f"{label}'s character"
+            )
+            layer = await asyncio.to_thread(
+                cut_out,
+                source,
+                profile.width,
+                profile.height,
+                folder / f"layer-{index}.png",
+                f"{label}'s character",
+            )
+        clip = narration = None
+        if assets.clip_key:
+            clip = (
+                await self._fetch(assets.clip_key, folder / f"clip-{index}.mp4", f"{label}'s clip")
+            ).name
+        if assets.narration_key and narrated:
+            narration = (
+                await self._fetch(
+                    assets.narration_key,
+                    folder / f"narration-{index}.wav",
+                    f"{label}'s narration",
+                )
+            ).name
+        return SceneMedia(
+            duration=scene.spec.duration_seconds,
+            background=background.name,
+            character=layer,
+            clip=clip,
+            narration=narration,
+            motion=scene.spec.prompt.motion,
+            action=scene.spec.prompt.action,
+        )
 
     async def _fetch(self, key: str, target: Path, what: str) -> Path:
         try:

@@ -11,11 +11,11 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from vp_contracts.ids import derived_id
 from vp_contracts.values import ProviderCosts
+from vp_runtime.auth import InvalidToken, Principal, TokenPolicy
 from vp_runtime.eventstore import EventStore
 from vp_runtime.storage import Storage
 
 from vp_gateway.adapters.db.readmodel import ReadModel
-from vp_gateway.domain.tokens import InvalidToken, Principal, TokenPolicy
 from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.presenters import Link
 from vp_gateway.service.jobs import Jobs

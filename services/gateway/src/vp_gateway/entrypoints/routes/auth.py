@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from vp_contracts.ids import new_id
+from vp_runtime.auth import Principal
 
-from vp_gateway.domain.tokens import Principal
 from vp_gateway.entrypoints.deps import GatewayDep
 from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.schemas import Credentials, ErrorOut, TokenOut, UserOut

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 from vp_contracts.story.errors import NotFound
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import StoryStatus
+from vp_runtime.auth import Principal
 
 from vp_gateway.adapters.db.readmodel import scene_data
-from vp_gateway.domain.tokens import Principal
 from vp_gateway.entrypoints.deps import ContextDep, Gateway, GatewayDep, PrincipalDep
 from vp_gateway.entrypoints.presenters import scene_out, story_out
 from vp_gateway.entrypoints.schemas import (

@@ -1,0 +1,133 @@
+"""Access tokens and live-update tickets (JWT, HS256): what they say and how they are checked.
+
+The gateway issues both; the notifier checks both. A ticket is what a browser puts in an
+EventSource or WebSocket URL (it cannot send an Authorization header): it names one story, lasts
+about a minute and is refused where an access token is expected (and the other way round).
+Time comes from outside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+ALGORITHM = "HS256"
+TICKET_AUDIENCE_SUFFIX = "/live"
+
+
+class InvalidToken(Exception):
+    """Missing, malformed, tampered, expired, or for another issuer or audience."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling."""
+
+    user_id: str
+    email: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    secret: str
+    issuer: str
+    audience: str
+    ttl: timedelta
+
+    def issue(self, principal: Principal, now: datetime, token_id: str) -> str:
+        claims = {
+            "sub": principal.user_id,
+            "email": principal.email,
+            "role": principal.role,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": int(now.timestamp()),
+            "exp": int((now + self.ttl).timestamp()),
+            "jti": token_id,
+        }
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+
+    def check(self, token: str, now: datetime) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_exp": False},
+            )
+        except jwt.PyJWTError as error:
+            raise InvalidToken(str(error)) from error
+        if claims["exp"] <= now.timestamp():
+            raise InvalidToken("token expired")
+        return Principal(
+            user_id=str(claims["sub"]),
+            email=str(claims.get("email", "")),
+            role=str(claims.get("role", "user")),
+        )
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """The right to follow one story's live updates."""
+
+    user_id: str
+    story_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketPolicy:
+    secret: str
+    issuer: str
+    audience: str
+    ttl: timedelta
+
+    @property
+    def _audience(self) -> str:
+        return self.audience + TICKET_AUDIENCE_SUFFIX
+
+    def issue(self, user_id: str, story_id: str, now: datetime) -> tuple[str, datetime]:
+        expires = now + self.ttl
+        claims = {
+            "sub": user_id,
+            "story": story_id,
+            "iss": self.issuer,
+            "aud": self._audience,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+        }
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM), expires
+
+    def check(self, ticket: str, story_id: str, now: datetime) -> Ticket:
+        try:
+            claims = jwt.decode(
+                ticket,
+                self.secret,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self.issuer,
+                options={
+                    "require": ["exp", "iat", "sub", "iss", "aud", "story"],
+                    "verify_exp": False,
+                },
+            )
+        except jwt.PyJWTError as error:
+            raise InvalidToken(str(error)) from error
+        if claims["exp"] <= now.timestamp():
+            raise InvalidToken("ticket expired")
+        if claims["story"] != story_id:
+            raise InvalidToken("the ticket is for another story")
+        return Ticket(
+            user_id=str(claims["sub"]),
+            story_id=story_id,
+            expires_at=datetime.fromtimestamp(claims["exp"], tz=now.tzinfo),
+        )
