@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON_PREFERENCE := only-system
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test test-unit lint schemas bench up down demo
+.PHONY: help install test test-unit lint schemas bench up down status logs demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,11 +42,17 @@ bench: install ## measure the event store and the media pipeline on this machine
 	$(RUN) python -m tests.bench
 
 
-up: ## start the local stack (not built yet: see the notifier / local stack issue)
-	@echo "make up: not built yet. The services exist as packages; the local stack comes with the demo issue." >&2; exit 2
+up: install ## start the local stack (NATS, database, storage, six services) under .vp/ and wait until ready
+	$(RUN) vp-stack up
 
-down: ## stop what `make up` started (not built yet)
-	@echo "make down: not built yet (see make up)." >&2; exit 2
+down: ## stop exactly what `make up` started
+	@if [ -x .venv/bin/vp-stack ]; then $(RUN) vp-stack down; else echo "the stack is not running"; fi
 
-demo: ## a story from draft to final video (not built yet)
-	@echo "make demo: not built yet. It needs the planner, generator, compositor and the local stack." >&2; exit 2
+status: ## show the local stack's services and whether they are ready
+	$(RUN) vp-stack status
+
+logs: ## follow the local stack's logs (one prefixed stream)
+	tail -n 50 -F $${VP_HOME:-.vp}/logs/stack.log
+
+demo: up ## a sample story from draft to final video through the REST API, with live progress
+	$(RUN) vp-demo

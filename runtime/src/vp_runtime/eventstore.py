@@ -434,11 +434,17 @@ def _backoff(attempt: int) -> float:
 
 
 def _recorded(message: Msg) -> RecordedEvent[Event]:
+    return recorded_from(message, int((message.headers or {})["Nats-Sequence"]))
+
+
+def recorded_from(message: Msg, sequence: int) -> RecordedEvent[Event]:
+    """The fact in a stored message (direct get or consumer delivery) at ``sequence``."""
     headers = message.headers or {}
     try:
         envelope = Envelope.from_headers(headers)
         event = parse_event(envelope.type, message.data)
     except (EnvelopeError, UnknownEventType, ValidationError, ValueError) as error:
-        where = f"{headers.get('Nats-Subject')} #{headers.get('Nats-Sequence')}"
+        where = f"{headers.get('Nats-Subject', message.subject)} #{sequence}"
+
         raise CorruptEvent(f"stored message {where} is not a valid event: {error}") from error
-    return RecordedEvent(envelope, event, int(headers["Nats-Sequence"]))
+    return RecordedEvent(envelope, event, sequence)

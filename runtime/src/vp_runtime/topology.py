@@ -44,6 +44,8 @@ class ConsumerSpec:
     """One more than the retries: the last delivery only records the failure."""
     max_ack_pending: int = 16
     description: str = ""
+    only_new: bool = False
+    """Start at facts recorded after the consumer was created (not at the first fact)."""
 
     def config(self) -> ConsumerConfig:
         filters = list(self.filter_subjects)
@@ -51,7 +53,7 @@ class ConsumerSpec:
             durable_name=self.name,
             name=self.name,
             description=self.description or None,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=DeliverPolicy.NEW if self.only_new else DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait.total_seconds(),
             max_deliver=self.max_deliver,

@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from faststream.nats import NatsBroker, NatsMessage
 from sqlalchemy import text
-from vp_runtime.auth import TokenPolicy
+from vp_runtime.auth import TicketPolicy, TokenPolicy
 from vp_runtime.consumer import Delivery, RetryPolicy, handle_delivery
 from vp_runtime.providers.config import load_provider_configs, prices
 from vp_runtime.service import Runtime, consumer, durable_subscriber, make_broker
@@ -41,19 +41,21 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _token_policy(settings: GatewaySettings) -> TokenPolicy:
+def _secret(settings: GatewaySettings) -> str:
     if settings.jwt_secret is None:
         log.warning(
             "VP_JWT_SECRET is unset: tokens are signed with a random key that dies with the process"
         )
-        secret = secrets.token_urlsafe(48)
-    else:
-        secret = settings.jwt_secret.get_secret_value()
-    return TokenPolicy(
-        secret=secret,
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        ttl=timedelta(seconds=settings.jwt_ttl_seconds),
+        return secrets.token_urlsafe(48)
+    return settings.jwt_secret.get_secret_value()
+
+
+def _policies(settings: GatewaySettings) -> tuple[TokenPolicy, TicketPolicy]:
+    secret = _secret(settings)
+    issuer, audience = settings.jwt_issuer, settings.jwt_audience
+    return (
+        TokenPolicy(secret, issuer, audience, timedelta(seconds=settings.jwt_ttl_seconds)),
+        TicketPolicy(secret, issuer, audience, timedelta(seconds=settings.ticket_ttl_seconds)),
     )
 
 
@@ -101,12 +103,14 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
             checks["database"] = f"error: {type(error).__name__}"
         return checks
 
+    tokens, tickets = _policies(settings)
     gateway = Gateway(
         settings=settings,
         stories=stories,
         jobs=Jobs(stories),
         users=Users(sessions, settings.admins),
-        tokens=_token_policy(settings),
+        tokens=tokens,
+        tickets=tickets,
         readmodel=readmodel,
         store=runtime.store,
         link=lambda key: storage.url(key) if key else None,

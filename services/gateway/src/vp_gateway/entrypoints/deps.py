@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from vp_contracts.ids import derived_id
 from vp_contracts.values import ProviderCosts
-from vp_runtime.auth import InvalidToken, Principal, TokenPolicy
+from vp_runtime.auth import InvalidToken, Principal, TicketPolicy, TokenPolicy
 from vp_runtime.eventstore import EventStore
 from vp_runtime.storage import Storage
 
@@ -33,6 +33,7 @@ class Gateway:
     jobs: Jobs
     users: Users
     tokens: TokenPolicy
+    tickets: TicketPolicy
     readmodel: ReadModel
     store: EventStore
     link: Link

@@ -223,6 +223,13 @@ class AcceptedOut(Out):
     story: StoryOut = Field(description="The story after the request")
 
 
+class TicketOut(Out):
+    ticket: str = Field(description="Short-lived ticket for this story's live updates")
+    expires_at: datetime = Field(description="Connect before this time (a stream stays open after)")
+    events_url: str = Field(description="Server-Sent Events URL, ticket included")
+    websocket_url: str = Field(description="WebSocket URL, ticket included")
+
+
 class HistoryItem(Out):
     sequence: int = Field(description="Log sequence")
     type: str = Field(description="Event type, e.g. vp.story.planned.v1")

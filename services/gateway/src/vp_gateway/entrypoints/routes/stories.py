@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 from vp_contracts.story.rules import cost_breakdown, split_duration
@@ -22,6 +23,7 @@ from vp_gateway.entrypoints.schemas import (
     StoryCreate,
     StoryOut,
     StoryPatch,
+    TicketOut,
     TransitionIn,
 )
 
@@ -88,6 +90,27 @@ async def create_story(body: StoryCreate, gw: GatewayDep, ctx: ContextDep) -> St
 async def get_story(story_id: str, gw: GatewayDep, caller: PrincipalDep) -> StoryOut:
     """One story with its scenes, folded from its log (never older than your last write)."""
     return story_out(await gw.stories.read(story_id, caller), gw.link)
+
+
+@router.post("/{story_id}/events/ticket/", response_model=TicketOut)
+async def live_ticket(story_id: str, gw: GatewayDep, caller: PrincipalDep) -> TicketOut:
+    """A ticket to follow the story live on the notifier (SSE or WebSocket).
+
+    Browsers cannot send an Authorization header with EventSource: put the ticket in the URL
+    instead of the access token. It is valid for this story only, for about a minute; to
+    reconnect later ask for a new one and pass ``last_event_id``.
+    """
+    view = await gw.stories.read(story_id, caller)
+    ticket, expires = gw.tickets.issue(caller.user_id, view.story_id, gw.clock())
+    base = gw.settings.notifier_url.rstrip("/")
+    query = urlencode({"ticket": ticket})
+    socket_base = "ws" + base.removeprefix("http")
+    return TicketOut(
+        ticket=ticket,
+        expires_at=expires,
+        events_url=f"{base}/api/ai-video/stories/{story_id}/events/?{query}",
+        websocket_url=f"{socket_base}/ws/stories/{story_id}/?{query}",
+    )
 
 
 @router.patch("/{story_id}/", response_model=StoryOut, responses={409: {"model": ErrorOut}})

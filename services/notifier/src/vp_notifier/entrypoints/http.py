@@ -1,0 +1,201 @@
+"""Live updates over HTTP: Server-Sent Events and WebSocket, plus health and metrics.
+
+``GET /api/ai-video/stories/{id}/events/`` streams the story as SSE (``id:`` = the fact's stream
+sequence; ``Last-Event-ID`` or ``?last_event_id=`` resumes after it). ``/ws/stories/{id}/``
+sends the same messages as JSON text frames (``?last_event_id=`` resumes). Both accept a
+short-lived ticket from the gateway (``?ticket=``; browsers cannot set headers on EventSource)
+or an ``Authorization: Bearer`` access token of the story's owner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse, StreamingResponse
+from vp_runtime.auth import InvalidToken, TicketPolicy, TokenPolicy
+from vp_runtime.eventstore import EventStore
+from vp_runtime.health import health_routes
+
+from vp_notifier.domain.messages import Link, sse
+from vp_notifier.service.live import Hub, Session
+from vp_notifier.settings import NotifierSettings
+
+PREFIX = "/api/ai-video"
+RETRY_MILLISECONDS = 3000
+
+
+class Denied(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass
+class Notifier:
+    settings: NotifierSettings
+    store: EventStore
+    hub: Hub
+    tokens: TokenPolicy
+    tickets: TicketPolicy
+    link: Link
+    clock: Callable[[], datetime]
+    readiness: Callable[[], Awaitable[dict[str, str]]]
+
+    async def authorize(self, story_id: str, ticket: str | None, authorization: str | None) -> None:
+        now = self.clock()
+        missing = Denied(404, "not_found", f"no story {story_id!r}")
+        if ticket:
+            try:
+                self.tickets.check(ticket, story_id, now)
+            except InvalidToken as error:
+                raise Denied(
+                    401,
+                    "unauthorized",
+                    f"the ticket is not valid ({error}); ask the gateway for a new one: "
+                    f"POST {PREFIX}/stories/{story_id}/events/ticket/",
+                ) from None
+            if not (await self.store.view(story_id)).exists:
+                raise missing
+            return
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Denied(
+                401,
+                "unauthorized",
+                f"pass ?ticket= (POST {PREFIX}/stories/{story_id}/events/ticket/ on the gateway "
+                "gives one) or send 'Authorization: Bearer <access token>'",
+            )
+        try:
+            principal = self.tokens.check(token, now)
+        except InvalidToken as error:
+            raise Denied(
+                401, "unauthorized", f"the token is not valid ({error}); log in again"
+            ) from None
+        view = await self.store.view(story_id)
+        if not view.exists or (view.owner_id != principal.user_id and not principal.is_admin):
+            raise missing
+
+    def session(self, story_id: str, after: int) -> Session:
+        return Session(self.store, story_id, after, self.settings.client_queue_size, self.link)
+
+
+def _resume_point(header: str | None, query: str | None) -> int:
+    value = query if query is not None else header
+    if value is None or value == "":
+        return 0
+    if not value.isdigit():
+        raise Denied(
+            422,
+            "invalid_last_event_id",
+            f"Last-Event-ID must be the id of an event received before (a whole number), not {value!r}",
+        )
+    return int(value)
+
+
+def _error(denied: Denied) -> JSONResponse:
+    body = {"error": {"code": denied.code, "message": denied.message, "details": {}}}
+    return JSONResponse(body, status_code=denied.status)
+
+
+def create_app(lifespan: Any = None) -> FastAPI:
+    """The ASGI app; ``lifespan`` puts the running :class:`Notifier` in ``app.state.notifier``."""
+    app = FastAPI(
+        title="VideoPlanet notifier",
+        description="Live updates of stories (SSE and WebSocket)",
+        lifespan=lifespan,
+        docs_url=f"{PREFIX}/live/docs/",
+        openapi_url=f"{PREFIX}/live/openapi.json",
+    )
+
+    async def readiness() -> dict[str, str]:
+        notifier: Notifier = app.state.notifier
+        return await notifier.readiness()
+
+    app.router.routes.extend(health_routes(readiness))
+
+    @app.get(
+        PREFIX + "/stories/{story_id}/events/",
+        summary="Follow a story (Server-Sent Events)",
+        response_class=StreamingResponse,
+    )
+    async def events(
+        story_id: str,
+        request: Request,
+        ticket: Annotated[str | None, Query(description="Ticket from the gateway")] = None,
+        last_event_id: Annotated[
+            str | None,
+            Query(description="Resume after this event id (EventSource sends it as a header)"),
+        ] = None,
+        last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Any:
+        notifier: Notifier = request.app.state.notifier
+        try:
+            after = _resume_point(last_event_id_header, last_event_id)
+            await notifier.authorize(story_id, ticket, authorization)
+        except Denied as denied:
+            return _error(denied)
+        session = notifier.session(story_id, after)
+
+        async def stream() -> AsyncIterator[bytes]:
+            yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()
+            with notifier.hub.watching(session):
+                async for message in session.messages(notifier.settings.keepalive_seconds):
+                    yield b": keep-alive\n\n" if message is None else sse(message)
+
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @app.websocket("/ws/stories/{story_id}/")
+    async def websocket(
+        socket: WebSocket,
+        story_id: str,
+        ticket: str | None = None,
+        last_event_id: str | None = None,
+    ) -> None:
+        notifier: Notifier = socket.app.state.notifier
+        await socket.accept()
+        try:
+            after = _resume_point(None, last_event_id)
+            await notifier.authorize(story_id, ticket, socket.headers.get("authorization"))
+        except Denied as denied:
+            await socket.send_text(
+                json.dumps(
+                    {"type": "error", "data": {"code": denied.code, "message": denied.message}}
+                )
+            )
+            await socket.close(code=4000 + denied.status, reason=denied.message[:120])
+            return
+        session = notifier.session(story_id, after)
+
+        async def send() -> None:
+            with notifier.hub.watching(session):
+                async for message in session.messages(notifier.settings.keepalive_seconds):
+                    if message is not None:
+                        await socket.send_text(json.dumps(message, separators=(",", ":")))
+
+        async def until_closed() -> None:
+            with contextlib.suppress(WebSocketDisconnect):
+                while True:
+                    await socket.receive_text()
+
+        sender, reader = asyncio.create_task(send()), asyncio.create_task(until_closed())
+        done, pending = await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in done:
+            if not task.cancelled() and task.exception() is not None and task is sender:
+                with contextlib.suppress(Exception):
+                    await socket.close(code=1011)
+
+    return app

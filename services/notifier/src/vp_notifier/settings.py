@@ -1,0 +1,50 @@
+"""Notifier settings (``VP_*`` environment variables)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator
+from vp_runtime.settings import AuthSettings
+
+
+class Webhook(BaseModel):
+    """A receiver other teams registered: where, how it is signed, and which facts it wants."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$", description="Short unique name")
+    url: HttpUrl = Field(description="Where facts are POSTed")
+    secret: SecretStr = Field(description="Signing key (Standard Webhooks: whsec_<base64> or raw)")
+    events: tuple[str, ...] = Field(
+        default=(), description="Event names to send (e.g. 'completed'); empty: every fact"
+    )
+
+
+class NotifierSettings(AuthSettings):
+    service_name: str = "notifier"
+    notifier_host: str = Field(default="127.0.0.1", description="Address the notifier listens on")
+    notifier_port: int = Field(default=8001, description="Port of the notifier")
+    client_queue_size: int = Field(
+        default=256,
+        ge=8,
+        le=100_000,
+        description="Messages held per live client before it is resynced from the log",
+    )
+    keepalive_seconds: float = Field(
+        default=15.0, gt=0, description="Quiet seconds before a keep-alive is sent to a client"
+    )
+    webhooks: list[Webhook] = Field(
+        default=[], description="Webhook receivers (JSON list of {name, url, secret, events})"
+    )
+    webhook_attempts: int = Field(default=6, ge=1, le=20, description="Tries per fact and receiver")
+    webhook_first_delay_seconds: float = Field(
+        default=5.0, ge=0.1, description="Wait after the first failed try (doubles each time)"
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="How long a receiver may take to answer"
+    )
+
+    @field_validator("webhooks", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
