@@ -111,7 +111,7 @@ async def handle_delivery(
         if delivery.attempt < policy.attempts:
             delay = policy.delay_after(delivery.attempt)
             log.warning(
-                "attempt %d of %s failed, retrying in %.0fs: %s",
+                "attempt %d of %s failed, retrying in %.3gs: %s",
                 delivery.attempt,
                 delivery.subject,
                 delay,

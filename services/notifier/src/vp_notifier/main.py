@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import uvicorn
 from fastapi import FastAPI
-from faststream.nats import NatsBroker
-from faststream.nats.message import NatsMessage
+from faststream.nats import NatsBroker, NatsMessage
 from vp_runtime.auth import TicketPolicy, TokenPolicy
 from vp_runtime.consumer import Delivery, RetryPolicy, handle_delivery
 from vp_runtime.health import store_check

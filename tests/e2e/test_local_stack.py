@@ -1,0 +1,219 @@
+"""The two-command experience: the supervised local stack, the demo through REST and SSE,
+resuming a stream, and a stage restarted in the middle of the pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import signal
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from vp_runtime.demo import SAMPLE_STORY, run_demo
+from vp_runtime.media import probe
+from vp_runtime.sse import ServerEvent, follow
+
+from tests.support.stack import API, Stack, local_stack
+
+pytestmark = pytest.mark.e2e
+SMALL_STORY = {**SAMPLE_STORY, "duration_seconds": 21, "resolution": "480p", "fps": 24}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    # A killed generator's job comes back after 4 s instead of a minute.
+    with local_stack(tmp_path_factory.mktemp("stack"), VP_JOB_ACK_WAIT_SECONDS="4") as running:
+        yield running
+
+
+async def _until(check: Callable[[], bool], timeout: float) -> None:
+    for _ in range(int(timeout / 0.1)):
+        if check():
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"not reached within {timeout}s")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def _history(http: httpx.AsyncClient, story_id: str) -> list[dict[str, Any]]:
+    answer = await http.get(f"{API}/stories/{story_id}/history/")
+    answer.raise_for_status()
+    rows: list[dict[str, Any]] = answer.json()
+    return rows
+
+
+async def _ticket(http: httpx.AsyncClient, story_id: str) -> dict[str, str]:
+    answer = await http.post(f"{API}/stories/{story_id}/events/ticket/")
+    answer.raise_for_status()
+    ticket: dict[str, str] = answer.json()
+    return ticket
+
+
+async def _facts(
+    http: httpx.AsyncClient, url: str, count: int, after: int | None = None
+) -> list[ServerEvent]:
+    found: list[ServerEvent] = []
+    async with asyncio.timeout(30):
+        async for event in follow(http, url, after):
+            if event.id is not None:
+                found.append(event)
+                if len(found) == count:
+                    break
+    return found
+
+
+async def test_the_demo_takes_a_story_from_draft_to_a_final_video(stack: Stack) -> None:
+    out = io.StringIO()
+    result = await run_demo(stack.gateway, stack.home / "demo", story=SMALL_STORY, out=out)
+
+    video = await probe(result.files["final"])
+    assert "mp4" in video.format_name and video.video_codec == "h264"
+    assert video.pixel_format == "yuv420p" and (video.width, video.height) == (854, 480)
+    assert video.fps == 24 and abs(video.duration - 21) <= 1 / 24 + 1e-6
+    assert video.audio_codec == "aac"
+    cues = [line for line in result.files["subtitles"].read_text().splitlines() if "-->" in line]
+    assert len(cues) >= 3
+    assert (await probe(result.files["preview"])).video_codec == "h264"
+    assert result.files["thumbnail"].read_bytes()[:2] == b"\xff\xd8"
+
+    facts = [event for event in result.events if event.id is not None]
+    ids = [event.id for event in facts]
+    assert ids == sorted(set(ids))  # no duplicate, in order
+    async with stack.user("demo@videoplanet.example", "demo-password-1") as http:
+        history = await _history(http, result.story_id)
+    assert ids == [row["sequence"] for row in history]  # every fact of the log, no gap
+    statuses = [event.data["status"] for event in facts if event.event == "status"]
+    assert statuses == [
+        "draft",
+        "planning",
+        "planned",
+        "previewing",
+        "preview_ready",
+        "rendering",
+        "completed",
+    ]
+    stages = {event.data["stage"] for event in result.events if event.event == "progress"}
+    assert {"planning", "scene", "compose"} <= stages
+    assert "status: rendering -> completed" in out.getvalue()
+    assert result.story["final_url"] and result.story["status"] == "completed"
+
+
+async def test_a_reconnect_with_last_event_id_gets_exactly_what_was_missed(stack: Stack) -> None:
+    async with stack.user("resume@example.com") as http:
+        story = (await http.post(f"{API}/stories/", json=SMALL_STORY)).json()
+        story_id = story["id"]
+        for take in range(3):
+            await http.patch(f"{API}/stories/{story_id}/", json={"title": f"take {take}"})
+        first = await _facts(http, (await _ticket(http, story_id))["events_url"], 2)  # then hang up
+        for take in range(3, 6):
+            await http.patch(f"{API}/stories/{story_id}/", json={"title": f"take {take}"})
+        history = [row["sequence"] for row in await _history(http, story_id)]
+        missed = [sequence for sequence in history if sequence > first[-1].id]  # type: ignore[operator]
+        ticket = await _ticket(http, story_id)
+        resumed: list[ServerEvent] = []
+
+        async def read() -> None:
+            async for event in follow(http, ticket["events_url"], first[-1].id):
+                if event.id is not None:
+                    resumed.append(event)
+
+        reader = asyncio.create_task(read())
+        await asyncio.sleep(2)  # long enough for anything extra to arrive too
+        reader.cancel()
+        assert [event.id for event in resumed] == missed
+        assert resumed[-1].data["fact"]["spec"]["title"] == "take 5"
+
+        # The same over WebSocket, resuming from the same point.
+        async with websockets.connect(
+            f"{ticket['websocket_url']}&last_event_id={first[-1].id}"
+        ) as socket:
+            received = [json.loads(await socket.recv()) for _ in missed]
+        assert [message["id"] for message in received] == missed
+
+        # Who may follow: a ticket for one story only, the owner's token, a valid resume point.
+        other = (await http.post(f"{API}/stories/", json=SMALL_STORY)).json()["id"]
+        notifier = stack.state["urls"]["notifier"]
+        wrong = await http.get(f"{notifier}{API}/stories/{other}/events/?ticket={ticket['ticket']}")
+        assert wrong.status_code == 401 and "another story" in wrong.json()["error"]["message"]
+        anonymous = await httpx.AsyncClient().get(f"{notifier}{API}/stories/{story_id}/events/")
+        assert anonymous.status_code == 401 and "ticket" in anonymous.json()["error"]["message"]
+        bad_resume = await http.get(f"{ticket['events_url']}&last_event_id=yesterday")
+        assert bad_resume.status_code == 422
+    async with stack.user("stranger@example.com") as stranger:
+        token = stranger.headers["Authorization"]
+        foreign = await stranger.get(
+            f"{notifier}{API}/stories/{story_id}/events/", headers={"Authorization": token}
+        )
+        assert foreign.status_code == 404
+
+
+async def test_stage_services_killed_mid_render_are_restarted_and_the_story_completes_once(
+    stack: Stack,
+) -> None:
+    async with stack.user("restart@example.com") as http:
+        story_id = (await http.post(f"{API}/stories/", json=SMALL_STORY)).json()["id"]
+        ticket = await _ticket(http, story_id)
+        statuses: list[str] = []
+        killed: dict[str, int] = {}
+
+        async def watch() -> None:
+            async for event in follow(http, ticket["events_url"]):
+                if event.event == "status":
+                    statuses.append(event.data["status"])
+                    if event.data["status"] in ("completed", "failed"):
+                        return
+                elif (
+                    event.event == "progress"
+                    and event.data["stage"] == "scene"  # the render's scene jobs are running
+                    and statuses[-1:] == ["rendering"]
+                    and not killed
+                ):
+                    for name in ("generator", "compositor"):
+                        killed[name] = int(stack.state["services"][name]["pid"])
+                        os.kill(killed[name], signal.SIGKILL)
+
+        watching = asyncio.create_task(watch())
+        await http.post(f"{API}/stories/{story_id}/transition/", json={"to": "planning"})
+        await _until(lambda: "planned" in statuses, 60)
+        await http.post(f"{API}/stories/{story_id}/generate_preview/")
+        await _until(lambda: "preview_ready" in statuses, 90)
+        await http.post(f"{API}/stories/{story_id}/render_final/")
+        async with asyncio.timeout(240):
+            await watching
+        history = await _history(http, story_id)
+
+    assert killed, "the services were killed while the render ran"
+    assert statuses[-1] == "completed"
+    types = [row["type"] for row in history]
+    assert types.count("vp.story.completed.v1") == 1
+    assert types.count("vp.story.final_composed.v1") == 1
+    services = stack.state["services"]
+    for name, pid in killed.items():
+        assert not _alive(pid) and services[name]["pid"] != pid and services[name]["restarts"] >= 1
+
+
+def test_up_twice_is_harmless_and_down_stops_everything(tmp_path: Path) -> None:
+    with local_stack(tmp_path) as stack:
+        again = stack.command("up")
+        assert again.returncode == 0 and "already running" in again.stdout
+        state = stack.state
+        pids = [state["supervisor"], state["nats"]["pid"]] + [
+            s["pid"] for s in state["services"].values()
+        ]
+    assert not (tmp_path / "stack.json").exists()
+    assert [pid for pid in pids if _alive(pid)] == []
+    log = (tmp_path / "logs" / "stack.log").read_text()
+    assert "gateway    | " in log and "planner    | " in log
