@@ -144,9 +144,10 @@ class Follower:
             return
         if event.event == "status":
             attempt = data["fact"].get("attempt_id")
-            phase = {"previewing": "preview ", "rendering": "final "}.get(data["status"])
-            if attempt and phase:
-                self._phases[attempt] = phase
+            running = {"previewing": "preview ", "rendering": "final "}.get(data["status"])
+            if attempt and running:
+                self._phases[attempt] = running
+
             before = data["previous_status"] or "new"
             self._progress.line(f"status: {before} -> {data['status']} ({data['message']})")
             async with self._changed:
