@@ -110,6 +110,16 @@ async def test_the_demo_takes_a_story_from_draft_to_a_final_video(stack: Stack) 
     assert "status: rendering -> completed" in out.getvalue()
     assert result.story["final_url"] and result.story["status"] == "completed"
 
+    async with httpx.AsyncClient() as http:  # every worker reports its jobs on /metrics
+        for name, kind in (("planner", "plan"), ("generator", "scene"), ("compositor", "compose")):
+            port = stack.state["services"][name]["port"]
+            assert (await http.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
+            text = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+            assert (
+                f'video_generation_duration_seconds_count{{status="succeeded",type="{kind}"}}'
+                in text
+            )
+
 
 async def test_a_reconnect_with_last_event_id_gets_exactly_what_was_missed(stack: Stack) -> None:
     async with stack.user("resume@example.com") as http:

@@ -183,6 +183,11 @@ class StorySpec(Contract):
     model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
     title: str = Field(min_length=1, max_length=TITLE_MAX, description="Story title")
+    project_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The creator's project this story belongs to (costs are reported per project)",
+    )
     description: str = Field(
         default="",
         max_length=DESCRIPTION_MAX,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from vp_contracts.events.base import Event
 from vp_contracts.events.registry import UnknownEventType, parse_event
 
 from vp_runtime.deadletters import DeadLetters
+from vp_runtime.metrics import MESSAGE_SECONDS, MESSAGES, subject_label
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +102,32 @@ async def handle_delivery(
 ) -> None:
     """Run ``handler`` on one message and settle the message (ack, nak or term)."""
     delivery = Delivery.of(message)
+    started = time.perf_counter()
+    outcome = await _settle(
+        message, delivery, handler, dead_letters, policy, heartbeat_every, on_retry, on_give_up
+    )
+    service, subject = dead_letters.service, subject_label(delivery.subject)
+    MESSAGES.labels(service, subject, outcome).inc()
+    MESSAGE_SECONDS.labels(service, subject).observe(time.perf_counter() - started)
+
+
+async def _settle(
+    message: NatsMessage,
+    delivery: Delivery,
+    handler: Handler,
+    dead_letters: DeadLetters,
+    policy: RetryPolicy,
+    heartbeat_every: float | None,
+    on_retry: OnRetry | None,
+    on_give_up: OnGiveUp | None,
+) -> str:
     try:
         async with _heartbeats(delivery, heartbeat_every):
             await handler(delivery)
     except PoisonMessage as error:
         log.error("poison message on %s: %s", delivery.subject, error)
         await _bury(message, delivery, dead_letters, "poison", str(error))
-        return
+        return "poison"
     except Exception as error:
         if delivery.attempt < policy.attempts:
             delay = policy.delay_after(delivery.attempt)
@@ -120,7 +141,7 @@ async def handle_delivery(
             if on_retry is not None:
                 await _quietly(on_retry(delivery, error, delay), "recording the retry")
             await message.nack(delay=delay)
-            return
+            return "retried"
         log.error(
             "giving up on %s after %d attempts: %s",
             delivery.subject,
@@ -130,8 +151,9 @@ async def handle_delivery(
         if on_give_up is not None:
             await _quietly(on_give_up(delivery, error), "recording the failure")
         await _bury(message, delivery, dead_letters, "exhausted", _describe(error))
-        return
+        return "exhausted"
     await message.ack()
+    return "ok"
 
 
 async def _bury(

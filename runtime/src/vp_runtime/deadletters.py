@@ -16,6 +16,7 @@ class DeadLetters:
     """Publishes a copy of a message, its headers and why it was given up, to ``vp.dead.<service>``."""
 
     def __init__(self, client: Client, topology: Topology, service: str) -> None:
+        self.service = service
         self._js = client.jetstream()
         self._subject = topology.subjects.dead_letters(service)
 

@@ -14,9 +14,11 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.security import SASLPlaintext
 from nats.aio.client import Client
 
+from vp_runtime import telemetry
 from vp_runtime.connection import connect
 from vp_runtime.deadletters import DeadLetters
 from vp_runtime.eventstore import EventStore
@@ -43,8 +45,14 @@ def make_broker(settings: RuntimeSettings, **options: Any) -> NatsBroker:
         password = settings.nats_password.get_secret_value() if settings.nats_password else ""
         auth["security"] = SASLPlaintext(username=settings.nats_user, password=password)
     servers = [url.strip() for url in settings.nats_url.split(",")]
+    middlewares = (NatsTelemetryMiddleware(tracer_provider=telemetry.tracer_provider()),)
     return NatsBroker(
-        servers, name=settings.service_name, max_reconnect_attempts=-1, **auth, **options
+        servers,
+        name=settings.service_name,
+        max_reconnect_attempts=-1,
+        middlewares=middlewares,
+        **auth,
+        **options,
     )
 
 
@@ -89,7 +97,9 @@ class Runtime:
         client = await connect(settings)
         snapshots = SnapshotStore(client.jetstream(), topology.snapshot_bucket)
         source = f"/vp/{settings.service_name}"
-        store = EventStore(client, topology, source=source, snapshots=snapshots)
+        store = EventStore(
+            client, topology, source=source, snapshots=snapshots, header_hooks=[telemetry.inject]
+        )
         return cls(
             settings, topology, client, store, DeadLetters(client, topology, settings.service_name)
         )

@@ -51,6 +51,13 @@ class RuntimeSettings(BaseSettings):
     s3_bucket: str = Field(default="videoplanet", description="S3 bucket")
     s3_secure: bool = Field(default=False, description="Use HTTPS to S3")
     s3_region: str = Field(default="us-east-1", description="S3 region")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as text or as JSON (with trace ids)"
+    )
+    log_level: str = Field(default="INFO", description="Lowest level logged")
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP collector for traces, e.g. http://otel-collector:4318"
+    )
     health_host: str = Field(
         default="127.0.0.1", description="Address of the health and metrics endpoints of workers"
     )

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from vp_runtime.metrics import API_CALLS
 from vp_runtime.providers.base import (
     TRANSIENT,
     Capability,
@@ -46,6 +47,17 @@ class Call:
     cache_hit: bool
     outcome: str
     provider_job_id: str | None = None
+
+
+def _counted(ledger: Ledger) -> Ledger:
+    """The ledger, also counting ``ai_api_calls_total`` by provider, capability and outcome."""
+
+    async def record(call: Call) -> None:
+        outcome = "error" if call.outcome.startswith("error") else call.outcome
+        API_CALLS.labels(call.provider, call.capability.value, outcome).inc()
+        await ledger(call)
+
+    return record
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,7 @@ class ProviderRouter:
     ) -> Produced:
         """The asset, from the cache or from the first provider that makes it."""
         chain = self.chain(capability, preferred)
+        ledger = _counted(ledger)
         if not chain:
             raise NoProviderAvailable(f"no active provider can do {capability.value}")
         problems: list[str] = []

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import sys
 from collections.abc import AsyncIterator
 
 from faststream.nats import NatsMessage
+from vp_runtime import telemetry
 from vp_runtime.consumer import Delivery, handle_delivery
 from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
@@ -78,8 +78,9 @@ async def run(settings: CompositorSettings) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(run(CompositorSettings()))
+    settings = CompositorSettings()
+    telemetry.setup(settings)
+    asyncio.run(run(settings))
     return 0
 
 

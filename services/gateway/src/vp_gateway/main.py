@@ -16,6 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from faststream.nats import NatsBroker, NatsMessage
 from sqlalchemy import text
+from vp_runtime import telemetry
 from vp_runtime.auth import TicketPolicy, TokenPolicy
 from vp_runtime.consumer import Delivery, RetryPolicy, handle_delivery
 from vp_runtime.providers.config import load_provider_configs, prices
@@ -26,6 +27,7 @@ from vp_gateway.adapters.db.engine import make_engine, upgrade_async
 from vp_gateway.adapters.db.readmodel import ReadModel
 from vp_gateway.entrypoints.deps import Gateway
 from vp_gateway.entrypoints.http import create_app
+from vp_gateway.service import metrics
 from vp_gateway.service.jobs import Jobs
 from vp_gateway.service.stories import Stories
 from vp_gateway.service.users import Users
@@ -66,7 +68,9 @@ def projector_broker(
     spec = consumer(runtime.topology, "gateway-projector")
 
     async def apply(delivery: Delivery) -> None:
-        await readmodel.apply(delivery.story_event())
+        recorded = delivery.story_event()
+        await readmodel.apply(recorded)
+        await metrics.observe(runtime.store, recorded)
 
     @durable_subscriber(broker, spec, runtime.topology.subjects.all_stories())
     async def on_story_event(message: NatsMessage) -> None:
@@ -122,7 +126,8 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     try:
         if broker is not None:
             await broker.start()
-        yield gateway
+        async with metrics.queue_depths(runtime.client.jetstream(), runtime.topology):
+            yield gateway
     finally:
         if broker is not None:
             await broker.stop()
@@ -183,8 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         "or rebuild the read model from the log",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = GatewaySettings()
+    telemetry.setup(settings)
     if args.command == "migrate":
         asyncio.run(upgrade_async(settings.database_url))
         return 0
@@ -200,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         host=settings.gateway_host,
         port=settings.gateway_port,
         log_level="info",
+        log_config=None,  # records go to the root logger: one format (text or JSON)
     )
     uvicorn.Server(config).run()
     return 0

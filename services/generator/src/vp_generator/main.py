@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import sys
 from collections.abc import AsyncIterator
 
+from vp_runtime import telemetry
 from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
 from vp_runtime.providers.config import load_provider_configs
@@ -68,8 +68,9 @@ async def run(settings: GeneratorSettings) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(run(GeneratorSettings()))
+    settings = GeneratorSettings()
+    telemetry.setup(settings)
+    asyncio.run(run(settings))
     return 0
 
 

@@ -12,6 +12,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 from faststream.nats import NatsBroker, NatsMessage
+from vp_runtime import telemetry
 from vp_runtime.auth import TicketPolicy, TokenPolicy
 from vp_runtime.consumer import Delivery, RetryPolicy, handle_delivery
 from vp_runtime.health import store_check
@@ -137,13 +138,14 @@ def build_app(settings: NotifierSettings) -> FastAPI:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = NotifierSettings()
+    telemetry.setup(settings)
     uvicorn.run(
         build_app(settings),
         host=settings.notifier_host,
         port=settings.notifier_port,
         log_level="info",
+        log_config=None,  # records go to the root logger: one format (text or JSON)
         timeout_graceful_shutdown=3,
     )
     return 0

@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator
 
 from faststream.nats import NatsMessage
+from vp_runtime import telemetry
 from vp_runtime.consumer import Delivery, handle_delivery
 from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
@@ -92,8 +93,9 @@ async def run(settings: PlannerSettings) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(run(PlannerSettings()))
+    settings = PlannerSettings()
+    telemetry.setup(settings)
+    asyncio.run(run(settings))
     return 0
 
 

@@ -26,6 +26,7 @@ from vp_contracts.story.view import Attempt, SceneView, StoryView
 from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage
 from vp_runtime.eventstore import EventMeta, EventStore
 from vp_runtime.media import MediaError, probe, run_ffmpeg, thumbnail
+from vp_runtime.metrics import timed_generation
 from vp_runtime.progress import Progress
 from vp_runtime.storage import MissingObject, Storage
 
@@ -72,7 +73,8 @@ class Composer:
         if not await self._claim(view, attempt, delivery_attempt, trigger):
             return
         try:
-            media = await self.compose(view, attempt)
+            with timed_generation("compose"):
+                media = await self.compose(view, attempt)
         except BrokenAsset as error:
             await self._fail(
                 view, attempt, "asset_broken", f"{error}: generate the {attempt.stage.value} again"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
+from vp_runtime import web
 
 from vp_gateway.entrypoints import errors
 from vp_gateway.entrypoints.middleware import BodyLimit, RequestId
@@ -41,4 +42,5 @@ def create_app(
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
+    web.instrument(app, "gateway")
     return app

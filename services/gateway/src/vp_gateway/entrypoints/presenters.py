@@ -60,6 +60,7 @@ def story_out(view: StoryView, link: Link) -> StoryOut:
     return StoryOut(
         id=view.story_id,
         owner_id=view.owner_id,
+        project_id=spec.project_id,
         title=spec.title,
         description=spec.description,
         character_prompt=spec.character_prompt,

@@ -70,6 +70,11 @@ class TokenOut(Out):
 
 class StoryCreate(Body):
     title: str = Field(min_length=1, max_length=TITLE_MAX, description="Story title")
+    project_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The creator's project this story belongs to (costs are reported per project)",
+    )
     description: str = Field(
         default="", max_length=DESCRIPTION_MAX, description="The story; narration comes from it"
     )
@@ -104,6 +109,11 @@ class StoryPatch(Body):
 
     title: str | None = Field(
         default=None, min_length=1, max_length=TITLE_MAX, description="Story title"
+    )
+    project_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The creator's project this story belongs to (costs are reported per project)",
     )
     description: str | None = Field(
         default=None, max_length=DESCRIPTION_MAX, description="The story"
@@ -181,6 +191,7 @@ class AttemptOut(Out):
 class StoryOut(Out):
     id: str = Field(description="Story id")
     owner_id: str = Field(description="Owner's user id")
+    project_id: str | None = Field(description="Project the story belongs to")
     title: str = Field(description="Story title")
     description: str = Field(description="The story")
     character_prompt: str = Field(description="Who appears")

@@ -21,6 +21,7 @@ from vp_runtime.consumer import (
     handle_delivery,
 )
 from vp_runtime.eventstore import EventMeta
+from vp_runtime.metrics import timed_generation
 from vp_runtime.providers.router import AllProvidersRefused, NoProviderAvailable
 from vp_runtime.service import Runtime, consumer, durable_subscriber
 
@@ -64,9 +65,13 @@ class SceneJobs:
             on_give_up=self._giving_up,
         )
 
+    async def _timed(self, job: SceneJob, attempt: int) -> None:
+        with timed_generation("scene"):
+            await self._generator.generate(job, attempt)
+
     async def _run(self, delivery: Delivery) -> None:
         job = scene_job_of(delivery)
-        task = asyncio.create_task(self._generator.generate(job, delivery.attempt))
+        task = asyncio.create_task(self._timed(job, delivery.attempt))
         self._watch.track((job.attempt_id, job.job_id), task)
         try:
             await task

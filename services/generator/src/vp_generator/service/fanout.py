@@ -10,6 +10,7 @@ from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.ids import scene_job_id
+from vp_runtime import telemetry
 from vp_runtime.eventstore import EventStore
 from vp_runtime.topology import Topology
 
@@ -69,7 +70,7 @@ class FanOut:
                 self._subject,
                 job.model_dump_json().encode(),
                 stream=self._stream,
-                headers={"Nats-Msg-Id": job.job_id},
+                headers=telemetry.traced({"Nats-Msg-Id": job.job_id}),
             )
         log.info("queued %d scene jobs for %s", len(jobs), event.story_id)
         return len(jobs)

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, StreamingResponse
+from vp_runtime import web
 from vp_runtime.auth import InvalidToken, TicketPolicy, TokenPolicy
 from vp_runtime.eventstore import EventStore
 from vp_runtime.health import health_routes
@@ -119,6 +120,7 @@ def create_app(lifespan: Any = None) -> FastAPI:
         return await notifier.readiness()
 
     app.router.routes.extend(health_routes(readiness))
+    web.instrument(app, "notifier")
 
     @app.get(
         PREFIX + "/stories/{story_id}/events/",

@@ -30,6 +30,7 @@ from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
 from vp_contracts.story.view import INITIAL, evolve
 from vp_runtime.eventstore import CorruptEvent, EventStore, recorded_from
+from vp_runtime.metrics import LIVE_CLIENTS
 from vp_runtime.topology import Topology
 
 from vp_notifier.domain.messages import Link, Message, StageProgress, fact_message
@@ -140,9 +141,11 @@ class Hub:
     def watching(self, session: Session) -> Iterator[Session]:
         """Hand the story's facts and ticks to ``session`` until the block ends."""
         self._sessions[session.story_id].add(session)
+        LIVE_CLIENTS.inc()
         try:
             yield session
         finally:
+            LIVE_CLIENTS.dec()
             watching = self._sessions.get(session.story_id)
             if watching is not None:
                 watching.discard(session)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import httpx
+from vp_runtime.metrics import API_CALLS
 from vp_runtime.providers import http
 from vp_runtime.providers.base import ProviderRejected
 from vp_runtime.providers.config import ProviderConfig
@@ -40,7 +41,14 @@ class ChatClient:
             "temperature": float(self._config.setting("temperature", 0.3)),
             "response_format": {"type": "json_object"},
         }
-        response = await http.send(self._http, "POST", "/v1/chat/completions", self.name, json=body)
+        try:
+            response = await http.send(
+                self._http, "POST", "/v1/chat/completions", self.name, json=body
+            )
+        except Exception:
+            API_CALLS.labels(self.name, "chat", "error").inc()
+            raise
+        API_CALLS.labels(self.name, "chat", "ok").inc()
         data = response.json()
         tokens = int((data.get("usage") or {}).get("total_tokens", 0))
         cost = self._config.cost_per_1k_tokens * Decimal(tokens) / 1000

@@ -22,6 +22,7 @@ from vp_contracts.story import commands as c
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind, ProviderCosts, SceneSpec, Stage, StorySpec
 from vp_runtime.eventstore import EventMeta, EventStore
+from vp_runtime.metrics import timed_generation
 from vp_runtime.progress import Progress
 from vp_runtime.providers.base import TRANSIENT, ProviderError
 
@@ -72,7 +73,8 @@ class Planner:
             f"started-{delivery_attempt}",
         )
         await self._tick(event, 10, "planning the scenes")
-        scenes, planner = await self._plan(event, view, view.spec)
+        with timed_generation("plan"):
+            scenes, planner = await self._plan(event, view, view.spec)
         await self._tick(event, 90, f"{len(scenes)} scenes planned ({planner})")
         command = c.RecordPlan(
             story_id=event.story_id,

@@ -26,6 +26,7 @@ from vp_contracts.story.rules import final_profile
 from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage
 from vp_runtime.eventstore import EventMeta, EventStore
 from vp_runtime.media import MediaError, probe, run_ffmpeg, thumbnail
+from vp_runtime.metrics import timed_generation
 from vp_runtime.progress import Progress
 from vp_runtime.providers.base import Capability, UpscaleRequest
 from vp_runtime.providers.router import Call, Ledger, ProviderRouter
@@ -105,7 +106,8 @@ class Finisher:
         if at_target(event.media, target):
             media, upscaled = event.media, False
         else:
-            media, upscaled = await self._finish(event, target, interpolation), True
+            with timed_generation("upscale"):
+                media, upscaled = await self._finish(event, target, interpolation), True
         done = c.RecordRenderCompleted(
             story_id=event.story_id, attempt_id=event.attempt_id, media=media, upscaled=upscaled
         )

@@ -1,0 +1,120 @@
+"""One trace from a REST request through the services it causes; metrics on /metrics."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from nats.aio.client import Client
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from vp_contracts.events import story as e
+from vp_planner.main import running as planner
+from vp_planner.settings import PlannerSettings
+from vp_runtime import devnats, telemetry
+from vp_runtime.connection import connect
+from vp_runtime.settings import RuntimeSettings
+
+from tests.support.gateway import running_gateway
+from tests.support.watch import has, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    before = telemetry.tracer_provider()
+    telemetry.use(provider)
+    try:
+        yield exporter
+    finally:
+        telemetry.use(before)
+
+
+async def test_a_request_is_one_trace_through_the_planner_and_the_projector(
+    spans: InMemorySpanExporter, nats_server: devnats.NatsServerProcess, database_url: str
+) -> None:
+    async with running_gateway(nats_server, database_url) as gateway:
+        settings = gateway.settings
+        stage = PlannerSettings(
+            nats_url=settings.nats_url,
+            subject_root=settings.subject_root,
+            stream_prefix=settings.stream_prefix,
+        )
+        client: Client = await connect(RuntimeSettings(nats_url=settings.nats_url), name="tests")
+        token = await gateway.user()
+        async with planner(stage), gateway.client(token) as http:
+            story = (
+                await http.post(
+                    "/api/ai-video/stories/",
+                    json={
+                        "title": "Traced",
+                        "description": "A fox walks. It finds a lantern.",
+                        "character_prompt": "a small red fox",
+                        "background_prompt": "a misty forest",
+                        "duration_seconds": 14,
+                        "project_id": "p-42",
+                    },
+                )
+            ).json()
+            answer = await http.post(
+                f"/api/ai-video/stories/{story['id']}/transition/", json={"to": "planning"}
+            )
+            assert answer.status_code == 200
+            await wait_for(client, gateway.topology, story["id"], has(e.StoryPlanned))
+            listed = await http.get("/api/ai-video/stories/")  # waits for the projector
+            assert listed.status_code == 200
+            metrics = (await http.get("/metrics")).text
+        await client.close()
+
+    finished: list[ReadableSpan] = list(spans.get_finished_spans())
+    request = next(
+        s
+        for s in finished
+        if s.kind == SpanKind.SERVER and s.name.startswith("POST") and "transition" in s.name
+    )
+    trace_id = request.context.trace_id
+    consumers = [
+        s for s in finished if s.kind == SpanKind.CONSUMER and s.context.trace_id == trace_id
+    ]
+    names = " ".join(s.name for s in consumers)
+    assert "planning_requested" in names  # the planner continued the request's trace
+    assert ".planned" in names  # and the projector continued the planner's
+    assert all(s.context.trace_id == trace_id for s in consumers if "planning_requested" in s.name)
+
+    assert 'route="/api/ai-video/stories/{story_id}/transition/"' in metrics
+    assert (
+        'http_requests_total{method="POST",route="/api/ai-video/stories/{story_id}/transition/",service="gateway",status="200"}'
+        in metrics
+    )
+    assert 'video_generation_duration_seconds_count{status="succeeded",type="plan"}' in metrics
+    assert (
+        'messages_handled_total{outcome="ok",service="planner",subject="story.planning_requested"}'
+        in metrics
+    )
+    assert "queue_depth{" in metrics
+
+
+def test_json_logs_carry_the_trace_and_span_ids() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(telemetry.JsonFormatter("planner"))
+    logger = logging.getLogger("tests.json")
+    logger.addHandler(handler)
+    logger.propagate = False
+    provider = TracerProvider()
+    with provider.get_tracer("tests").start_as_current_span("work") as span:
+        logger.warning("planning %s", "story-1")
+    line = json.loads(stream.getvalue())
+    assert line["message"] == "planning story-1" and line["level"] == "warning"
+    assert line["service"] == "planner"
+    assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
+    assert line["span_id"] == format(span.get_span_context().span_id, "016x")
