@@ -25,6 +25,7 @@ from vp_contracts.events.registry import UnknownEventType, parse_event
 
 from vp_runtime.deadletters import DeadLetters
 from vp_runtime.metrics import MESSAGE_SECONDS, MESSAGES, subject_label
+from vp_runtime.service import in_background
 
 log = logging.getLogger(__name__)
 
@@ -194,10 +195,5 @@ async def _heartbeats(delivery: Delivery, every: float | None) -> AsyncIterator[
             await asyncio.sleep(every)
             await delivery.message.in_progress()
 
-    task = asyncio.create_task(beat())
-    try:
+    async with in_background(beat()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -15,6 +15,7 @@ from vp_contracts.events.base import Event
 from vp_contracts.values import Stage
 from vp_runtime.eventstore import EventStore
 from vp_runtime.metrics import COST_DOLLARS, GENERATION_SECONDS, QUEUE_DEPTH
+from vp_runtime.service import in_background
 from vp_runtime.topology import Topology
 
 log = logging.getLogger(__name__)
@@ -62,10 +63,5 @@ async def queue_depths(
                 QUEUE_DEPTH.labels(spec.name, "redelivered").set(info.num_redelivered or 0)
             await asyncio.sleep(every)
 
-    task = asyncio.create_task(refresh())
-    try:
+    async with in_background(refresh()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
