@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 from collections.abc import Iterator
 
 import pytest
+import uvicorn
 from nats.aio.client import Client
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from vp_contracts.events import story as e
 from vp_planner.main import running as planner
 from vp_planner.settings import PlannerSettings
@@ -118,3 +124,37 @@ def test_json_logs_carry_the_trace_and_span_ids() -> None:
     assert line["service"] == "planner"
     assert line["trace_id"] == format(span.get_span_context().trace_id, "032x")
     assert line["span_id"] == format(span.get_span_context().span_id, "016x")
+
+
+async def test_spans_are_exported_by_otlp_when_an_endpoint_is_set() -> None:
+    received: list[tuple[str, str, bytes]] = []
+
+    async def collect(request: Request) -> Response:
+        received.append((request.url.path, request.headers["content-type"], await request.body()))
+        return Response(status_code=200)
+
+    port = devnats.free_port()
+    app = Starlette(routes=[Route("/v1/traces", collect, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            await asyncio.sleep(0.02)
+        settings = RuntimeSettings(
+            service_name="planner", otel_exporter_otlp_endpoint=f"http://127.0.0.1:{port}"
+        )
+        provider = telemetry.tracing(settings)
+        with provider.get_tracer("tests").start_as_current_span("plan the story"):
+            pass
+        await asyncio.to_thread(provider.force_flush)
+        provider.shutdown()
+    finally:
+        server.should_exit = True
+        await task
+    assert [(path, kind) for path, kind, _ in received] == [
+        ("/v1/traces", "application/x-protobuf")
+    ]
+    body = received[0][2]
+    assert b"plan the story" in body and b"vp-planner" in body

@@ -41,10 +41,6 @@ def use(provider: TracerProvider) -> None:
     _provider = provider
 
 
-def tracer(name: str) -> trace.Tracer:
-    return tracer_provider().get_tracer(name)
-
-
 def inject(headers: dict[str, str]) -> None:
     """Add the current trace context (``traceparent``) to message headers."""
     propagate.inject(headers)
@@ -91,6 +87,13 @@ def setup(settings: RuntimeSettings) -> TracerProvider:
     for noisy in ("faststream", "faststream.access", "httpx"):  # one line per message otherwise
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
+    provider = tracing(settings)
+    use(provider)
+    return provider
+
+
+def tracing(settings: RuntimeSettings) -> TracerProvider:
+    """A tracer provider naming the service, exporting by OTLP/HTTP when an endpoint is set."""
     provider = TracerProvider(
         resource=Resource.create({"service.name": f"vp-{settings.service_name}"})
     )
@@ -101,5 +104,4 @@ def setup(settings: RuntimeSettings) -> TracerProvider:
         provider.add_span_processor(
             BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces"))
         )
-    use(provider)
     return provider
