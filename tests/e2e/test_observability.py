@@ -7,6 +7,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -20,13 +21,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from vp_contracts.events import story as e
-from vp_planner.main import running as planner
-from vp_planner.settings import PlannerSettings
 from vp_runtime import devnats, telemetry
 from vp_runtime.connection import connect
 from vp_runtime.settings import RuntimeSettings
 
 from tests.support.gateway import running_gateway
+from tests.support.pipeline import stages
 from tests.support.watch import has, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -45,19 +45,21 @@ def spans() -> Iterator[InMemorySpanExporter]:
         telemetry.use(before)
 
 
-async def test_a_request_is_one_trace_through_the_planner_and_the_projector(
-    spans: InMemorySpanExporter, nats_server: devnats.NatsServerProcess, database_url: str
+async def test_each_request_is_one_trace_through_every_service_it_causes(
+    spans: InMemorySpanExporter,
+    nats_server: devnats.NatsServerProcess,
+    database_url: str,
+    tmp_path: Path,
 ) -> None:
-    async with running_gateway(nats_server, database_url) as gateway:
-        settings = gateway.settings
-        stage = PlannerSettings(
-            nats_url=settings.nats_url,
-            subject_root=settings.subject_root,
-            stream_prefix=settings.stream_prefix,
+    async with running_gateway(nats_server, database_url, storage_dir=str(tmp_path)) as gateway:
+        settings = RuntimeSettings(
+            nats_url=gateway.settings.nats_url,
+            subject_root=gateway.settings.subject_root,
+            stream_prefix=gateway.settings.stream_prefix,
         )
-        client: Client = await connect(RuntimeSettings(nats_url=settings.nats_url), name="tests")
+        client: Client = await connect(settings, name="tests")
         token = await gateway.user()
-        async with planner(stage), gateway.client(token) as http:
+        async with stages(settings, tmp_path), gateway.client(token) as http:
             story = (
                 await http.post(
                     "/api/ai-video/stories/",
@@ -71,37 +73,53 @@ async def test_a_request_is_one_trace_through_the_planner_and_the_projector(
                     },
                 )
             ).json()
-            answer = await http.post(
-                f"/api/ai-video/stories/{story['id']}/transition/", json={"to": "planning"}
-            )
+            path = f"/api/ai-video/stories/{story['id']}"
+            answer = await http.post(f"{path}/transition/", json={"to": "planning"})
             assert answer.status_code == 200
             await wait_for(client, gateway.topology, story["id"], has(e.StoryPlanned))
+            assert (await http.post(f"{path}/generate_preview/")).status_code == 202
+            await wait_for(client, gateway.topology, story["id"], has(e.PreviewComposed), 120)
             listed = await http.get("/api/ai-video/stories/")  # waits for the projector
             assert listed.status_code == 200
             metrics = (await http.get("/metrics")).text
         await client.close()
 
     finished: list[ReadableSpan] = list(spans.get_finished_spans())
-    request = next(
-        s
-        for s in finished
-        if s.kind == SpanKind.SERVER and s.name.startswith("POST") and "transition" in s.name
-    )
-    trace_id = request.context.trace_id
-    consumers = [
-        s for s in finished if s.kind == SpanKind.CONSUMER and s.context.trace_id == trace_id
-    ]
-    names = " ".join(s.name for s in consumers)
-    assert "planning_requested" in names  # the planner continued the request's trace
-    assert ".planned" in names  # and the projector continued the planner's
-    assert all(s.context.trace_id == trace_id for s in consumers if "planning_requested" in s.name)
+
+    def caused_by(route: str) -> str:
+        request = next(
+            s
+            for s in finished
+            if s.kind == SpanKind.SERVER and s.name.startswith("POST") and route in s.name
+        )
+        trace_id = request.context.trace_id
+        return " ".join(
+            s.name
+            for s in finished
+            if s.kind == SpanKind.CONSUMER and s.context.trace_id == trace_id
+        )
+
+    planning = caused_by("transition")
+    assert "planning_requested" in planning  # the planner continued the request's trace
+    assert ".planned" in planning  # and the projector continued the planner's
+    preview = caused_by("generate_preview")
+    assert "preview_requested" in preview  # the generator's fan-out
+    assert ".jobs.scene" in preview  # each scene job on the work queue
+    assert "scene_generated" in preview  # the compositor
+    assert "preview_composed" in preview  # the projector, at the end of the chain
+    assert "planning_requested" not in preview  # another request, another trace
 
     assert 'route="/api/ai-video/stories/{story_id}/transition/"' in metrics
     assert (
-        'http_requests_total{method="POST",route="/api/ai-video/stories/{story_id}/transition/",service="gateway",status="200"}'
-        in metrics
-    )
-    assert 'video_generation_duration_seconds_count{status="succeeded",type="plan"}' in metrics
+        'http_requests_total{method="POST",route="/api/ai-video/stories/{story_id}/transition/",'
+        'service="gateway",status="200"}'
+    ) in metrics
+    for kind in ("plan", "scene", "compose", "preview"):
+        assert (
+            f'video_generation_duration_seconds_count{{status="succeeded",type="{kind}"}}'
+            in metrics
+        )
+    assert 'ai_api_calls_total{endpoint="image",outcome="ok",provider="offline"}' in metrics
     assert (
         'messages_handled_total{outcome="ok",service="planner",subject="story.planning_requested"}'
         in metrics

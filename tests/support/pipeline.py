@@ -22,7 +22,7 @@ from vp_upscaler.settings import UpscalerSettings
 async def stages(
     settings: RuntimeSettings, storage: Path, *, compositors: int = 1, **compositor_options: Any
 ) -> AsyncIterator[None]:
-    common = {**settings.model_dump(), "storage_dir": str(storage)}
+    common = {**settings.model_dump(exclude={"service_name"}), "storage_dir": str(storage)}
     async with contextlib.AsyncExitStack() as stack:
         await stack.enter_async_context(planner(PlannerSettings(**common)))
         await stack.enter_async_context(generator(GeneratorSettings(**common)))

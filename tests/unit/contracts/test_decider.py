@@ -434,3 +434,11 @@ def test_a_stage_job_of_a_stale_attempt_is_not_claimed() -> None:
         decide(c.ClaimJob(story_id=STORY, started=_compose_start()), story_in(S.PREVIEW_READY))
         == []
     )
+
+
+def test_an_attempt_remembers_when_it_was_requested() -> None:
+    facts = recorded(history(StoryStatus.PREVIEWING))
+    requested = next(f for f in facts if isinstance(f.event, e.PreviewRequested))
+    view = fold(facts)
+    assert view.attempt is not None and view.attempt.stage == Stage.PREVIEW
+    assert view.attempt.requested_at == requested.time  # later facts of the attempt keep it

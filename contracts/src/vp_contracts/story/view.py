@@ -209,6 +209,9 @@ def evolve(state: StoryView, recorded: RecordedEvent[Event]) -> StoryView:
     changes = apply(state, recorded.event) if apply is not None else _UNCHANGED
     if state.created_at is None:
         changes = {**changes, "created_at": recorded.time, "story_id": recorded.event.story_id}
+    attempt = changes.get("attempt")
+    if isinstance(attempt, Attempt) and (state.attempt is None or state.attempt.id != attempt.id):
+        changes = {**changes, "attempt": replace(attempt, requested_at=recorded.time)}
     # One copy per fact: replaying long stories is dominated by these copies.
     return replace(
         state,
