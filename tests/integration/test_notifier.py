@@ -22,6 +22,7 @@ from vp_notifier.main import running
 from vp_notifier.service.live import Hub, Session
 from vp_notifier.settings import NotifierSettings
 from vp_runtime import devnats
+from vp_runtime.connection import connect
 from vp_runtime.eventstore import EventStore
 from vp_runtime.settings import RuntimeSettings
 from vp_runtime.topology import Topology
@@ -78,28 +79,37 @@ async def test_a_slow_client_is_resynced_from_the_log_and_misses_nothing(
         await hub.stop()
 
 
-async def test_a_session_resumes_after_the_last_event_it_was_given(
-    nats_client: Client, topology: Topology
+async def test_a_client_resumes_on_another_replica_exactly_after_its_last_event(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings
 ) -> None:
     store = EventStore(nats_client, topology, source="/tests")
     driver = Driver(store)
     story_id = await driver.created()
     await _retitle(driver, story_id, 5)
     log = [fact.sequence for fact in await store.load(story_id)]
-    hub = Hub(nats_client, topology)
-    await hub.start()
+    other = await connect(settings, name="replica-b")  # a second notifier process
+    replica_a, replica_b = Hub(nats_client, topology), Hub(other, topology)
+    await replica_a.start()
+    await replica_b.start()
     try:
-        resumed = Session(store, story_id, log[2], capacity=64, link=str)
-        with hub.watching(resumed):
+        first = Session(store, story_id, 0, capacity=64, link=str)
+        with replica_a.watching(first):
+            seen = await _collect(first, 3)  # then the connection drops
+        store_b = EventStore(other, topology, source="/tests")
+        resumed = Session(store_b, story_id, seen[-1]["id"], capacity=64, link=str)
+        with replica_b.watching(resumed):
             replayed = await _collect(resumed, 3)
             await _retitle(driver, story_id, 2, start=5)
             live = await _collect(resumed, 2)
         after = [fact.sequence for fact in await store.load(story_id, after=log[2])]
+        assert [m["id"] for m in seen] == log[:3]
         assert [m["id"] for m in replayed + live] == after
         # The status at the resume point was folded, not sent again.
         assert all(m["type"] == "log" for m in replayed + live)
     finally:
-        await hub.stop()
+        await replica_a.stop()
+        await replica_b.stop()
+        await other.close()
 
 
 class Receiver:
