@@ -6,6 +6,7 @@ VP_BENCH_MOVIEPY=0 skips the MoviePy comparison, which takes several minutes."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 
 from tests.bench import eventstore, media
@@ -20,6 +21,7 @@ def main(names: list[str]) -> int:
             f"unknown benchmark group(s) {unknown}; choose from {sorted(GROUPS)}", file=sys.stderr
         )
         return 2
+    logging.getLogger("faststream").setLevel(logging.WARNING)  # one line per message otherwise
     rows = []
     for name in names or list(GROUPS):
         rows += asyncio.run(GROUPS[name]())
