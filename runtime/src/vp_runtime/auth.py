@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -55,19 +56,7 @@ class TokenPolicy:
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def check(self, token: str, now: datetime) -> Principal:
-        try:
-            claims = jwt.decode(
-                token,
-                self.secret,
-                algorithms=[ALGORITHM],
-                audience=self.audience,
-                issuer=self.issuer,
-                options={"require": ["exp", "iat", "sub", "iss", "aud"], "verify_exp": False},
-            )
-        except jwt.PyJWTError as error:
-            raise InvalidToken(str(error)) from error
-        if claims["exp"] <= now.timestamp():
-            raise InvalidToken("token expired")
+        claims = _claims(token, self.secret, self.issuer, self.audience, now, "token")
         return Principal(
             user_id=str(claims["sub"]),
             email=str(claims.get("email", "")),
@@ -108,22 +97,7 @@ class TicketPolicy:
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM), expires
 
     def check(self, ticket: str, story_id: str, now: datetime) -> Ticket:
-        try:
-            claims = jwt.decode(
-                ticket,
-                self.secret,
-                algorithms=[ALGORITHM],
-                audience=self._audience,
-                issuer=self.issuer,
-                options={
-                    "require": ["exp", "iat", "sub", "iss", "aud", "story"],
-                    "verify_exp": False,
-                },
-            )
-        except jwt.PyJWTError as error:
-            raise InvalidToken(str(error)) from error
-        if claims["exp"] <= now.timestamp():
-            raise InvalidToken("ticket expired")
+        claims = _claims(ticket, self.secret, self.issuer, self._audience, now, "ticket", "story")
         if claims["story"] != story_id:
             raise InvalidToken("the ticket is for another story")
         return Ticket(
@@ -131,3 +105,23 @@ class TicketPolicy:
             story_id=story_id,
             expires_at=datetime.fromtimestamp(claims["exp"], tz=now.tzinfo),
         )
+
+
+def _claims(
+    token: str, secret: str, issuer: str, audience: str, now: datetime, what: str, *extra: str
+) -> dict[str, Any]:
+    """The signed claims, checked for issuer, audience and expiry at ``now`` (not the clock)."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            options={"require": ["exp", "iat", "sub", "iss", "aud", *extra], "verify_exp": False},
+        )
+    except jwt.PyJWTError as error:
+        raise InvalidToken(str(error)) from error
+    if claims["exp"] <= now.timestamp():
+        raise InvalidToken(f"{what} expired")
+    return claims
