@@ -149,6 +149,39 @@ async def test_subtitles_are_burned_in_when_the_story_asks(
     assert burned_white > plain_white + 300
 
 
+@pytest.mark.parametrize(
+    ("aspect_ratio", "crossfade", "size"), [("9:16", 0, (480, 854)), ("1:1", 1.0, (480, 480))]
+)
+async def test_portrait_and_square_stories_keep_their_frame_and_length(
+    nats_client: Client,
+    topology: Topology,
+    settings: RuntimeSettings,
+    tmp_path: Path,
+    aspect_ratio: str,
+    crossfade: float,
+    size: tuple[int, int],
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await story_with(
+        store,
+        duration_seconds=14,
+        aspect_ratio=aspect_ratio,
+        description="The fox wakes up. The fox runs to the river.",
+        generation_params={"crossfade_seconds": crossfade},
+    )
+    async with stages(settings, tmp_path):
+        await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=60)
+    view = await store.view(story_id)
+    assert view.preview is not None and len(view.scenes) == 2
+    preview = await probe(local(tmp_path).path(view.preview.video_key))
+    assert (preview.width, preview.height) == size
+    assert preview.frames == 14 * preview.fps  # cuts or crossfades, the plan's length
+    cover = Image.open(local(tmp_path).path(view.preview.thumbnail_key))
+    assert cover.size == size
+
+
 async def test_a_master_below_target_is_scaled_and_interpolated(
     nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
 ) -> None:
