@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from nats.aio.client import Client
@@ -17,22 +16,28 @@ MIN_SERVER_VERSION = (2, 12, 0)
 ignore those headers, so a story could be written by two writers at once."""
 
 
-_HEADER_LINE = re.compile(r"^[ \t]*([!-9;-~]+)[ \t]*:[ \t]*(.*?)[ \t\r]*$", re.MULTILINE)
-"""``Name: value`` with a visible-ASCII name (no spaces, no colon), as nats-py accepts them."""
-
-
 class HeaderFastClient(Client):
     """nats-py's client with a faster header parser (same results).
 
     Every stored fact carries about twenty headers (CloudEvents attributes, dedupe and
-    concurrency headers, and what direct get adds). nats-py splits and checks them one by one
-    in Python, which was most of the cost of replaying a story; one regex pass over the block
-    gives the same dictionary several times faster. A unit test compares both parsers.
+    concurrency headers, and what direct get adds), so header parsing is a large part of
+    replaying a story. nats-py tests every character of every name for whitespace in a
+    generator; asking ``str.split`` the same question is 2-3 times faster. A unit test compares
+    both parsers, edge cases included.
     """
 
     @staticmethod
     def _parse_header_lines(raw: bytes) -> dict[str, str]:
-        return dict(_HEADER_LINE.findall(raw.decode("utf-8", "replace")))
+        headers: dict[str, str] = {}
+        for line in raw.split(b"\r\n"):
+            name, colon, value = line.partition(b":")
+            if not colon or not name.isascii():
+                continue
+            key = name.strip().decode("ascii")
+            if key and key.split() != [key]:  # whitespace inside the name: not a header
+                continue
+            headers[key] = value.strip().decode("utf-8", "replace")
+        return headers
 
 
 class ServerTooOld(RuntimeError):

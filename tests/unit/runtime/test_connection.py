@@ -11,6 +11,7 @@ BLOCKS = [
     "title: caf\u00e9 \u2615\r\n".encode(),
     b"no-colon-line\r\nempty:\r\nrepeat: a\r\nrepeat: b\r\n",
     b"bad-utf8: \xff\xfe\r\nx:y:z\r\n",
+    b":empty name\r\n\x1cname: v\r\na\x0bb: v\r\nn\xc3\xa9: v\r\n  : y\r\na\x1fb:z\r\n\x01ctl: q\r\n",
 ]
 
 
