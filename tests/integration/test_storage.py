@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import timedelta
@@ -102,3 +103,19 @@ def test_local_links_are_signed_and_expire(tmp_path: Path) -> None:
         "stories/s/preview.mp4", expires, query["signature"], now=time.time() + 61
     )
     assert not UrlSigner("another").valid("stories/s/preview.mp4", expires, query["signature"])
+
+
+async def test_local_start_up_sweeps_stale_partial_writes_only(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path, "http://gw/media", UrlSigner("secret"))
+    await storage.put_bytes("stories/s/preview.mp4", b"video", "video/mp4")
+    folder = tmp_path / "stories" / "s"
+    stale, fresh = folder / ".scene.png.k3j2.part", folder / ".scene.png.x9q1.part"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(stale, (hours_ago, hours_ago))
+
+    await storage.prepare()
+
+    assert not stale.exists() and fresh.exists()  # a fresh one may be a write in progress
+    assert await storage.get_bytes("stories/s/preview.mp4") == b"video"

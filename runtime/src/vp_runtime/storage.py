@@ -7,6 +7,7 @@ presigned GETs on S3, HMAC-signed URLs on the local backend (served by the gatew
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
@@ -27,6 +28,8 @@ from vp_runtime.settings import RuntimeSettings
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,511}$")
 DEFAULT_LINK_LIFETIME = timedelta(hours=6)
 MULTIPART_PART_SIZE = 16 * 1024 * 1024
+STALE_PARTIAL_SECONDS = 3600.0
+"""A local partial write this old was left by a killed process (see ``sweep_partial``)."""
 
 
 class MissingObject(KeyError):
@@ -103,6 +106,22 @@ class LocalStorage(Storage):
 
     async def prepare(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(self.sweep_partial, STALE_PARTIAL_SECONDS)
+
+    def sweep_partial(self, older_than: float) -> int:
+        """Delete partial writes older than ``older_than`` seconds; how many were deleted.
+
+        A write goes to a hidden ``.part`` file that becomes the object only when complete;
+        a process killed mid-write leaves that file behind (never a broken object).
+        """
+        cutoff = time.time() - older_than
+        swept = 0
+        for partial in self.root.rglob(".*.part"):
+            with contextlib.suppress(FileNotFoundError):  # finished or swept meanwhile
+                if partial.stat().st_mtime <= cutoff:
+                    partial.unlink()
+                    swept += 1
+        return swept
 
     async def put_file(self, key: str, path: Path, content_type: str) -> int:
         return await asyncio.to_thread(self._put, key, lambda out: shutil.copyfile(path, out))
