@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from faststream.nats import NatsMessage
 from pydantic import ValidationError
@@ -25,7 +26,8 @@ from vp_contracts.events.registry import UnknownEventType, parse_event
 
 from vp_runtime.deadletters import DeadLetters
 from vp_runtime.metrics import MESSAGE_SECONDS, MESSAGES, subject_label
-from vp_runtime.service import in_background
+from vp_runtime.service import durable_subscriber, in_background
+from vp_runtime.topology import ConsumerSpec
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +91,35 @@ class Delivery:
 Handler = Callable[[Delivery], Awaitable[None]]
 OnRetry = Callable[[Delivery, BaseException, float], Awaitable[None]]
 OnGiveUp = Callable[[Delivery, BaseException], Awaitable[None]]
+
+
+def subscribe(
+    broker: Any,
+    spec: ConsumerSpec,
+    subject: str,
+    handler: Handler,
+    *,
+    dead_letters: DeadLetters,
+    policy: RetryPolicy = RetryPolicy(),
+    heartbeat_every: float | None = None,
+    on_retry: OnRetry | None = None,
+    on_give_up: OnGiveUp | None = None,
+) -> None:
+    """Bind ``handler`` to the declared consumer ``spec`` on ``broker``; every delivery of
+    ``subject`` goes through :func:`handle_delivery` with these options."""
+
+    async def on_message(message: NatsMessage) -> None:
+        await handle_delivery(
+            message,
+            handler,
+            dead_letters=dead_letters,
+            policy=policy,
+            heartbeat_every=heartbeat_every,
+            on_retry=on_retry,
+            on_give_up=on_give_up,
+        )
+
+    durable_subscriber(broker, spec, subject)(on_message)
 
 
 async def handle_delivery(

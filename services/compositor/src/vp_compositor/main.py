@@ -7,15 +7,13 @@ import contextlib
 import sys
 from collections.abc import AsyncIterator
 
-from faststream.nats import NatsMessage
 from vp_runtime import telemetry
-from vp_runtime.consumer import Delivery, handle_delivery
+from vp_runtime.consumer import Delivery, subscribe
 from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
 from vp_runtime.service import (
     Runtime,
     consumer,
-    durable_subscriber,
     make_broker,
     worker_name,
 )
@@ -50,19 +48,15 @@ async def running(settings: CompositorSettings) -> AsyncIterator[Composer]:
     async def give_up(delivery: Delivery, error: BaseException) -> None:
         await composer.fail(delivery.story_event().event.story_id, error)
 
-    @durable_subscriber(
+    subscribe(
         broker,
         consumer(topology, "compositor"),
         topology.subjects.event_of_any_story("scene_generated"),
+        compose,
+        dead_letters=runtime.dead_letters,
+        heartbeat_every=HEARTBEAT_SECONDS,
+        on_give_up=give_up,
     )
-    async def on_scene_generated(message: NatsMessage) -> None:
-        await handle_delivery(
-            message,
-            compose,
-            dead_letters=runtime.dead_letters,
-            heartbeat_every=HEARTBEAT_SECONDS,
-            on_give_up=give_up,
-        )
 
     await broker.start()
     try:

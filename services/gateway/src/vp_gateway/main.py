@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from fastapi import FastAPI
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker
 from sqlalchemy import text
 from vp_runtime import telemetry
 from vp_runtime.auth import TicketPolicy, TokenPolicy
-from vp_runtime.consumer import Delivery, RetryPolicy, handle_delivery
+from vp_runtime.consumer import Delivery, RetryPolicy, subscribe
 from vp_runtime.providers.config import load_provider_configs, prices
-from vp_runtime.service import Runtime, consumer, durable_subscriber, make_broker
+from vp_runtime.service import Runtime, consumer, make_broker
 from vp_runtime.storage import storage_from
 
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
@@ -72,12 +72,14 @@ def projector_broker(
         await readmodel.apply(recorded)
         await metrics.observe(runtime.store, recorded)
 
-    @durable_subscriber(broker, spec, runtime.topology.subjects.all_stories())
-    async def on_story_event(message: NatsMessage) -> None:
-        await handle_delivery(
-            message, apply, dead_letters=runtime.dead_letters, policy=PROJECTOR_RETRIES
-        )
-
+    subscribe(
+        broker,
+        spec,
+        runtime.topology.subjects.all_stories(),
+        apply,
+        dead_letters=runtime.dead_letters,
+        policy=PROJECTOR_RETRIES,
+    )
     return broker
 
 

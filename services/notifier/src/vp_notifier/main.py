@@ -5,18 +5,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker
 from vp_runtime import telemetry
 from vp_runtime.auth import TicketPolicy, TokenPolicy
-from vp_runtime.consumer import Delivery, RetryPolicy, handle_delivery
+from vp_runtime.consumer import Delivery, Handler, RetryPolicy, subscribe
 from vp_runtime.health import store_check
-from vp_runtime.service import Runtime, durable_subscriber, make_broker
+from vp_runtime.service import Runtime, make_broker
 from vp_runtime.storage import storage_from
 from vp_runtime.topology import ConsumerSpec, Topology
 
@@ -63,22 +63,22 @@ async def webhook_broker(
         spec = webhook_consumer(runtime.topology, hook, settings.webhook_attempts)
         await js.add_consumer(spec.stream, spec.config())
 
-        durable_subscriber(broker, spec, runtime.topology.subjects.all_stories())(
-            _webhook_handler(hook, sender, runtime, policy)
+        subscribe(
+            broker,
+            spec,
+            runtime.topology.subjects.all_stories(),
+            _deliver_to(hook, sender),
+            dead_letters=runtime.dead_letters,
+            policy=policy,
         )
     return broker
 
 
-def _webhook_handler(
-    hook: Webhook, sender: Sender, runtime: Runtime, policy: RetryPolicy
-) -> Callable[[NatsMessage], Awaitable[None]]:
+def _deliver_to(hook: Webhook, sender: Sender) -> Handler:
     async def deliver(delivery: Delivery) -> None:
         await sender.send(hook, delivery.story_event())
 
-    async def on_fact(message: NatsMessage) -> None:
-        await handle_delivery(message, deliver, dead_letters=runtime.dead_letters, policy=policy)
-
-    return on_fact
+    return deliver
 
 
 @contextlib.asynccontextmanager

@@ -8,9 +8,8 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 
-from faststream.nats import NatsMessage
 from vp_runtime import telemetry
-from vp_runtime.consumer import Delivery, handle_delivery
+from vp_runtime.consumer import Delivery, subscribe
 from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
 from vp_runtime.providers.base import ProviderRejected
@@ -18,7 +17,6 @@ from vp_runtime.providers.config import ProviderConfig, load_provider_configs, p
 from vp_runtime.service import (
     Runtime,
     consumer,
-    durable_subscriber,
     make_broker,
     worker_name,
 )
@@ -63,19 +61,15 @@ async def running(settings: PlannerSettings) -> AsyncIterator[Planner]:
     async def give_up(delivery: Delivery, error: BaseException) -> None:
         await planner.give_up(delivery.story_event(), error)
 
-    @durable_subscriber(
+    subscribe(
         broker,
         consumer(topology, "planner"),
         topology.subjects.event_of_any_story("planning_requested"),
+        plan,
+        dead_letters=runtime.dead_letters,
+        heartbeat_every=HEARTBEAT_SECONDS,
+        on_give_up=give_up,
     )
-    async def on_planning_requested(message: NatsMessage) -> None:
-        await handle_delivery(
-            message,
-            plan,
-            dead_letters=runtime.dead_letters,
-            heartbeat_every=HEARTBEAT_SECONDS,
-            on_give_up=give_up,
-        )
 
     await broker.start()
     try:

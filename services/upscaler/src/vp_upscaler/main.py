@@ -7,9 +7,8 @@ import contextlib
 import sys
 from collections.abc import AsyncIterator
 
-from faststream.nats import NatsMessage
 from vp_runtime import telemetry
-from vp_runtime.consumer import Delivery, handle_delivery
+from vp_runtime.consumer import Delivery, subscribe
 from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
 from vp_runtime.providers.config import load_provider_configs
@@ -17,7 +16,6 @@ from vp_runtime.providers.registry import build_router
 from vp_runtime.service import (
     Runtime,
     consumer,
-    durable_subscriber,
     make_broker,
     worker_name,
 )
@@ -56,19 +54,15 @@ async def running(settings: UpscalerSettings) -> AsyncIterator[Finisher]:
     async def give_up(delivery: Delivery, error: BaseException) -> None:
         await finisher.fail(delivery.story_event(), error)
 
-    @durable_subscriber(
+    subscribe(
         broker,
         consumer(topology, "upscaler"),
         topology.subjects.event_of_any_story("final_composed"),
+        finish,
+        dead_letters=runtime.dead_letters,
+        heartbeat_every=HEARTBEAT_SECONDS,
+        on_give_up=give_up,
     )
-    async def on_final_composed(message: NatsMessage) -> None:
-        await handle_delivery(
-            message,
-            finish,
-            dead_letters=runtime.dead_letters,
-            heartbeat_every=HEARTBEAT_SECONDS,
-            on_give_up=give_up,
-        )
 
     await broker.start()
     try:

@@ -19,6 +19,7 @@ from vp_runtime.consumer import (
     RetryPolicy,
     TransientError,
     handle_delivery,
+    subscribe,
 )
 from vp_runtime.eventstore import EventMeta
 from vp_runtime.metrics import timed_generation
@@ -144,11 +145,13 @@ def register(
     async def fan_out(delivery: Delivery) -> None:
         await fanout.on_request(delivery.story_event())
 
-    @durable_subscriber(
-        broker, consumer(topology, "generator-requests"), topology.subjects.all_stories()
+    subscribe(
+        broker,
+        consumer(topology, "generator-requests"),
+        topology.subjects.all_stories(),
+        fan_out,
+        dead_letters=runtime.dead_letters,
     )
-    async def on_generation_requested(message: NatsMessage) -> None:
-        await handle_delivery(message, fan_out, dead_letters=runtime.dead_letters)
 
     for _ in range(workers):
         _scene_worker(broker, runtime, jobs)
