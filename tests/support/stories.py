@@ -44,7 +44,7 @@ def recorded(events: Iterable[Event], start: int = 1) -> list[RecordedEvent[Even
     out = []
     for offset, event in enumerate(events):
         envelope = Envelope(
-            id=event_id(f"cmd-{start + offset}", 0),
+            id=event_id(event.story_id, f"cmd-{start + offset}", 0),
             type=event.ce_type(),
             source="/tests",
             time=T0 + timedelta(seconds=start + offset),

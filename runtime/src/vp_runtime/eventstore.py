@@ -32,6 +32,7 @@ from vp_contracts.ids import event_id
 from vp_contracts.story.commands import Command
 from vp_contracts.story.decider import decide
 from vp_contracts.story.view import INITIAL, StoryView, evolve
+from vp_contracts.subjects import check_token
 
 from vp_runtime.snapshots import SnapshotStore
 from vp_runtime.topology import Topology
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 
 CONFLICT_CODES = frozenset({10071, 10164, 10163})
 """Wrong last sequence (and its 2.11+ variants): reload, decide again, append again."""
+BATCH_DUPLICATE_CODE = 10201
+"""An atomic batch holds a message id the duplicate window has seen: nothing was stored."""
 
 LOAD_BATCH = 1000
 SNAPSHOT_EVERY = 100
@@ -65,6 +68,14 @@ class CorruptEvent(RuntimeError):
 
 class AppendError(RuntimeError):
     """The server refused an append for a reason other than a conflict."""
+
+
+class DuplicateEventId(AppendError):
+    """The server already holds another fact under this event id, so ours was not stored.
+
+    Event ids derive from the story and the command, so this means a command id was reused
+    for a different command: a bug of the caller, never a success.
+    """
 
 
 @dataclass(frozen=True)
@@ -182,8 +193,9 @@ class EventStore:
         """The story folded up to its newest fact (``INITIAL`` if it has none).
 
         Starts from the in-process cache, else from the story's snapshot, and reads only the
-        facts after it.
+        facts after it. An id that is not a subject token raises ValueError before any I/O.
         """
+        check_token(story_id, "story id")
         cached = self._cache.get(story_id)
         if cached is not None:
             state = cached.view
@@ -297,7 +309,7 @@ class EventStore:
         ``Refused`` from the decider propagates and nothing is written. A lost ack that was in
         fact stored is recognised by its event id and reported as the outcome.
         """
-        first_id = event_id(meta.command_id, 0)
+        first_id = event_id(command.story_id, meta.command_id, 0)
         for attempt in range(self._max_attempts):
             state = await self.view(command.story_id)
             already = self._recorded_ids(command.story_id).get(first_id)
@@ -344,10 +356,10 @@ class EventStore:
             if len(prepared) == 1:
                 only = prepared[0]
                 only.headers.update(guard)
-                last = await self._publish_one(only.subject, only.payload, only.headers)
+                last = await self._publish_one(only)
             else:
                 last = await self._publish_batch(prepared, guard)
-        except WrongExpectedVersion:
+        except (WrongExpectedVersion, DuplicateEventId):
             # The server checks the sequence before it looks for duplicates, so a retry of an
             # append whose ack was lost lands here: find it by its event ids.
             ids = [item.envelope.id for item in prepared]
@@ -371,7 +383,7 @@ class EventStore:
         if event.story_id != story_id:
             raise ValueError(f"event for story {event.story_id} appended to story {story_id}")
         envelope = Envelope(
-            id=event_id(meta.command_id, index),
+            id=event_id(story_id, meta.command_id, index),
             type=event.ce_type(),
             source=self._source,
             time=meta.at,
@@ -387,11 +399,10 @@ class EventStore:
         subject = self._subjects.story_event(story_id, event.name)
         return _Prepared(subject, event.model_dump_json().encode(), headers, envelope, event)
 
-    async def _publish_one(self, subject: str, payload: bytes, headers: dict[str, str]) -> int:
+    async def _publish_one(self, item: _Prepared) -> int:
         for attempt in range(PUBLISH_TRIES):
             try:
-                ack = await self._js.publish(subject, payload, headers=headers)
-                return int(ack.seq)
+                ack = await self._js.publish(item.subject, item.payload, headers=item.headers)
             except APIError as error:
                 raise _classify(error.err_code, error.description) from error
             except NatsTimeoutError:
@@ -399,7 +410,26 @@ class EventStore:
                 if attempt == PUBLISH_TRIES - 1:
                     raise
                 await asyncio.sleep(_backoff(attempt))
+                continue
+            if ack.duplicate:
+                await self._check_same_fact(int(ack.seq), item)
+            return int(ack.seq)
         raise AssertionError("unreachable")
+
+    async def _check_same_fact(self, sequence: int, item: _Prepared) -> None:
+        """A duplicate answer is a success only when the fact stored under the id is ours."""
+        reply = await self._client.request(
+            f"$JS.API.DIRECT.GET.{self._topology.story_stream}",
+            json.dumps({"seq": sequence}).encode(),
+            timeout=PUBLISH_TIMEOUT,
+        )
+        headers = reply.headers or {}
+        if headers.get("Nats-Subject") == item.subject and reply.data == item.payload:
+            return
+        raise DuplicateEventId(
+            f"event id {item.envelope.id} is already used by another fact (sequence {sequence},"
+            f" {headers.get('Nats-Subject', 'unknown subject')}); {item.subject} was not stored"
+        )
 
     async def _publish_batch(self, prepared: Sequence[_Prepared], guard: dict[str, str]) -> int:
         batch_id = uuid.uuid4().hex
@@ -417,6 +447,10 @@ class EventStore:
             answer: dict[str, Any] = json.loads(reply.data or b"{}")
             if "error" in answer:
                 error = answer["error"]
+                if error.get("err_code") == BATCH_DUPLICATE_CODE:
+                    raise DuplicateEventId(
+                        f"an event id of this batch is already stored: {error.get('description')}"
+                    )
                 raise _classify(error.get("err_code"), error.get("description", ""))
             return int(answer["seq"])
         raise AssertionError("unreachable")

@@ -16,6 +16,8 @@ import uvicorn
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from sqlalchemy import text
+from vp_contracts.envelope import RecordedEvent
+from vp_contracts.events.base import Event
 from vp_runtime import telemetry
 from vp_runtime.auth import TicketPolicy, TokenPolicy
 from vp_runtime.consumer import Delivery, RetryPolicy, subscribe
@@ -24,11 +26,14 @@ from vp_runtime.service import Runtime, consumer, make_broker
 from vp_runtime.storage import storage_from
 
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
-from vp_gateway.adapters.db.readmodel import ReadModel
+from vp_gateway.adapters.db.idempotency import SqlIdempotencyRecords
+from vp_gateway.adapters.db.readmodel import ReadModel, describe
 from vp_gateway.entrypoints.deps import Gateway
 from vp_gateway.entrypoints.http import create_app
 from vp_gateway.service import metrics
+from vp_gateway.service.idempotency import Idempotency
 from vp_gateway.service.jobs import Jobs
+from vp_gateway.service.projection import Projector
 from vp_gateway.service.stories import Stories
 from vp_gateway.service.users import Users
 from vp_gateway.settings import GatewaySettings
@@ -36,7 +41,8 @@ from vp_gateway.settings import GatewaySettings
 log = logging.getLogger("vp_gateway")
 
 PROJECTOR_RETRIES = RetryPolicy(attempts=1_000_000, first_delay=0.5, max_delay=30)
-"""The projector never gives up on a fact (it would leave a hole in the read model)."""
+"""The projector never drops a fact: one that keeps failing is parked (see Projector), and a
+database that is down is waited for."""
 
 
 def now() -> datetime:
@@ -61,16 +67,21 @@ def _policies(settings: GatewaySettings) -> tuple[TokenPolicy, TicketPolicy]:
     )
 
 
+def make_projector(runtime: Runtime, readmodel: ReadModel) -> Projector:
+    async def observe(recorded: RecordedEvent[Event]) -> None:
+        await metrics.observe(runtime.store, recorded)
+
+    return Projector(readmodel, runtime.store.load, observe, describe)
+
+
 def projector_broker(
-    settings: GatewaySettings, runtime: Runtime, readmodel: ReadModel
+    settings: GatewaySettings, runtime: Runtime, projector: Projector
 ) -> NatsBroker:
     broker = make_broker(settings)
     spec = consumer(runtime.topology, "gateway-projector")
 
     async def apply(delivery: Delivery) -> None:
-        recorded = delivery.story_event()
-        await readmodel.apply(recorded)
-        await metrics.observe(runtime.store, recorded)
+        await projector.on_fact(delivery.story_event(), delivery.attempt)
 
     subscribe(
         broker,
@@ -97,7 +108,9 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     await storage.prepare()
     costs = prices(load_provider_configs())
     stories = Stories(runtime.store, lambda: costs)
-    broker = projector_broker(settings, runtime, readmodel) if settings.run_projector else None
+    projector = make_projector(runtime, readmodel)
+    await projector.refresh_gauge()
+    broker = projector_broker(settings, runtime, projector) if settings.run_projector else None
 
     async def readiness() -> dict[str, str]:
         checks = {"nats": "ok" if runtime.client.is_connected else "disconnected"}
@@ -115,9 +128,11 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
         stories=stories,
         jobs=Jobs(stories),
         users=Users(sessions, settings.admins),
+        idempotency=Idempotency(SqlIdempotencyRecords(sessions)),
         tokens=tokens,
         tickets=tickets,
         readmodel=readmodel,
+        projector=projector,
         store=runtime.store,
         link=lambda key: storage.url(key) if key else None,
         storage=storage,
@@ -165,7 +180,7 @@ async def project(settings: GatewaySettings) -> None:
     runtime = await Runtime.connect(settings)
     await upgrade_async(settings.database_url)
     engine, sessions = make_engine(settings.database_url)
-    broker = projector_broker(settings, runtime, ReadModel(sessions))
+    broker = projector_broker(settings, runtime, make_projector(runtime, ReadModel(sessions)))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from vp_contracts.ids import derived_id
+from vp_contracts.ids import new_id
 from vp_contracts.values import ProviderCosts
 from vp_runtime.auth import InvalidToken, Principal, TicketPolicy, TokenPolicy
 from vp_runtime.eventstore import EventStore
@@ -17,8 +17,11 @@ from vp_runtime.storage import Storage
 
 from vp_gateway.adapters.db.readmodel import ReadModel
 from vp_gateway.entrypoints.errors import ApiError
+from vp_gateway.entrypoints.idempotency import KEY_PATTERN
 from vp_gateway.entrypoints.presenters import Link
+from vp_gateway.service.idempotency import Idempotency
 from vp_gateway.service.jobs import Jobs
+from vp_gateway.service.projection import Projector
 from vp_gateway.service.stories import RequestContext, Stories
 from vp_gateway.service.users import Users
 from vp_gateway.settings import GatewaySettings
@@ -32,9 +35,11 @@ class Gateway:
     stories: Stories
     jobs: Jobs
     users: Users
+    idempotency: Idempotency
     tokens: TokenPolicy
     tickets: TicketPolicy
     readmodel: ReadModel
+    projector: Projector
     store: EventStore
     link: Link
     storage: Storage
@@ -84,19 +89,21 @@ def context(
     idempotency_key: Annotated[
         str | None,
         Header(
-            pattern=r"^[A-Za-z0-9_-]{8,64}$",
-            description="Repeat a request with the same key and it is applied once",
+            pattern=KEY_PATTERN,
+            description="Send the same request again with the same key and it is applied once"
+            " (the first answer is replayed); a different request with a used key is refused"
+            " (422). Keys are yours alone and kept 24 hours.",
         ),
     ] = None,
 ) -> RequestContext:
-    request_id: str = request.state.request_id
-    # Keys are scoped to the caller, so two users picking the same key do not collide.
-    command_id = (
-        derived_id("idempotency", caller.user_id, idempotency_key)
-        if idempotency_key
-        else request_id
+    # The idempotency middleware has bound a keyed request to its command id already.
+    command_id = getattr(request.state, "command_id", None) or new_id()
+    return RequestContext(
+        principal=caller,
+        at=gw.clock(),
+        request_id=request.state.request_id,
+        command_id=command_id,
     )
-    return RequestContext(principal=caller, at=gw.clock(), request_id=command_id)
 
 
 ContextDep = Annotated[RequestContext, Depends(context)]

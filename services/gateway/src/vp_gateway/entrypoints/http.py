@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from vp_runtime import web
 
 from vp_gateway.entrypoints import errors
+from vp_gateway.entrypoints.idempotency import IdempotencyKeys
 from vp_gateway.entrypoints.middleware import BodyLimit, RequestId
-from vp_gateway.entrypoints.routes import auth, health, jobs, media, scenes, stories
+from vp_gateway.entrypoints.routes import admin, auth, health, jobs, media, scenes, stories
 from vp_gateway.settings import GatewaySettings
 
 DESCRIPTION = """
@@ -38,8 +39,9 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (auth, stories, scenes, jobs, health, media):
+    for module in (auth, stories, scenes, jobs, admin, health, media):
         app.include_router(module.router)
+    app.add_middleware(IdempotencyKeys)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
     web.instrument(app, "gateway")

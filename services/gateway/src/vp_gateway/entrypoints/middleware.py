@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -25,27 +26,30 @@ class BodyLimit:
             await _too_large(send, self.max_bytes)
             return
         seen = 0
+        too_large = False
         responded = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    too_large = True
                     raise _TooLarge()
             return message
 
         async def guarded_send(message: Message) -> None:
             nonlocal responded
+            if too_large:
+                return  # whatever the app made of the cut-off body, the answer is 413
             responded = True
             await send(message)
 
-        try:
+        with contextlib.suppress(_TooLarge):
             await self.app(scope, counting_receive, guarded_send)
-        except _TooLarge:
-            if not responded:
-                await _too_large(send, self.max_bytes)
+        if too_large and not responded:
+            await _too_large(send, self.max_bytes)
 
 
 class _TooLarge(Exception):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from vp_contracts.story.errors import NotFound
 from vp_contracts.story.view import StoryView
 
 from vp_gateway.adapters.db.readmodel import scene_data
@@ -52,10 +53,16 @@ def scene_out(data: dict[str, Any], link: Link) -> SceneOut:
     )
 
 
-def story_out(view: StoryView, link: Link) -> StoryOut:
+def story_out(view: StoryView, link: Link, *, stale: bool = False) -> StoryOut:
     spec = view.spec
-    assert spec is not None and view.status is not None and view.owner_id is not None
-    assert view.created_at is not None and view.updated_at is not None
+    if (
+        spec is None
+        or view.status is None
+        or view.owner_id is None
+        or view.created_at is None
+        or view.updated_at is None
+    ):
+        raise NotFound(f"story {view.story_id} does not exist")
     newest = view.final or view.preview
     return StoryOut(
         id=view.story_id,
@@ -98,6 +105,7 @@ def story_out(view: StoryView, link: Link) -> StoryOut:
         ),
         created_at=view.created_at,
         updated_at=view.updated_at,
+        stale=stale,
         version=view.version,
     )
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from fastapi import Path, Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic.config import JsonDict
+from vp_contracts.ids import check_id
 from vp_contracts.values import (
     DESCRIPTION_MAX,
     DURATION_MAX_SECONDS,
@@ -26,6 +29,24 @@ from vp_contracts.values import (
 )
 
 Money = Decimal
+UUID_SCHEMA: JsonDict = {"format": "uuid"}
+
+Id = Annotated[str, AfterValidator(check_id)]
+"""An id a client sends (story, scene, job): a UUID, checked before anything uses it."""
+
+
+def path_id(what: str) -> Any:
+    """Path parameter of an id: malformed ones answer 422 naming the parameter."""
+    return Path(description=f"{what} id (a UUID)", json_schema_extra=UUID_SCHEMA)
+
+
+def query_id(what: str) -> Any:
+    return Query(description=f"Only this {what} (its id, a UUID)", json_schema_extra=UUID_SCHEMA)
+
+
+StoryIdPath = Annotated[Id, path_id("Story")]
+SceneIdPath = Annotated[Id, path_id("Scene")]
+JobIdPath = Annotated[Id, path_id("Job")]
 
 
 class Body(BaseModel):
@@ -225,6 +246,11 @@ class StoryOut(Out):
     created_at: datetime = Field(description="When the story was created")
     updated_at: datetime = Field(description="When it last changed")
     version: int = Field(description="Log sequence of its newest fact")
+    stale: bool = Field(
+        default=False,
+        description="In lists only: a fact of this story could not be projected yet, so the"
+        " entry may be behind the story itself (GET the story for its current state)",
+    )
 
 
 class AcceptedOut(Out):
@@ -292,7 +318,7 @@ class SceneIn(Body):
 
 
 class BulkCreateIn(Body):
-    story: str = Field(min_length=1, max_length=64, description="Story id")
+    story: Id = Field(description="Story id", json_schema_extra=UUID_SCHEMA)
     scenes: list[SceneIn] = Field(
         min_length=1, max_length=120, description="Scenes to add after the existing ones"
     )
@@ -343,6 +369,38 @@ class JobStatisticsOut(Out):
     total_cost: Money = Field(description="Dollars recorded")
     cost_by_provider: dict[str, Money] = Field(description="Dollars per provider")
     cache_hits: int = Field(description="Provider calls served from the cache")
+
+
+# -- admin -----------------------------------------------------------------------------
+
+
+class ParkedOut(Out):
+    sequence: int = Field(description="Log sequence of the fact")
+    story: str = Field(description="Story id")
+    event_id: str = Field(description="The fact's event id")
+    type: str = Field(description="Event type")
+    error: str = Field(description="Why it could not be applied")
+    blocked_by: int | None = Field(
+        description="Sequence of the story's first parked fact, when this one only waits behind it"
+    )
+    parked_at: datetime = Field(description="When it was parked")
+
+
+class ReplayIn(Body):
+    stories: list[Id] | None = Field(
+        default=None, max_length=1000, description="Only these stories (default: every parked one)"
+    )
+
+
+class ReplayResultOut(Out):
+    story: str = Field(description="Story id")
+    applied: int = Field(description="Facts applied when the story was projected again")
+    error: str | None = Field(default=None, description="Why it still fails, if it does")
+
+
+class ReplayOut(Out):
+    results: list[ReplayResultOut] = Field(description="One entry per story replayed")
+    parked_left: int = Field(description="Facts still parked")
 
 
 ItemT = TypeVar("ItemT")

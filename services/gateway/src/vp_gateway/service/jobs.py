@@ -78,13 +78,14 @@ class Jobs:
                 f"job {job.id} is {job.status}: only failed or cancelled jobs can be retried",
                 {"status": job.status},
             )
-        if _is_single_scene(job):
-            assert job.scene_id is not None
+        if _is_single_scene(job) and job.scene_id is not None:
             view = await self._stories.read(job.story_id, ctx.principal)
             scene = view.scene(job.scene_id)
             seed = scene.spec.seed if scene else None
-            outcome = await self._stories.generate_scene(ctx, job.story_id, job.scene_id, seed)
-            return Retried(outcome, _new_job_id(outcome), "scene")
+            outcome, job_id = await self._stories.generate_scene(
+                ctx, job.story_id, job.scene_id, seed
+            )
+            return Retried(outcome, job_id, "scene")
         view = await self._stories.read(job.story_id, ctx.principal)
         if job.type == "planning" or view.status == StoryStatus.FAILED:
             outcome = await self._stories.plan(ctx, job.story_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from vp_contracts.ids import new_id
+from vp_contracts.ids import derived_id
 from vp_contracts.story import commands as c
 from vp_contracts.story.errors import NotFound, Refused
 from vp_contracts.story.view import StoryView
@@ -29,19 +29,30 @@ class Forbidden(Refused):
 
 @dataclass(frozen=True)
 class RequestContext:
-    """Who asks, when, and the id that makes a retried request idempotent."""
+    """Who asks, when, and the ids of the request.
+
+    ``command_id`` derives every id the command makes (event ids, a new story's id, attempt and
+    job ids): fresh for each request, or the one stored with the request's Idempotency-Key, so a
+    request run again after a crash makes the same ids and nothing is written twice.
+    ``request_id`` only correlates logs and facts (a client may choose it).
+    """
 
     principal: Principal
     at: datetime
     request_id: str
+    command_id: str
 
     def meta(self) -> EventMeta:
         return EventMeta(
-            command_id=self.request_id,
+            command_id=self.command_id,
             at=self.at,
             actor=self.principal.user_id,
             correlation_id=self.request_id,
         )
+
+    def new_id(self, kind: str) -> str:
+        """The id of the ``kind`` thing (story, attempt, job) this request makes."""
+        return derived_id(kind, self.command_id)
 
 
 class Stories:
@@ -72,7 +83,10 @@ class Stories:
 
     async def create(self, ctx: RequestContext, spec: StorySpec) -> Outcome:
         command = c.CreateStory(
-            story_id=new_id(), owner_id=ctx.principal.user_id, spec=spec, costs=self._costs()
+            story_id=ctx.new_id("story"),
+            owner_id=ctx.principal.user_id,
+            spec=spec,
+            costs=self._costs(),
         )
         return await self._run(command, ctx)
 
@@ -86,21 +100,28 @@ class Stories:
 
     async def transition(self, ctx: RequestContext, story_id: str, to: StoryStatus) -> Outcome:
         await self._owned(story_id, ctx.principal)
-        return await self._run(c.Transition(story_id=story_id, to=to, attempt_id=new_id()), ctx)
+        return await self._run(
+            c.Transition(story_id=story_id, to=to, attempt_id=ctx.new_id("attempt")), ctx
+        )
 
     async def plan(self, ctx: RequestContext, story_id: str, planner: str | None = None) -> Outcome:
         await self._owned(story_id, ctx.principal)
         return await self._run(
-            c.RequestPlanning(story_id=story_id, attempt_id=new_id(), planner=planner), ctx
+            c.RequestPlanning(story_id=story_id, attempt_id=ctx.new_id("attempt"), planner=planner),
+            ctx,
         )
 
     async def preview(self, ctx: RequestContext, story_id: str) -> Outcome:
         await self._owned(story_id, ctx.principal)
-        return await self._run(c.RequestPreview(story_id=story_id, attempt_id=new_id()), ctx)
+        return await self._run(
+            c.RequestPreview(story_id=story_id, attempt_id=ctx.new_id("attempt")), ctx
+        )
 
     async def render(self, ctx: RequestContext, story_id: str) -> Outcome:
         await self._owned(story_id, ctx.principal)
-        return await self._run(c.RequestRender(story_id=story_id, attempt_id=new_id()), ctx)
+        return await self._run(
+            c.RequestRender(story_id=story_id, attempt_id=ctx.new_id("attempt")), ctx
+        )
 
     async def archive(self, ctx: RequestContext, story_id: str) -> Outcome:
         await self._owned(story_id, ctx.principal)
@@ -114,7 +135,10 @@ class Stories:
         self, ctx: RequestContext, story_id: str, scenes: list[dict[str, Any]]
     ) -> Outcome:
         await self._owned(story_id, ctx.principal)
-        new = tuple(c.NewScene(scene_id=new_id(), fields=fields) for fields in scenes)
+        new = tuple(
+            c.NewScene(scene_id=ctx.new_id(f"scene-{index}"), fields=fields)
+            for index, fields in enumerate(scenes)
+        )
         return await self._run(c.CreateScenes(story_id=story_id, scenes=new), ctx)
 
     async def update_scene(
@@ -135,14 +159,15 @@ class Stories:
 
     async def generate_scene(
         self, ctx: RequestContext, story_id: str, scene_id: str, seed: int | None
-    ) -> Outcome:
+    ) -> tuple[Outcome, str]:
+        """Queue the scene's generation again; the outcome and the new job's id."""
         view = await self._owned(story_id, ctx.principal)
         scene = view.scene(scene_id)
         if scene is None:
             raise NotFound(f"scene {scene_id} does not exist")
-        job_id = new_id()
+        job_id = ctx.new_id("scene-job")
         next_seed = seed if seed is not None else (scene.spec.seed + 1) % (2**31)
         command = c.RequestSceneGeneration(
             story_id=story_id, scene_id=scene_id, job_id=job_id, seed=next_seed
         )
-        return await self._run(command, ctx)
+        return await self._run(command, ctx), job_id

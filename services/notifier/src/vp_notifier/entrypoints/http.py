@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, StreamingResponse
+from vp_contracts.ids import check_id
 from vp_runtime import web
 from vp_runtime.auth import InvalidToken, TicketPolicy, TokenPolicy
 from vp_runtime.eventstore import EventStore
@@ -28,6 +30,7 @@ from vp_notifier.domain.messages import Link, sse
 from vp_notifier.service.live import Hub, Session
 from vp_notifier.settings import NotifierSettings
 
+log = logging.getLogger(__name__)
 PREFIX = "/api/ai-video"
 RETRY_MILLISECONDS = 3000
 
@@ -50,8 +53,12 @@ class Notifier:
     readiness: Callable[[], Awaitable[dict[str, str]]]
 
     async def authorize(self, story_id: str, ticket: str | None, authorization: str | None) -> None:
+        try:
+            check_id(story_id)
+        except ValueError as error:
+            raise Denied(422, "invalid_input", f"story_id: {error}") from None
         now = self.clock()
-        missing = Denied(404, "not_found", f"no story {story_id!r}")
+        missing = Denied(404, "not_found", f"no story {story_id} (or it is not yours)")
         if ticket:
             try:
                 self.tickets.check(ticket, story_id, now)
@@ -176,15 +183,19 @@ def create_app(lifespan: Any = None) -> FastAPI:
                     {"type": "error", "data": {"code": denied.code, "message": denied.message}}
                 )
             )
-            await socket.close(code=4000 + denied.status, reason=denied.message[:120])
+            # Close reasons are capped at 123 bytes: the frame above carries the whole message.
+            await socket.close(code=4000 + denied.status, reason=denied.code)
             return
         session = notifier.session(story_id, after)
+        last_id: list[object] = [after]
 
         async def send() -> None:
             with notifier.hub.watching(session):
                 async for message in session.messages(notifier.settings.keepalive_seconds):
                     if message is not None:
                         await socket.send_text(json.dumps(message, separators=(",", ":")))
+                        if message.get("id") is not None:
+                            last_id[0] = message["id"]
 
         async def until_closed() -> None:
             with contextlib.suppress(WebSocketDisconnect):
@@ -197,7 +208,19 @@ def create_app(lifespan: Any = None) -> FastAPI:
             task.cancel()
         for task in done:
             if not task.cancelled() and task.exception() is not None and task is sender:
+                log.warning(
+                    "live stream of story %s broke off", story_id, exc_info=task.exception()
+                )
+                frame = {
+                    "type": "error",
+                    "data": {
+                        "code": "stream_interrupted",
+                        "message": "the live stream broke off on our side: reconnect with "
+                        f"?last_event_id={last_id[0]} to get what follows",
+                    },
+                }
                 with contextlib.suppress(Exception):
-                    await socket.close(code=1011)
+                    await socket.send_text(json.dumps(frame))
+                    await socket.close(code=1011, reason="stream_interrupted")
 
     return app

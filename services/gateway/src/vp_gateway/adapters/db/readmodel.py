@@ -12,11 +12,14 @@ import base64
 import json
 from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events import story as e
@@ -30,11 +33,13 @@ from vp_gateway.adapters.db.tables import (
     CostRow,
     HistoryRow,
     JobRow,
+    ParkedRow,
     ProjectionRow,
     SceneRow,
     StoryRow,
 )
 from vp_gateway.domain.jobs import TERMINAL, JobChange, JobEffects, job_effects
+from vp_gateway.service.projection import ReadModelUnavailable
 
 PROJECTION = "stories"
 MICROS = Decimal(1_000_000)
@@ -109,14 +114,75 @@ class ReadModel:
             return row is None or row.fold_revision == snapshot.FOLD_REVISION
 
     async def apply(self, recorded: RecordedEvent[Event]) -> bool:
-        """Apply one fact unless it was applied already; returns whether it was."""
+        """Apply one fact unless it was applied already; returns whether it was.
+
+        A fact of a story that has a parked fact is parked behind it, never applied over the
+        hole. A database that cannot be reached raises :class:`ReadModelUnavailable`.
+        """
+        try:
+            return await self._apply_once(recorded)
+        except (OperationalError, InterfaceError) as error:
+            raise ReadModelUnavailable(describe(error)) from error
+
+    async def _apply_once(self, recorded: RecordedEvent[Event]) -> bool:
         async with self._sessions.begin() as session:
             position = await self._lock_position(session)
             if recorded.sequence <= position.position:
                 return False
-            await self._apply(session, recorded)
+            blocker = await _first_parked(session, recorded.event.story_id)
+            if blocker is None:
+                await self._apply(session, recorded)
+            else:
+                _park(session, recorded, f"waits behind parked fact #{blocker}", blocker)
             position.position = recorded.sequence
             return True
+
+    async def park(self, recorded: RecordedEvent[Event], error: str) -> bool:
+        """Set aside a fact that cannot be applied (with why), so every other story flows on;
+        its story is marked stale until it is replayed. Whether it was parked now."""
+        async with self._sessions.begin() as session:
+            position = await self._lock_position(session)
+            if recorded.sequence <= position.position:
+                return False
+            story_id = recorded.event.story_id
+            _park(session, recorded, error, await _first_parked(session, story_id))
+            await session.execute(
+                update(StoryRow).where(StoryRow.id == story_id).values(stale=True)
+            )
+            position.position = recorded.sequence
+            return True
+
+    async def parked(self, story_id: str | None = None) -> Sequence[ParkedRow]:
+        query = select(ParkedRow).order_by(ParkedRow.sequence)
+        if story_id is not None:
+            query = query.where(ParkedRow.story_id == story_id)
+        async with self._sessions() as session:
+            return (await session.scalars(query.limit(1000))).all()
+
+    async def parked_stories(self) -> Sequence[str]:
+        async with self._sessions() as session:
+            return (await session.scalars(select(ParkedRow.story_id).distinct())).all()
+
+    async def parked_count(self) -> int:
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(ParkedRow)) or 0)
+
+    async def reproject(self, story_id: str, facts: Sequence[RecordedEvent[Event]]) -> int:
+        """Project one story again from its facts (its whole log, in order), in one
+        transaction: its rows are replaced and its parked facts cleared. Facts beyond the
+        projector's position are left to the projector. How many facts were applied."""
+        async with self._sessions.begin() as session:
+            position = await self._lock_position(session)
+            await session.execute(delete(StoryRow).where(StoryRow.id == story_id))
+            for table in (SceneRow, JobRow, CostRow, HistoryRow, ParkedRow):
+                await session.execute(delete(table).where(table.story_id == story_id))
+            applied = 0
+            for recorded in facts:
+                if recorded.sequence > position.position:
+                    break
+                await self._apply(session, recorded)
+                applied += 1
+            return applied
 
     async def wait_for(self, sequence: int, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until facts up to ``sequence`` are applied; False if ``timeout`` ran out."""
@@ -130,7 +196,8 @@ class ReadModel:
         return True
 
     async def rebuild(self, facts: AsyncIterable[RecordedEvent[Event]]) -> int:
-        """Empty the read model and apply ``facts`` (the whole log, in order) in one transaction."""
+        """Empty the read model and apply ``facts`` (the whole log, in order) in one
+        transaction; a fact that cannot be applied is parked as the projector would."""
         count = 0
         async with self._sessions.begin() as session:
             position = await self._lock_position(session)
@@ -139,12 +206,26 @@ class ReadModel:
                     await session.execute(delete(table))
             position.position = 0
             position.fold_revision = snapshot.FOLD_REVISION
+            stale: dict[str, int] = {}
             async for recorded in facts:
-                await self._apply(session, recorded)
+                story_id = recorded.event.story_id
+                if story_id in stale:
+                    _park(session, recorded, "waits behind a parked fact", stale[story_id])
+                else:
+                    try:
+                        async with session.begin_nested():
+                            await self._apply(session, recorded)
+                    except (DBAPIError, ValueError, TypeError, KeyError) as error:
+                        stale[story_id] = recorded.sequence
+                        _park(session, recorded, describe(error), None)
                 position.position = recorded.sequence
                 count += 1
                 if count % 500 == 0:
                     await session.flush()
+            if stale:
+                await session.execute(
+                    update(StoryRow).where(StoryRow.id.in_(stale)).values(stale=True)
+                )
         return count
 
     async def _lock_position(self, session: AsyncSession) -> ProjectionRow:
@@ -169,9 +250,9 @@ class ReadModel:
         await self._write_story(session, row, old, new)
         session.add(
             HistoryRow(
+                sequence=recorded.sequence,
                 id=recorded.envelope.id,
                 story_id=story_id,
-                sequence=recorded.sequence,
                 type=recorded.envelope.type,
                 at=recorded.time,
                 actor=recorded.envelope.actor,
@@ -181,7 +262,7 @@ class ReadModel:
         )
         await self._write_jobs(session, new, job_effects(old, new, recorded))
         if isinstance(recorded.event, e.CostRecorded):
-            _add_cost(session, new, recorded)
+            await _add_cost(session, new, recorded)
 
     async def _write_story(
         self, session: AsyncSession, row: StoryRow | None, old: StoryView, new: StoryView
@@ -259,13 +340,14 @@ class ReadModel:
     async def stories(
         self, owner_id: str | None, status: str | None, limit: int, cursor: str | None
     ) -> PageOf:
+        """A page of ``(view, stale)``: stale when a fact of the story is parked."""
         query = select(StoryRow)
         if owner_id is not None:
             query = query.where(StoryRow.owner_id == owner_id)
         if status is not None:
             query = query.where(StoryRow.status == status)
         rows, next_cursor = await self._page(query, StoryRow, limit, cursor)
-        return PageOf([_view_of(row) for row in rows], next_cursor)
+        return PageOf([(_view_of(row), row.stale) for row in rows], next_cursor)
 
     async def scenes(
         self, owner_id: str | None, story_id: str | None, status: str | None
@@ -382,23 +464,60 @@ async def _change_job(session: AsyncSession, change: JobChange) -> None:
         setattr(row, name, value)
 
 
-def _add_cost(session: AsyncSession, view: StoryView, recorded: RecordedEvent[Event]) -> None:
+async def _add_cost(session: AsyncSession, view: StoryView, recorded: RecordedEvent[Event]) -> None:
+    """One row per cost fact, keyed by its event id: a fact stored twice counts once."""
     event = recorded.event
-    assert isinstance(event, e.CostRecorded) and view.owner_id is not None
+    if not isinstance(event, e.CostRecorded) or view.owner_id is None:
+        return
+    values = {
+        "id": recorded.envelope.id,
+        "story_id": event.story_id,
+        "owner_id": view.owner_id,
+        "job_id": event.job_id,
+        "attempt_id": event.attempt_id,
+        "scene_id": event.scene_id,
+        "provider": event.provider,
+        "operation": event.operation,
+        "units": event.units,
+        "amount_micros": int(event.amount * MICROS),
+        "cache_hit": event.cache_hit,
+        "provider_job_id": event.provider_job_id,
+        "created_at": recorded.time,
+    }
+    await session.execute(insert_ignoring_duplicates(session, CostRow, values))
+
+
+def insert_ignoring_duplicates(session: AsyncSession, table: Any, values: dict[str, Any]) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).values(**values).on_conflict_do_nothing()
+
+
+async def _first_parked(session: AsyncSession, story_id: str) -> int | None:
+    found = await session.scalar(
+        select(func.min(ParkedRow.sequence)).where(ParkedRow.story_id == story_id)
+    )
+    return int(found) if found is not None else None
+
+
+def _park(
+    session: AsyncSession, recorded: RecordedEvent[Event], error: str, blocked_by: int | None
+) -> None:
     session.add(
-        CostRow(
-            id=recorded.envelope.id,
-            story_id=event.story_id,
-            owner_id=view.owner_id,
-            job_id=event.job_id,
-            attempt_id=event.attempt_id,
-            scene_id=event.scene_id,
-            provider=event.provider,
-            operation=event.operation,
-            units=event.units,
-            amount_micros=int(event.amount * MICROS),
-            cache_hit=event.cache_hit,
-            provider_job_id=event.provider_job_id,
-            created_at=recorded.time,
+        ParkedRow(
+            sequence=recorded.sequence,
+            story_id=recorded.event.story_id,
+            event_id=recorded.envelope.id,
+            type=recorded.envelope.type,
+            error=error[:4000],
+            blocked_by=blocked_by,
+            parked_at=datetime.now(UTC),
         )
     )
+
+
+def describe(error: BaseException) -> str:
+    """An error as an operator reads it in the parked list."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"[:4000]

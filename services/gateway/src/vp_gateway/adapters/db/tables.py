@@ -18,9 +18,11 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -80,6 +82,9 @@ class StoryRow(Base):
     version: Mapped[int] = mapped_column(BigInteger)
     view: Mapped[str] = mapped_column(Text)
     """The story folded by the reference fold (snapshot format)."""
+    stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    """A fact of this story could not be projected (see ``parked_facts``): the row shows the
+    story as it was before that fact until the parked facts are replayed."""
 
 
 class SceneRow(Base):
@@ -141,19 +146,64 @@ class CostRow(Base):
 
 
 class HistoryRow(Base):
-    """Every fact of a story with the status before and after it."""
+    """Every fact of a story with the status before and after it.
+
+    Keyed by the stream sequence, which is unique by construction: applying a fact again can
+    never fail on a key.
+    """
 
     __tablename__ = "story_history"
     __table_args__ = (Index("ix_history_story_sequence", "story_id", "sequence"),)
 
-    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(80), index=True)
+    """The fact's event id."""
     story_id: Mapped[str] = mapped_column(String(64))
-    sequence: Mapped[int] = mapped_column(BigInteger)
     type: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime]
     actor: Mapped[str | None] = mapped_column(String(80))
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
+
+
+class ParkedRow(Base):
+    """A fact the projector could not apply, kept with its error so the rest keep flowing.
+
+    Later facts of the same story are parked behind it (``blocked_by``) so the story is never
+    folded with a hole in it; replaying the story re-projects it from its log.
+    """
+
+    __tablename__ = "parked_facts"
+
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    story_id: Mapped[str] = mapped_column(String(64), index=True)
+    event_id: Mapped[str] = mapped_column(String(80))
+    type: Mapped[str] = mapped_column(String(80))
+    error: Mapped[str] = mapped_column(Text)
+    blocked_by: Mapped[int | None] = mapped_column(BigInteger)
+    """Sequence of the story's first parked fact, when this one only waits behind it."""
+    parked_at: Mapped[datetime]
+
+
+class IdempotencyRow(Base):
+    """An Idempotency-Key a user sent: the request it is bound to, and the first answer."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_created", "created_at"),)
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(500))
+    command_id: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    """None while the first request runs."""
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    touched_at: Mapped[datetime]
+    """When the running request last claimed the key (a takeover waits for the lease)."""
 
 
 class ProjectionRow(Base):
@@ -167,5 +217,5 @@ class ProjectionRow(Base):
     """Revision of the fold that wrote the stored views; another one means rebuild."""
 
 
-READ_MODEL = (StoryRow, SceneRow, JobRow, CostRow, HistoryRow, ProjectionRow)
+READ_MODEL = (StoryRow, SceneRow, JobRow, CostRow, HistoryRow, ParkedRow, ProjectionRow)
 """Tables a rebuild empties and refills from the log."""

@@ -14,7 +14,16 @@ from vp_gateway.entrypoints.deps import ContextDep, Gateway, GatewayDep, Princip
 from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.presenters import job_out, story_out
 from vp_gateway.entrypoints.routes.stories import Cursor, Limit, _check_cursor
-from vp_gateway.entrypoints.schemas import AcceptedOut, ErrorOut, JobOut, JobStatisticsOut, Page
+from vp_gateway.entrypoints.schemas import (
+    AcceptedOut,
+    ErrorOut,
+    Id,
+    JobIdPath,
+    JobOut,
+    JobStatisticsOut,
+    Page,
+    query_id,
+)
 from vp_gateway.service.jobs import job_statistics
 
 router = APIRouter(
@@ -29,7 +38,7 @@ JOB_TYPES = ("planning", "preview", "final", "scene", "upscale")
 async def list_jobs(
     gw: GatewayDep,
     caller: PrincipalDep,
-    story: Annotated[str | None, Query(description="Only this story's jobs")] = None,
+    story: Annotated[Id | None, query_id("story's jobs")] = None,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this status")] = None,
     type: Annotated[
         str | None, Query(description="planning, preview, final, scene or upscale")
@@ -78,13 +87,13 @@ async def _job(gw: Gateway, job_id: str, caller: Principal) -> JobRow:
 
 
 @router.get("/{job_id}/", response_model=JobOut)
-async def get_job(job_id: str, gw: GatewayDep, caller: PrincipalDep) -> JobOut:
+async def get_job(job_id: JobIdPath, gw: GatewayDep, caller: PrincipalDep) -> JobOut:
     """One job."""
     return job_out(await _job(gw, job_id, caller))
 
 
 @router.post("/{job_id}/cancel/", response_model=JobOut)
-async def cancel_job(job_id: str, gw: GatewayDep, ctx: ContextDep) -> JobOut:
+async def cancel_job(job_id: JobIdPath, gw: GatewayDep, ctx: ContextDep) -> JobOut:
     """Cancel a queued or running job: its whole attempt (the preview or render) stops."""
     job = await _job(gw, job_id, ctx.principal)
     outcome = await gw.jobs.cancel(ctx, job)
@@ -93,7 +102,7 @@ async def cancel_job(job_id: str, gw: GatewayDep, ctx: ContextDep) -> JobOut:
 
 
 @router.post("/{job_id}/retry/", status_code=202, response_model=AcceptedOut)
-async def retry_job(job_id: str, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
+async def retry_job(job_id: JobIdPath, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
     """Run a failed or cancelled job's stage again (a failed story is planned again first)."""
     job = await _job(gw, job_id, ctx.principal)
     stage = await gw.readmodel.job(job.attempt_id)

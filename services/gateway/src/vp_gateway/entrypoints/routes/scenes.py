@@ -18,11 +18,14 @@ from vp_gateway.entrypoints.schemas import (
     AcceptedOut,
     BulkCreateIn,
     ErrorOut,
+    Id,
     ReorderIn,
     SceneGenerateIn,
+    SceneIdPath,
     SceneIn,
     SceneOut,
     StoryOut,
+    query_id,
 )
 
 router = APIRouter(
@@ -54,9 +57,7 @@ async def _story_of_scene(gw: Gateway, scene_id: str, caller: Principal) -> str:
 async def list_scenes(
     gw: GatewayDep,
     caller: PrincipalDep,
-    story: Annotated[
-        str | None, Query(description="Only the scenes of this story, in order")
-    ] = None,
+    story: Annotated[Id | None, query_id("story's scenes, in order")] = None,
     status: Annotated[
         str | None, Query(description="pending, queued, generating, generated or failed")
     ] = None,
@@ -90,7 +91,9 @@ async def bulk_create(body: BulkCreateIn, gw: GatewayDep, ctx: ContextDep) -> Sc
 
 
 @router.patch("/{scene_id}/", response_model=SceneOut)
-async def update_scene(scene_id: str, body: SceneIn, gw: GatewayDep, ctx: ContextDep) -> SceneOut:
+async def update_scene(
+    scene_id: SceneIdPath, body: SceneIn, gw: GatewayDep, ctx: ContextDep
+) -> SceneOut:
     """Edit a scene's prompt, narration, duration or seed; its old assets are set aside."""
     story_id = await _story_of_scene(gw, scene_id, ctx.principal)
     changes = body.model_dump(exclude_unset=True)
@@ -102,7 +105,7 @@ async def update_scene(scene_id: str, body: SceneIn, gw: GatewayDep, ctx: Contex
 
 @router.post("/{scene_id}/reorder/", response_model=ScenesOut)
 async def reorder_scene(
-    scene_id: str, body: ReorderIn, gw: GatewayDep, ctx: ContextDep
+    scene_id: SceneIdPath, body: ReorderIn, gw: GatewayDep, ctx: ContextDep
 ) -> ScenesOut:
     """Move a scene to another position; every scene's position is renumbered."""
     story_id = await _story_of_scene(gw, scene_id, ctx.principal)
@@ -113,16 +116,13 @@ async def reorder_scene(
 
 @router.post("/{scene_id}/generate/", status_code=202, response_model=AcceptedOut)
 async def generate_scene(
-    scene_id: str, gw: GatewayDep, ctx: ContextDep, body: SceneGenerateIn | None = None
+    scene_id: SceneIdPath, gw: GatewayDep, ctx: ContextDep, body: SceneGenerateIn | None = None
 ) -> AcceptedOut:
     """Generate this scene's visuals again with a new seed (planned or preview_ready stories)."""
     story_id = await _story_of_scene(gw, scene_id, ctx.principal)
-    outcome = await gw.stories.generate_scene(ctx, story_id, scene_id, body.seed if body else None)
-    scene = outcome.view.scene(scene_id)
-    assert scene is not None and scene.job_id is not None
-    return AcceptedOut(
-        job_id=scene.job_id, estimated_time=5, story=story_out(outcome.view, gw.link)
-    )
+    seed = body.seed if body else None
+    outcome, job_id = await gw.stories.generate_scene(ctx, story_id, scene_id, seed)
+    return AcceptedOut(job_id=job_id, estimated_time=5, story=story_out(outcome.view, gw.link))
 
 
 def _scene_of(view: StoryView, scene_id: str, gw: Gateway) -> SceneOut:

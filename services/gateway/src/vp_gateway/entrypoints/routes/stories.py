@@ -6,6 +6,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
+from vp_contracts.story.errors import NotFound
 from vp_contracts.story.rules import cost_breakdown, split_duration
 from vp_contracts.values import StorySpec, StoryStatus
 from vp_runtime.eventstore import Outcome
@@ -21,6 +22,7 @@ from vp_gateway.entrypoints.schemas import (
     HistoryItem,
     Page,
     StoryCreate,
+    StoryIdPath,
     StoryOut,
     StoryPatch,
     TicketOut,
@@ -38,11 +40,11 @@ Cursor = Annotated[str | None, Query(description="next_cursor of the previous pa
 
 def _accepted(outcome: Outcome, gw: GatewayDep) -> AcceptedOut:
     attempt = outcome.view.attempt
-    assert attempt is not None
     event = outcome.events[0].event if outcome.events else None
     estimated = int(getattr(event, "estimated_seconds", 0))
+    job_id = getattr(event, "attempt_id", None) or (attempt.id if attempt else "")
     return AcceptedOut(
-        job_id=attempt.id, estimated_time=estimated, story=story_out(outcome.view, gw.link)
+        job_id=job_id, estimated_time=estimated, story=story_out(outcome.view, gw.link)
     )
 
 
@@ -60,7 +62,8 @@ async def list_stories(
     owner = None if caller.is_admin else caller.user_id
     page = await gw.readmodel.stories(owner, status.value if status else None, limit, cursor)
     return Page[StoryOut](
-        results=[story_out(view, gw.link) for view in page.items], next_cursor=page.next_cursor
+        results=[story_out(view, gw.link, stale=stale) for view, stale in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
@@ -87,13 +90,13 @@ async def create_story(body: StoryCreate, gw: GatewayDep, ctx: ContextDep) -> St
 
 
 @router.get("/{story_id}/", response_model=StoryOut)
-async def get_story(story_id: str, gw: GatewayDep, caller: PrincipalDep) -> StoryOut:
+async def get_story(story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep) -> StoryOut:
     """One story with its scenes, folded from its log (never older than your last write)."""
     return story_out(await gw.stories.read(story_id, caller), gw.link)
 
 
 @router.post("/{story_id}/events/ticket/", response_model=TicketOut)
-async def live_ticket(story_id: str, gw: GatewayDep, caller: PrincipalDep) -> TicketOut:
+async def live_ticket(story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep) -> TicketOut:
     """A ticket to follow the story live on the notifier (SSE or WebSocket).
 
     Browsers cannot send an Authorization header with EventSource: put the ticket in the URL
@@ -115,7 +118,7 @@ async def live_ticket(story_id: str, gw: GatewayDep, caller: PrincipalDep) -> Ti
 
 @router.patch("/{story_id}/", response_model=StoryOut, responses={409: {"model": ErrorOut}})
 async def update_story(
-    story_id: str, body: StoryPatch, gw: GatewayDep, ctx: ContextDep
+    story_id: StoryIdPath, body: StoryPatch, gw: GatewayDep, ctx: ContextDep
 ) -> StoryOut:
     """Change some fields (draft, planned, preview_ready or failed stories)."""
     changes = body.model_dump(exclude_unset=True)
@@ -124,7 +127,7 @@ async def update_story(
 
 
 @router.delete("/{story_id}/", response_model=StoryOut, responses={409: {"model": ErrorOut}})
-async def archive_story(story_id: str, gw: GatewayDep, ctx: ContextDep) -> StoryOut:
+async def archive_story(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDep) -> StoryOut:
     """Archive the story (draft or completed); a transition to draft restores it."""
     outcome = await gw.stories.archive(ctx, story_id)
     return story_out(outcome.view, gw.link)
@@ -134,7 +137,7 @@ async def archive_story(story_id: str, gw: GatewayDep, ctx: ContextDep) -> Story
     "/{story_id}/transition/", response_model=StoryOut, responses={409: {"model": ErrorOut}}
 )
 async def transition(
-    story_id: str, body: TransitionIn, gw: GatewayDep, ctx: ContextDep
+    story_id: StoryIdPath, body: TransitionIn, gw: GatewayDep, ctx: ContextDep
 ) -> StoryOut:
     """Move the story along the state machine; 409 names the current state and allowed targets."""
     outcome = await gw.stories.transition(ctx, story_id, body.to)
@@ -147,7 +150,7 @@ async def transition(
     response_model=AcceptedOut,
     responses={409: {"model": ErrorOut}},
 )
-async def generate_preview(story_id: str, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
+async def generate_preview(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
     """Queue a fast low-resolution preview of a planned story."""
     return _accepted(await gw.stories.preview(ctx, story_id), gw)
 
@@ -158,13 +161,13 @@ async def generate_preview(story_id: str, gw: GatewayDep, ctx: ContextDep) -> Ac
     response_model=AcceptedOut,
     responses={409: {"model": ErrorOut}},
 )
-async def render_final(story_id: str, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
+async def render_final(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
     """Queue the final render of a story whose preview is ready."""
     return _accepted(await gw.stories.render(ctx, story_id), gw)
 
 
 @router.get("/{story_id}/history/", response_model=list[HistoryItem])
-async def history(story_id: str, gw: GatewayDep, caller: PrincipalDep) -> list[HistoryItem]:
+async def history(story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep) -> list[HistoryItem]:
     """Every fact of the story, oldest first, with the status before and after it."""
     await gw.stories.read(story_id, caller)
     await gw.fresh_read_model()
@@ -182,12 +185,16 @@ async def history(story_id: str, gw: GatewayDep, caller: PrincipalDep) -> list[H
 
 
 @router.get("/{story_id}/cost_estimate/", response_model=CostEstimateOut)
-async def cost_estimate(story_id: str, gw: GatewayDep, caller: PrincipalDep) -> CostEstimateOut:
+async def cost_estimate(
+    story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep
+) -> CostEstimateOut:
     """The estimate, broken down as the backend guide computes it, and the cost so far."""
     view = await gw.stories.read(story_id, caller)
-    assert view.spec is not None
-    scenes = len(view.scenes) or len(split_duration(view.spec.duration_seconds))
-    duration = view.duration_seconds or view.spec.duration_seconds
+    spec = view.spec
+    if spec is None:
+        raise NotFound(f"story {story_id} does not exist")
+    scenes = len(view.scenes) or len(split_duration(spec.duration_seconds))
+    duration = view.duration_seconds or spec.duration_seconds
     parts = cost_breakdown(scenes, duration, gw.costs)
     return CostEstimateOut(
         story=story_id,
