@@ -36,6 +36,12 @@ class RunningGateway:
     settings: GatewaySettings
     topology: Topology
     store: EventStore
+    server: _Server
+
+    async def restart(self) -> None:
+        """Stop the gateway process's app and start a new one (empty caches) on the same port."""
+        await self.server.stop()
+        self.server = await _Server.start(self.settings)
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -97,23 +103,47 @@ async def running_gateway(
             media_url=f"http://127.0.0.1:{port}/media",
             **overrides,
         )
-        server = uvicorn.Server(
-            uvicorn.Config(build_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        server = await _Server.start(settings)
+        running = RunningGateway(
+            f"http://127.0.0.1:{port}",
+            settings,
+            topology,
+            EventStore(client, topology, source="/tests"),
+            server,
         )
-        task = asyncio.create_task(server.serve())
         try:
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.02)
-            store = EventStore(client, topology, source="/tests")
-            yield RunningGateway(f"http://127.0.0.1:{port}", settings, topology, store)
+            yield running
         finally:
-            server.should_exit = True
-            await task
+            await running.server.stop()
             for stream in topology.streams():
                 assert stream.name
                 await js.delete_stream(stream.name)
             for bucket in topology.key_value_buckets():
                 await js.delete_key_value(bucket.bucket)
             await client.close()
+
+
+@dataclass
+class _Server:
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    @classmethod
+    async def start(cls, settings: GatewaySettings) -> _Server:
+        config = uvicorn.Config(
+            build_app(settings),
+            host="127.0.0.1",
+            port=settings.gateway_port,
+            log_level="warning",
+        )
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+        return cls(server, task)
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await self.task

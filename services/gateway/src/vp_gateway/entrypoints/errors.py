@@ -73,6 +73,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400 and "parsing the body" in str(error.detail):
+            # FastAPI's answer to a body that is not text at all (not UTF-8).
+            return error_response(
+                422,
+                "invalid_input",
+                "body: the body is not valid JSON (send UTF-8 JSON)",
+                {"errors": [{"field": "body", "rule": "valid UTF-8 JSON", "in": "body"}]},
+            )
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
             error.status_code, "http_error"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from fastapi import FastAPI
 from vp_runtime import web
@@ -41,8 +42,48 @@ def create_app(
     errors.install(app)
     for module in (auth, stories, scenes, jobs, admin, health, media):
         app.include_router(module.router)
+    _document_errors(app)
     app.add_middleware(IdempotencyKeys)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
     web.instrument(app, "gateway")
     return app
+
+
+ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+CHANGING = ("post", "put", "patch", "delete")
+COMMON_ERRORS = {
+    "413": "The body is larger than the limit (VP_MAX_BODY_BYTES)",
+    "422": "Invalid input: `details.errors` names each field and rule",
+}
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Every error answer in the schema as it is sent: ``ErrorOut`` (FastAPI would document
+    its own validation error body, which this API never sends), 413 wherever a body goes."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                wanted = ["422"] if "422" in responses or method in CHANGING else []
+                if method in CHANGING:
+                    wanted.append("413")
+                for status in wanted:
+                    description = COMMON_ERRORS[status]
+                    responses[status] = {
+                        "description": description,
+                        "content": {"application/json": {"schema": ERROR_REF}},
+                    }
+                if path == "/readyz":
+                    responses["503"] = {"description": "Not ready: `checks` names what is missing"}
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

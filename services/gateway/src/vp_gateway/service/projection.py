@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from prometheus_client import Counter, Gauge
 from vp_contracts.envelope import RecordedEvent
@@ -27,6 +27,11 @@ PARKED = Gauge("projector_parked_facts", "Facts the projector could not apply, s
 PARKED_TOTAL = Counter("projector_facts_parked", "Facts parked by the projector")
 
 
+Applied = Literal["applied", "already", "parked"]
+"""What became of a fact: applied, applied before (a redelivery), or parked behind an earlier
+parked fact of its story."""
+
+
 class ReadModelUnavailable(Exception):
     """The database cannot be reached: nothing can be applied, wait for it."""
 
@@ -34,7 +39,7 @@ class ReadModelUnavailable(Exception):
 class ReadModelWriter(Protocol):
     """What the projector needs of the read model."""
 
-    async def apply(self, recorded: RecordedEvent[Event]) -> bool: ...
+    async def apply(self, recorded: RecordedEvent[Event]) -> Applied: ...
 
     async def park(self, recorded: RecordedEvent[Event], error: str) -> bool: ...
 
@@ -74,7 +79,7 @@ class Projector:
     async def on_fact(self, recorded: RecordedEvent[Event], delivery_attempt: int) -> None:
         """Apply one delivered fact; raising means "deliver it again later"."""
         try:
-            await self._readmodel.apply(recorded)
+            applied = await self._readmodel.apply(recorded)
         except ReadModelUnavailable as error:
             raise TransientError(f"the read model's database is unavailable: {error}") from error
         except Exception as error:
@@ -92,6 +97,9 @@ class Projector:
                 PARKED_TOTAL.inc()
             await self.refresh_gauge()
             return
+        if applied == "parked":
+            PARKED_TOTAL.inc()
+            await self.refresh_gauge()
         await self._observe(recorded)
 
     async def refresh_gauge(self) -> None:

@@ -39,7 +39,7 @@ from vp_gateway.adapters.db.tables import (
     StoryRow,
 )
 from vp_gateway.domain.jobs import TERMINAL, JobChange, JobEffects, job_effects
-from vp_gateway.service.projection import ReadModelUnavailable
+from vp_gateway.service.projection import Applied, ReadModelUnavailable
 
 PROJECTION = "stories"
 MICROS = Decimal(1_000_000)
@@ -113,8 +113,8 @@ class ReadModel:
             row = await session.get(ProjectionRow, PROJECTION)
             return row is None or row.fold_revision == snapshot.FOLD_REVISION
 
-    async def apply(self, recorded: RecordedEvent[Event]) -> bool:
-        """Apply one fact unless it was applied already; returns whether it was.
+    async def apply(self, recorded: RecordedEvent[Event]) -> Applied:
+        """Apply one fact unless it was applied already.
 
         A fact of a story that has a parked fact is parked behind it, never applied over the
         hole. A database that cannot be reached raises :class:`ReadModelUnavailable`.
@@ -124,18 +124,18 @@ class ReadModel:
         except (OperationalError, InterfaceError) as error:
             raise ReadModelUnavailable(describe(error)) from error
 
-    async def _apply_once(self, recorded: RecordedEvent[Event]) -> bool:
+    async def _apply_once(self, recorded: RecordedEvent[Event]) -> Applied:
         async with self._sessions.begin() as session:
             position = await self._lock_position(session)
             if recorded.sequence <= position.position:
-                return False
+                return "already"
             blocker = await _first_parked(session, recorded.event.story_id)
             if blocker is None:
                 await self._apply(session, recorded)
             else:
                 _park(session, recorded, f"waits behind parked fact #{blocker}", blocker)
             position.position = recorded.sequence
-            return True
+            return "applied" if blocker is None else "parked"
 
     async def park(self, recorded: RecordedEvent[Event], error: str) -> bool:
         """Set aside a fact that cannot be applied (with why), so every other story flows on;

@@ -11,8 +11,9 @@ from vp_runtime.storage import LocalStorage, UrlSigner, check_key, media_secret
 
 from vp_gateway.entrypoints.deps import GatewayDep
 from vp_gateway.entrypoints.errors import ApiError
+from vp_gateway.entrypoints.schemas import ErrorOut
 
-router = APIRouter(tags=["media"])
+router = APIRouter(tags=["media"], responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
 
 @router.get("/media/{key:path}", response_class=FileResponse)
