@@ -56,10 +56,12 @@ def remove_fault(engine: Engine) -> None:
 
 
 async def _until(check: Any, timeout: float = 15) -> Any:
-    async with asyncio.timeout(timeout):
-        while not (found := await check()):
-            await asyncio.sleep(0.1)
-        return found
+    """The projector parks after its retries (about 1.5 s): look until it has."""
+    for _ in range(int(timeout / 0.1)):
+        if found := await check():
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"not reached within {timeout}s")
 
 
 def _parked_gauge(metrics: str) -> float:
