@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from faststream.nats import NatsMessage
 from pydantic import ValidationError
 from vp_contracts.envelope import Envelope, EnvelopeError, RecordedEvent
@@ -101,12 +102,12 @@ def subscribe(
     *,
     dead_letters: DeadLetters,
     policy: RetryPolicy = RetryPolicy(),
-    heartbeat_every: float | None = None,
     on_retry: OnRetry | None = None,
     on_give_up: OnGiveUp | None = None,
 ) -> None:
     """Bind ``handler`` to the declared consumer ``spec`` on ``broker``; every delivery of
-    ``subject`` goes through :func:`handle_delivery` with these options."""
+    ``subject`` goes through :func:`handle_delivery` with these options, sending keep-alives as
+    often as the consumer's ack wait asks."""
 
     async def on_message(message: NatsMessage) -> None:
         await handle_delivery(
@@ -114,7 +115,7 @@ def subscribe(
             handler,
             dead_letters=dead_letters,
             policy=policy,
-            heartbeat_every=heartbeat_every,
+            heartbeat_every=spec.heartbeat_seconds,
             on_retry=on_retry,
             on_give_up=on_give_up,
         )
@@ -156,6 +157,12 @@ async def _settle(
     try:
         async with _heartbeats(delivery, heartbeat_every):
             await handler(delivery)
+    except asyncio.CancelledError:
+        # The process is stopping (a rolling deploy, Ctrl-C): hand the message back at once so
+        # another worker takes it now, not after the ack wait.
+        with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+            await message.nack()
+        raise
     except PoisonMessage as error:
         log.error("poison message on %s: %s", delivery.subject, error)
         await _bury(message, delivery, dead_letters, "poison", str(error))
@@ -224,7 +231,10 @@ async def _heartbeats(delivery: Delivery, every: float | None) -> AsyncIterator[
     async def beat() -> None:
         while True:
             await asyncio.sleep(every)
-            await delivery.message.in_progress()
+            try:
+                await delivery.message.in_progress()
+            except Exception as error:  # NATS reconnecting: keep beating, the next one may land
+                log.debug("keep-alive of %s not sent: %s", delivery.subject, error)
 
     async with in_background(beat()):
         yield

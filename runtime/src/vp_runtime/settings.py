@@ -26,10 +26,11 @@ class RuntimeSettings(BaseSettings):
     )
     service_name: str = Field(default="vp", description="Name used in logs, traces and ce-source")
     job_ack_wait_seconds: float = Field(
-        default=60,
+        default=8,
         ge=1,
         le=3600,
-        description="How long a scene job may go silent before another worker takes it",
+        description="How long a stage's work (plan, scene job, compose, upscale) may go without a"
+        " keep-alive before another worker takes it over; keep-alives go every quarter of it",
     )
 
     storage_backend: Literal["local", "s3"] = Field(

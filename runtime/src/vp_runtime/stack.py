@@ -187,7 +187,20 @@ class Supervisor:
             target=self._pump, args=(child.name, child.process.stdout), daemon=True
         ).start()
 
+    def _watch_nats(self) -> None:
+        """The embedded NATS server is supervised too: same port, same store (nothing lost)."""
+        if self.nats is None or self.nats.process.poll() is None:
+            return
+        self._say("stack", f"nats-server exited with {self.nats.process.returncode}; restarting")
+        try:
+            self.nats = devnats.start(self.nats.store_dir, port=self.nats.port)
+        except RuntimeError as error:
+            self._say("stack", f"nats-server did not start again ({error}); trying again")
+            return
+        self._say("stack", f"nats-server restarted (pid {self.nats.process.pid})")
+
     def _watch(self) -> None:
+        self._watch_nats()
         now = time.monotonic()
         for child in self.children.values():
             process = child.process

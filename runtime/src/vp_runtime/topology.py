@@ -28,6 +28,11 @@ MAX_DELIVER = 3
 """Three attempts, as in the planning documents' queue settings."""
 RETRY_BASE_SECONDS = 2.0
 """Exponential backoff from 2 s between attempts."""
+WORK_ACK_WAIT = timedelta(seconds=8)
+"""A worker that goes silent this long is taken for dead and its work goes to another one.
+Workers send keep-alives every quarter of it, so long steps are never taken for dead ones;
+a crash costs at most this much (the issue's goal: taken over within 10 s)."""
+HEARTBEATS_PER_ACK_WAIT = 4
 RATE_COUNTER_TTL = timedelta(hours=2)
 CALL_JOURNAL_TTL = timedelta(days=7)
 
@@ -46,6 +51,11 @@ class ConsumerSpec:
     description: str = ""
     only_new: bool = False
     """Start at facts recorded after the consumer was created (not at the first fact)."""
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        """How often a worker holding a message tells the server it is still on it."""
+        return self.ack_wait.total_seconds() / HEARTBEATS_PER_ACK_WAIT
 
     def config(self) -> ConsumerConfig:
         filters = list(self.filter_subjects)
@@ -181,10 +191,10 @@ class Topology:
 
 
 def pipeline_consumers(
-    topology: Topology, job_ack_wait: timedelta = timedelta(seconds=60)
+    topology: Topology, job_ack_wait: timedelta = WORK_ACK_WAIT
 ) -> tuple[ConsumerSpec, ...]:
-    """The durable consumers of the six services. Workers send heartbeats, so ``job_ack_wait``
-    bounds how long a crashed worker's job waits before another worker takes it."""
+    """The durable consumers of the six services. Workers send keep-alives, so ``job_ack_wait``
+    bounds how long a crashed worker's work waits before another worker takes it over."""
     s = topology.subjects
     story, jobs = topology.story_stream, topology.jobs_stream
     name = topology.consumer_name
@@ -193,7 +203,7 @@ def pipeline_consumers(
             name=name("planner"),
             stream=story,
             filter_subjects=(s.event_of_any_story("planning_requested"),),
-            ack_wait=timedelta(seconds=120),
+            ack_wait=job_ack_wait,
             description="planner: plans stories into scenes",
         ),
         ConsumerSpec(
@@ -203,7 +213,7 @@ def pipeline_consumers(
                 s.event_of_any_story(event)
                 for event in ("preview_requested", "render_requested", "scene_generation_requested")
             ),
-            ack_wait=timedelta(seconds=30),
+            ack_wait=job_ack_wait,
             description="generator: fans requests out into scene jobs",
         ),
         ConsumerSpec(
@@ -218,7 +228,7 @@ def pipeline_consumers(
             name=name("compositor"),
             stream=story,
             filter_subjects=(s.event_of_any_story("scene_generated"),),
-            ack_wait=timedelta(seconds=120),
+            ack_wait=job_ack_wait,
             max_ack_pending=2,
             description="compositor: composes the preview and the final master",
         ),
@@ -226,7 +236,7 @@ def pipeline_consumers(
             name=name("upscaler"),
             stream=story,
             filter_subjects=(s.event_of_any_story("final_composed"),),
-            ack_wait=timedelta(seconds=120),
+            ack_wait=job_ack_wait,
             max_ack_pending=2,
             description="upscaler: scales and interpolates the master",
         ),
@@ -248,7 +258,7 @@ def default_topology(
     root: str = "vp",
     prefix: str = "",
     replicas: int = 1,
-    job_ack_wait: timedelta = timedelta(seconds=60),
+    job_ack_wait: timedelta = WORK_ACK_WAIT,
 ) -> Topology:
     """The production topology with every pipeline consumer."""
     base = Topology(root=root, prefix=prefix, replicas=replicas)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable
 
 from nats.js.client import JetStreamContext
@@ -44,7 +46,14 @@ def build_router(
             continue
         if provider is not None:
             routed.append(Routed(config, provider))
-    return ProviderRouter(routed, storage, SharedRateLimiter(js, topology.rates_bucket))
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    return ProviderRouter(
+        routed,
+        storage,
+        SharedRateLimiter(js, topology.rates_bucket),
+        journal=journal,
+        holder=holder,
+    )
 
 
 def _adapter(

@@ -5,7 +5,9 @@ backoff, then the next provider in the configured order. Every call is reported 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +21,7 @@ from vp_runtime.providers.base import (
     ImageRequest,
     Provider,
     ProviderError,
+    ProviderUnavailable,
     RateLimited,
     Request,
     UpscaleRequest,
@@ -26,6 +29,7 @@ from vp_runtime.providers.base import (
     call_key,
 )
 from vp_runtime.providers.config import ProviderConfig
+from vp_runtime.providers.journal import CallJournal, Lease
 from vp_runtime.providers.limits import CircuitBreaker, SharedRateLimiter
 from vp_runtime.storage import Storage
 
@@ -95,6 +99,25 @@ class Routed:
     breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
 
 
+class _Free:
+    """The lease of a call that costs nothing (the offline provider): none is needed."""
+
+    def held(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return contextlib.nullcontext()
+
+
+FREE = _Free()
+LEASE_POLL_SECONDS = 0.5
+
+
+def _cached(
+    provider: str, capability: Capability, key: str, storage_key: str, content_type: str
+) -> tuple[Call, Produced]:
+    """The ledger entry and the result of an asset served from storage."""
+    call = Call(provider, capability, key, 0, Decimal(0), 0, True, "cache_hit")
+    return call, Produced(storage_key, provider, Decimal(0), True, content_type)
+
+
 def asset_key(capability: Capability, key: str, content_type: str) -> str:
     """Content-addressed storage key of an asset."""
     return f"assets/{capability.value}/{key[:2]}/{key}.{EXTENSIONS.get(content_type, 'bin')}"
@@ -117,8 +140,14 @@ class ProviderRouter:
         first_delay: float = 0.5,
         max_delay: float = 10.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        journal: CallJournal | None = None,
+        holder: str = "",
+        lease_wait: float = 900.0,
     ) -> None:
         self._routed = list(routed)
+        self._journal = journal
+        self._holder = holder
+        self._lease_wait = lease_wait
         self._storage = storage
         self._limiter = limiter
         self._tries = tries
@@ -157,16 +186,25 @@ class ProviderRouter:
             key = call_key(provider, capability, request)
             content_type = _content_type(capability, request)
             storage_key = asset_key(capability, key, content_type)
+            cached = _cached(provider.name, capability, key, storage_key, content_type)
             if await self._storage.exists(storage_key):
-                await ledger(
-                    Call(provider.name, capability, key, 0, Decimal(0), 0, True, "cache_hit")
-                )
-                return Produced(storage_key, provider.name, Decimal(0), True, content_type)
+                await ledger(cached[0])
+                return cached[1]
             if not routed.breaker.allows():
                 problems.append(f"{provider.name}: circuit open after repeated failures")
                 continue
+            lease = await self._lease(routed, key, storage_key)
+            if lease is None:  # another worker made it meanwhile
+                await ledger(cached[0])
+                return cached[1]
             try:
-                generated = await self._call_with_retries(routed, capability, request, key, ledger)
+                async with lease.held():
+                    generated = await self._call_with_retries(
+                        routed, capability, request, key, ledger
+                    )
+                    await self._storage.put_bytes(
+                        storage_key, generated.data, generated.content_type
+                    )
             except ContentRefused as error:
                 refusals.append(str(error))
                 continue
@@ -178,7 +216,6 @@ class ProviderRouter:
             except ProviderError as error:
                 problems.append(str(error))
                 continue
-            await self._storage.put_bytes(storage_key, generated.data, generated.content_type)
             return Produced(
                 storage_key, provider.name, generated.cost, False, generated.content_type
             )
@@ -186,6 +223,24 @@ class ProviderRouter:
             raise AllProvidersRefused("; ".join(refusals))
         raise NoProviderAvailable(
             "; ".join(problems + refusals), retry_after=min(waits) if waits else None
+        )
+
+    async def _lease(self, routed: Routed, key: str, storage_key: str) -> Lease | _Free | None:
+        """Hold the call's lease before paying for it; None when another worker made the asset
+        while we waited for its lease. Free providers need none (FREE)."""
+        if self._journal is None or routed.config.kind == "offline":
+            return FREE
+        deadline = time.monotonic() + self._lease_wait
+        while time.monotonic() < deadline:
+            lease = await self._journal.try_lease(key, self._holder)
+            if lease is not None:
+                return lease
+            if await self._storage.exists(storage_key):
+                return None
+            await self._sleep(LEASE_POLL_SECONDS)
+        raise ProviderUnavailable(
+            f"{routed.provider.name}: another worker has been making this asset for "
+            f"{self._lease_wait:.0f}s"
         )
 
     async def _call_with_retries(

@@ -22,8 +22,6 @@ from vp_runtime.storage import storage_from
 from vp_compositor.service.compose import Composer
 from vp_compositor.settings import CompositorSettings
 
-HEARTBEAT_SECONDS = 20.0
-
 
 @contextlib.asynccontextmanager
 async def running(settings: CompositorSettings) -> AsyncIterator[Composer]:
@@ -54,7 +52,6 @@ async def running(settings: CompositorSettings) -> AsyncIterator[Composer]:
         topology.subjects.event_of_any_story("scene_generated"),
         compose,
         dead_letters=runtime.dead_letters,
-        heartbeat_every=HEARTBEAT_SECONDS,
         on_give_up=give_up,
     )
 

@@ -26,7 +26,6 @@ from vp_planner.service.planning import Planner
 from vp_planner.settings import PlannerSettings
 
 log = logging.getLogger("vp_planner")
-HEARTBEAT_SECONDS = 15.0
 
 
 def chat_client(configs: list[ProviderConfig], name: str | None) -> ChatClient | None:
@@ -67,7 +66,6 @@ async def running(settings: PlannerSettings) -> AsyncIterator[Planner]:
         topology.subjects.event_of_any_story("planning_requested"),
         plan,
         dead_letters=runtime.dead_letters,
-        heartbeat_every=HEARTBEAT_SECONDS,
         on_give_up=give_up,
     )
 

@@ -24,8 +24,6 @@ from vp_runtime.storage import storage_from
 from vp_upscaler.service.finish import Finisher
 from vp_upscaler.settings import UpscalerSettings
 
-HEARTBEAT_SECONDS = 20.0
-
 
 @contextlib.asynccontextmanager
 async def running(settings: UpscalerSettings) -> AsyncIterator[Finisher]:
@@ -60,7 +58,6 @@ async def running(settings: UpscalerSettings) -> AsyncIterator[Finisher]:
         topology.subjects.event_of_any_story("final_composed"),
         finish,
         dead_letters=runtime.dead_letters,
-        heartbeat_every=HEARTBEAT_SECONDS,
         on_give_up=give_up,
     )
 

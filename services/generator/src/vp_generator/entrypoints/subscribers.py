@@ -51,8 +51,8 @@ class SceneJobs:
         self._runtime = runtime
         self._generator = generator
         self._watch = watch
-        # Heartbeats well inside the ack wait, so a slow step is never taken for a dead worker.
-        self._heartbeat = runtime.settings.job_ack_wait_seconds / 4
+        # Keep-alives well inside the ack wait, so a slow step is never taken for a dead worker.
+        self._heartbeat = consumer(runtime.topology, "generator-scenes").heartbeat_seconds
         self._worker = worker
 
     async def handle(self, message: NatsMessage) -> None:

@@ -21,7 +21,7 @@ from PIL import Image
 from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
-from vp_contracts.ids import derived_id
+from vp_contracts.ids import derived_id, new_id
 from vp_contracts.story import commands as c
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind, SceneAssets, SceneSpec, StorySpec, SubtitleCue
@@ -60,6 +60,9 @@ class SceneGenerator:
         if not view.scene_job_is_current(job.scene_id, job.attempt_id):
             log.info("scene job %s belongs to a finished or cancelled attempt: dropped", job.job_id)
             return
+        if _done(view, job):
+            log.info("scene job %s was done by another delivery: dropped", job.job_id)
+            return
         scene, spec = _scene_and_spec(view, job)
         started = time.monotonic()
         await self._record(
@@ -77,7 +80,8 @@ class SceneGenerator:
         )
         spent: list[Decimal] = []
         hits: list[bool] = []
-        ledger = self._ledger(job, delivery_attempt, spent, hits)
+        free: list[e.CostRecorded] = []
+        ledger = self._ledger(job, spent, hits, free)
         preferred = spec.generation_params.image_provider
 
         await self._tick(job, 10, f"scene {scene.position + 1}: painting the background")
@@ -110,7 +114,7 @@ class SceneGenerator:
             width=job.width,
             height=job.height,
         )
-        await self.store.execute(
+        outcome = await self.store.execute(
             c.RecordSceneGenerated(
                 story_id=job.story_id,
                 attempt_id=job.attempt_id,
@@ -123,6 +127,9 @@ class SceneGenerator:
             ),
             self._meta(job, "generated"),
         )
+        if outcome.events:  # this delivery's result is the one kept: so are its free calls
+            for index, fact in enumerate(free):
+                await self._record(job, fact, f"free-{index}")
         await self._tick(job, 100, f"scene {scene.position + 1}: ready")
 
     # -- steps -----------------------------------------------------------------------------
@@ -261,30 +268,38 @@ class SceneGenerator:
     # -- bookkeeping -----------------------------------------------------------------------
 
     def _ledger(
-        self, job: SceneJob, attempt: int, spent: list[Decimal], hits: list[bool]
+        self,
+        job: SceneJob,
+        spent: list[Decimal],
+        hits: list[bool],
+        free: list[e.CostRecorded],
     ) -> Ledger:
-        # One record per call: the id names the delivery attempt, the call and its try, so a
-        # redelivered job records its own calls and a replayed record is dropped.
+        """One record per call. A call that was made (paid, or failed) is recorded at once: its
+        id is the provider's job id when there is one (two deliveries polling one provider job
+        record it once), else a fresh one (each such call really happened). Calls that cost
+        nothing (cache hits, the offline renderer) are kept until the scene's result is
+        recorded, and dropped with it when another delivery's result is kept instead."""
+
         async def record(call: Call) -> None:
             spent.append(call.amount)
             hits.append(call.cache_hit)
-            operation = call.capability.value
             fact = e.CostRecorded(
                 story_id=job.story_id,
                 attempt_id=job.attempt_id,
                 job_id=job.job_id,
                 scene_id=job.scene_id,
                 provider=call.provider,
-                operation=operation,
+                operation=call.capability.value,
                 units=call.units,
                 amount=call.amount,
                 cache_hit=call.cache_hit,
                 provider_job_id=call.provider_job_id,
                 outcome=call.outcome[:500],
             )
-            await self._record(
-                job, fact, f"cost-{attempt}-{call.call_key}-{call.try_number}-{call.cache_hit}"
-            )
+            if call.amount == 0 and not call.outcome.startswith("error"):
+                free.append(fact)
+                return
+            await self._record(job, fact, f"call-{call.provider_job_id or new_id()}")
 
         return record
 
@@ -305,13 +320,19 @@ class SceneGenerator:
 
     async def _still_current(self, job: SceneJob) -> None:
         view = await self.store.view(job.story_id)
-        if not view.scene_job_is_current(job.scene_id, job.attempt_id):
+        if not view.scene_job_is_current(job.scene_id, job.attempt_id) or _done(view, job):
             raise Stale(job.attempt_id)
 
     async def _tick(self, job: SceneJob, percent: float, message: str) -> None:
         await self.progress.tick(
             job.story_id, job.attempt_id, "scene", percent, message, job.job_id
         )
+
+
+def _done(view: StoryView, job: SceneJob) -> bool:
+    """Another delivery of this job already recorded the scene's result."""
+    scene = view.scene(job.scene_id)
+    return scene is not None and scene.assets_attempt_id == job.attempt_id
 
 
 def _scene_and_spec(view: StoryView, job: SceneJob) -> tuple[SceneSpec, StorySpec]:
