@@ -12,13 +12,19 @@ from pathlib import Path
 import pytest
 from nats.aio.client import Client
 from vp_contracts.events import story as e
-from vp_contracts.ids import new_id
+from vp_contracts.ids import event_id, new_id
 from vp_contracts.story import INITIAL, IllegalTransition, fold
 from vp_contracts.story import commands as c
 from vp_runtime import devnats
 from vp_runtime.connection import MIN_SERVER_VERSION, ServerTooOld, connect, parse_version
 from vp_runtime.declare import declare
-from vp_runtime.eventstore import CorruptEvent, EventMeta, EventStore, WrongExpectedVersion
+from vp_runtime.eventstore import (
+    CorruptEvent,
+    DuplicateEventId,
+    EventMeta,
+    EventStore,
+    WrongExpectedVersion,
+)
 from vp_runtime.settings import RuntimeSettings
 from vp_runtime.snapshots import SnapshotStore
 from vp_runtime.topology import Topology
@@ -188,6 +194,40 @@ async def test_a_command_whose_ack_was_lost_is_recognised_and_not_applied_twice(
 
     assert outcome.duplicate
     assert len(await store.load(story_id)) == 2
+
+
+async def test_one_command_id_on_two_stories_gives_two_facts_with_their_own_ids(
+    store: EventStore,
+) -> None:
+    a, b = await create(store), await create(store)
+    same = meta("the-same-client-key")
+    first = await store.execute(c.UpdateStory(story_id=a, changes={"title": "A"}), same)
+    second = await store.execute(c.UpdateStory(story_id=b, changes={"title": "B"}), same)
+
+    assert first.events[0].envelope.id != second.events[0].envelope.id
+    assert (await store.load(b))[-1].event == second.events[0].event
+
+
+async def test_a_duplicate_answer_for_another_fact_is_never_reported_as_stored(
+    store: EventStore, nats_client: Client, topology: Topology
+) -> None:
+    story_id = await create(store)
+    version = (await store.view(story_id)).version
+    taken = meta("taken")
+    # Something else already holds the id this append will use (a collision of ids).
+    squatter = event_id(story_id, taken.command_id, 0)
+    await nats_client.jetstream().publish(
+        topology.subjects.story_event(new_id(), "archived"),
+        b"{}",
+        headers={"Nats-Msg-Id": squatter},
+    )
+    for facts in (
+        [e.StoryArchived(story_id=story_id)],
+        [e.StoryArchived(story_id=story_id), e.StoryRestored(story_id=story_id)],
+    ):
+        with pytest.raises(DuplicateEventId, match=r"not stored|already stored"):
+            await store.append(story_id, facts, expected_version=version, meta=taken)
+    assert len(await store.load(story_id)) == 1
 
 
 async def test_several_facts_of_one_command_are_appended_atomically(store: EventStore) -> None:

@@ -10,9 +10,13 @@ import contextlib
 import io
 import itertools
 import json
+import subprocess
+import tempfile
+import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -22,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from vp_runtime import devnats
+from vp_runtime.media import ffmpeg_binary
 
 KEY = "test-key"
 Behaviour = tuple[Any, ...]
@@ -40,6 +45,35 @@ def tiny_png(
 
 
 FAKE_MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
+_REAL_MP4: list[bytes] = []
+
+
+def real_mp4() -> bytes:
+    """A real 20-second H.264 clip (made once with ffmpeg): what a video model hands back."""
+    if not _REAL_MP4:
+        with tempfile.TemporaryDirectory() as folder:
+            out = f"{folder}/clip.mp4"
+            subprocess.run(
+                [
+                    ffmpeg_binary(),
+                    "-loglevel",
+                    "error",
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "testsrc2=size=1280x720:rate=24:duration=20",
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "ultrafast",
+                    "-pix_fmt",
+                    "yuv420p",
+                    out,
+                ],
+                check=True,
+            )
+            _REAL_MP4.append(Path(out).read_bytes())
+    return _REAL_MP4[0]
 
 
 @dataclass
@@ -51,11 +85,23 @@ class FakeProviders:
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     chat_answers: deque[Behaviour] = field(default_factory=deque)
+    chat_default: Behaviour = ("status", 500)
+    """The answer when ``chat_answers`` is empty."""
+    chat_delay: float = 0.0
+    """Seconds every chat completion takes (a slow model)."""
+    prediction_seconds: float = 0.0
+    """Seconds every Replicate prediction takes to finish (a model at work)."""
+    real_video: bool = False
+    """Hand back a real (decodable) video instead of a few bytes with an MP4 header."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def then(self, api: str, *behaviours: Behaviour) -> None:
         """Queue behaviours for ``api`` ('stability', 'runway', 'replicate', 'chat')."""
         self.script[api].extend(behaviours)
+
+    def paid_predictions(self) -> int:
+        """Predictions created (each one billed by the real service)."""
+        return self.seen("POST", "/v1/models/")
 
     def seen(self, method: str, prefix: str) -> int:
         return sum(1 for m, path, _ in self.requests if m == method and path.startswith(prefix))
@@ -160,6 +206,7 @@ class FakeProviders:
             "polls_left": polls,
             "error": error,
             "output": f"{self.url}/files/{prediction}.{extension}",
+            "ready_at": time.monotonic() + self.prediction_seconds,
         }
         return JSONResponse(
             {
@@ -176,7 +223,7 @@ class FakeProviders:
         prediction = request.path_params["prediction"]
         task = self.tasks[prediction]
         task["polls_left"] -= 1
-        if task["polls_left"] > 0:
+        if task["polls_left"] > 0 or time.monotonic() < task["ready_at"]:
             return JSONResponse({"id": prediction, "status": "processing", "output": None})
         if task["error"]:
             return JSONResponse(
@@ -188,13 +235,14 @@ class FakeProviders:
         name = request.path_params["name"]
         self.requests.append(("GET", request.url.path, None))
         if name.endswith(".mp4"):
-            return Response(FAKE_MP4, media_type="video/mp4")
+            return Response(real_mp4() if self.real_video else FAKE_MP4, media_type="video/mp4")
         return Response(tiny_png(), media_type="image/png")
 
     async def chat(self, request: Request) -> Response:
         if (denied := await self._check(request)) is not None:
             return denied
-        behaviour = self.chat_answers.popleft() if self.chat_answers else ("status", 500)
+        behaviour = self.chat_answers.popleft() if self.chat_answers else self.chat_default
+        await asyncio.sleep(self.chat_delay)
         if (failure := await self._failure(behaviour)) is not None:
             return failure
         content = behaviour[1] if behaviour[0] == "text" else ""
@@ -231,8 +279,8 @@ class FakeProviders:
 
 
 @contextlib.asynccontextmanager
-async def fake_providers() -> AsyncIterator[FakeProviders]:
-    fakes = FakeProviders()
+async def fake_providers(**options: Any) -> AsyncIterator[FakeProviders]:
+    fakes = FakeProviders(**options)
     port = devnats.free_port()
     fakes.url = f"http://127.0.0.1:{port}"
     server = uvicorn.Server(

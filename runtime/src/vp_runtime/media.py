@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
+
 log = logging.getLogger(__name__)
 OnProgress = Callable[[float], Awaitable[None]]
 
@@ -61,7 +63,8 @@ async def run_ffmpeg(
         code = await process.wait()
     except asyncio.CancelledError:
         process.kill()
-        await process.wait()
+        with anyio.CancelScope(shield=True):  # reap it even while being cancelled
+            await process.wait()
         raise
     stderr = (await errors).decode(errors="replace").strip()
     if code != 0:

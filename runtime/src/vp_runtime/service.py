@@ -27,6 +27,10 @@ from vp_runtime.settings import RuntimeSettings
 from vp_runtime.snapshots import SnapshotStore
 from vp_runtime.topology import ConsumerSpec, Topology, default_topology
 
+SHUTDOWN_GRACE_SECONDS = 1.0
+"""On shutdown, work that finishes within this is let finish; longer work (a render) is
+interrupted and handed back to the server at once (nak), so another replica takes it now."""
+
 
 def topology_of(settings: RuntimeSettings) -> Topology:
     return default_topology(
@@ -51,6 +55,7 @@ def make_broker(settings: RuntimeSettings, **options: Any) -> NatsBroker:
         servers,
         name=settings.service_name,
         max_reconnect_attempts=-1,
+        graceful_timeout=SHUTDOWN_GRACE_SECONDS,
         middlewares=middlewares,
         **auth,
         **options,
