@@ -27,8 +27,7 @@ SMALL_STORY = {**SAMPLE_STORY, "duration_seconds": 21, "resolution": "480p", "fp
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    # A killed generator's job comes back after 4 s instead of a minute.
-    with local_stack(tmp_path_factory.mktemp("stack"), VP_JOB_ACK_WAIT_SECONDS="4") as running:
+    with local_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
 
 
@@ -162,6 +161,19 @@ async def test_a_reconnect_with_last_event_id_gets_exactly_what_was_missed(stack
         assert anonymous.status_code == 401 and "ticket" in anonymous.json()["error"]["message"]
         bad_resume = await http.get(f"{ticket['events_url']}&last_event_id=yesterday")
         assert bad_resume.status_code == 422
+        # WebSocket refusals: an error frame that says what to fix, then a close with its code.
+        socket_base = "ws" + notifier.removeprefix("http")
+        for path, code, hint in (
+            (f"/ws/stories/a.b/?ticket={ticket['ticket']}", "invalid_input", "story_id"),
+            (f"/ws/stories/{story_id}/?ticket=forged", "unauthorized", "/events/ticket/"),
+        ):
+            async with websockets.connect(socket_base + path) as socket:
+                frame = json.loads(await socket.recv())
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await socket.recv()
+            assert frame["type"] == "error" and frame["data"]["code"] == code
+            assert hint in frame["data"]["message"] and "Traceback" not in frame["data"]["message"]
+            assert closed.value.rcvd is not None and closed.value.rcvd.reason == code
     async with stack.user("stranger@example.com") as stranger:
         token = stranger.headers["Authorization"]
         foreign = await stranger.get(

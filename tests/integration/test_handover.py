@@ -66,18 +66,15 @@ async def test_a_stopped_compositor_hands_its_compose_to_another_at_once(
         await wait_for(nats_client, topology, story_id, composes(2), timeout=60)  # preview + final
         await stack.enter_async_context(compositor(CompositorSettings(**common)))  # a replica
         await asyncio.sleep(1)  # the first is well into the 1080p encode
-        stopped = time.monotonic()
+        stopped = time.time()
         await first.aclose()  # what SIGTERM does
-        facts = await wait_for(nats_client, topology, story_id, composes(3), timeout=30)
-        taken_over = time.monotonic() - stopped
         facts = await wait_for(nats_client, topology, story_id, has(e.FinalComposed), timeout=120)
 
     takeover = [
-        f.event
-        for f in facts
-        if isinstance(f.event, j.JobStarted) and f.event.kind == JobKind.COMPOSE
+        f for f in facts if isinstance(f.event, j.JobStarted) and f.event.kind == JobKind.COMPOSE
     ][-1]
-    assert takeover.attempt == 2
+    assert isinstance(takeover.event, j.JobStarted) and takeover.event.attempt == 2
+    taken_over = takeover.envelope.time.timestamp() - stopped
     assert taken_over < WORK_ACK_WAIT.total_seconds() / 2, taken_over
     assert count(facts, e.FinalComposed) == 1
     print(f"compose taken over {taken_over:.2f}s after the stop")

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -109,18 +110,38 @@ def subscribe(
     ``subject`` goes through :func:`handle_delivery` with these options, sending keep-alives as
     often as the consumer's ack wait asks."""
 
+    flying = _IN_FLIGHT.setdefault(broker, set())
+
     async def on_message(message: NatsMessage) -> None:
-        await handle_delivery(
-            message,
-            handler,
-            dead_letters=dead_letters,
-            policy=policy,
-            heartbeat_every=spec.heartbeat_seconds,
-            on_retry=on_retry,
-            on_give_up=on_give_up,
-        )
+        flying.add(message)
+        try:
+            await handle_delivery(
+                message,
+                handler,
+                dead_letters=dead_letters,
+                policy=policy,
+                heartbeat_every=spec.heartbeat_seconds,
+                on_retry=on_retry,
+                on_give_up=on_give_up,
+            )
+        finally:
+            flying.discard(message)
 
     durable_subscriber(broker, spec, subject)(on_message)
+
+
+_IN_FLIGHT: weakref.WeakKeyDictionary[Any, set[NatsMessage]] = weakref.WeakKeyDictionary()
+"""Messages each broker's handlers are working on, so a shutdown can hand them back."""
+
+
+async def stop_consuming(broker: Any) -> None:
+    """Stop ``broker``: what its handlers are still working on goes back to the server first
+    (a nak, redelivered at once to another replica), then the broker stops and cancels them.
+    A rolling deploy costs no ack wait."""
+    for message in list(_IN_FLIGHT.get(broker, ())):
+        with contextlib.suppress(Exception):  # gone with the connection: the ack wait applies
+            await message.nack()
+    await broker.stop()
 
 
 async def handle_delivery(

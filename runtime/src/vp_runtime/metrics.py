@@ -39,6 +39,10 @@ HTTP_SECONDS = Histogram(
     "Time to answer HTTP requests (to the first byte for streams)",
     ["service", "method", "route"],
 )
+PARKED = Gauge(
+    "projector_parked_facts", "Facts the read model could not apply, set aside until replayed"
+)
+PARKED_TOTAL = Counter("projector_facts_parked", "Facts the projector has parked")
 MESSAGES = Counter(
     "messages_handled", "Messages handled by a service", ["service", "subject", "outcome"]
 )

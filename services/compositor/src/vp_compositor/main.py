@@ -8,7 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 
 from vp_runtime import telemetry
-from vp_runtime.consumer import Delivery, subscribe
+from vp_runtime.consumer import Delivery, stop_consuming, subscribe
 from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
 from vp_runtime.service import (
@@ -59,7 +59,7 @@ async def running(settings: CompositorSettings) -> AsyncIterator[Composer]:
     try:
         yield composer
     finally:
-        await broker.stop()
+        await stop_consuming(broker)
         await runtime.close()
 
 

@@ -20,9 +20,9 @@ from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
 from vp_runtime import telemetry
 from vp_runtime.auth import TicketPolicy, TokenPolicy
-from vp_runtime.consumer import Delivery, RetryPolicy, subscribe
+from vp_runtime.consumer import Delivery, RetryPolicy, stop_consuming, subscribe
 from vp_runtime.providers.config import load_provider_configs, prices
-from vp_runtime.service import Runtime, consumer, make_broker
+from vp_runtime.service import Runtime, consumer, in_background, make_broker
 from vp_runtime.storage import storage_from
 
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
@@ -123,12 +123,13 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
         return checks
 
     tokens, tickets = _policies(settings)
+    keys = SqlIdempotencyRecords(sessions)
     gateway = Gateway(
         settings=settings,
         stories=stories,
         jobs=Jobs(stories),
         users=Users(sessions, settings.admins),
-        idempotency=Idempotency(SqlIdempotencyRecords(sessions)),
+        idempotency=Idempotency(keys),
         tokens=tokens,
         tickets=tickets,
         readmodel=readmodel,
@@ -143,13 +144,27 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     try:
         if broker is not None:
             await broker.start()
-        async with metrics.queue_depths(runtime.client.jetstream(), runtime.topology):
+        async with (
+            in_background(_expire_keys(keys)),
+            metrics.queue_depths(runtime.client.jetstream(), runtime.topology),
+        ):
             yield gateway
     finally:
         if broker is not None:
-            await broker.stop()
+            await stop_consuming(broker)
         await runtime.close()
         await engine.dispose()
+
+
+async def _expire_keys(keys: SqlIdempotencyRecords, every: float = 3600) -> None:
+    """Forget idempotency keys past their 24 hours, hourly (any replica may: it is idempotent)."""
+    while True:
+        try:
+            if removed := await keys.expire(now()):
+                log.info("forgot %d expired idempotency keys", removed)
+        except Exception as error:  # the database may be away for a while: try again later
+            log.warning("could not expire idempotency keys: %s", error)
+        await asyncio.sleep(every)
 
 
 def build_app(settings: GatewaySettings) -> FastAPI:
@@ -189,7 +204,7 @@ async def project(settings: GatewaySettings) -> None:
         await broker.start()
         await stop.wait()
     finally:
-        await broker.stop()
+        await stop_consuming(broker)
         await runtime.close()
         await engine.dispose()
 

@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 
 from vp_runtime import telemetry
+from vp_runtime.consumer import stop_consuming
 from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
 from vp_runtime.providers.config import load_provider_configs
@@ -57,7 +58,7 @@ async def running(settings: GeneratorSettings) -> AsyncIterator[SceneGenerator]:
     try:
         yield generator
     finally:
-        await broker.stop()
+        await stop_consuming(broker)
         await router.close()
         await runtime.close()
 

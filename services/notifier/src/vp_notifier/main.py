@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from vp_runtime import telemetry
 from vp_runtime.auth import TicketPolicy, TokenPolicy
-from vp_runtime.consumer import Delivery, Handler, RetryPolicy, subscribe
+from vp_runtime.consumer import Delivery, Handler, RetryPolicy, stop_consuming, subscribe
 from vp_runtime.health import store_check
 from vp_runtime.service import Runtime, make_broker
 from vp_runtime.storage import storage_from
@@ -121,7 +121,7 @@ async def running(settings: NotifierSettings) -> AsyncIterator[Notifier]:
         yield notifier
     finally:
         if broker is not None:
-            await broker.stop()
+            await stop_consuming(broker)
         await hub.stop()
         await http.aclose()
         await runtime.close()

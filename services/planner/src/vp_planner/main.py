@@ -9,7 +9,7 @@ import sys
 from collections.abc import AsyncIterator
 
 from vp_runtime import telemetry
-from vp_runtime.consumer import Delivery, subscribe
+from vp_runtime.consumer import Delivery, stop_consuming, subscribe
 from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
 from vp_runtime.providers.base import ProviderRejected
@@ -73,7 +73,7 @@ async def running(settings: PlannerSettings) -> AsyncIterator[Planner]:
     try:
         yield planner
     finally:
-        await broker.stop()
+        await stop_consuming(broker)
         if planner.chat is not None:
             await planner.chat.close()
         await runtime.close()

@@ -8,7 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 
 from vp_runtime import telemetry
-from vp_runtime.consumer import Delivery, subscribe
+from vp_runtime.consumer import Delivery, stop_consuming, subscribe
 from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
 from vp_runtime.providers.config import load_provider_configs
@@ -65,7 +65,7 @@ async def running(settings: UpscalerSettings) -> AsyncIterator[Finisher]:
     try:
         yield finisher
     finally:
-        await broker.stop()
+        await stop_consuming(broker)
         await router.close()
         await runtime.close()
 

@@ -13,18 +13,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from prometheus_client import Counter, Gauge
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
 from vp_runtime.consumer import TransientError
+from vp_runtime.metrics import PARKED, PARKED_TOTAL
 
 log = logging.getLogger(__name__)
 
 PARK_AFTER = 3
 """Deliveries of a failing fact before it is parked (about 1.5 s with the retry backoff)."""
-
-PARKED = Gauge("projector_parked_facts", "Facts the projector could not apply, set aside")
-PARKED_TOTAL = Counter("projector_facts_parked", "Facts parked by the projector")
 
 
 Applied = Literal["applied", "already", "parked"]

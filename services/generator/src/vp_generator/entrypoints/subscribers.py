@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker
 from pydantic import ValidationError
 from vp_contracts.events import jobs as j
 from vp_contracts.ids import derived_id
@@ -18,13 +17,12 @@ from vp_runtime.consumer import (
     PoisonMessage,
     RetryPolicy,
     TransientError,
-    handle_delivery,
     subscribe,
 )
 from vp_runtime.eventstore import EventMeta
 from vp_runtime.metrics import timed_generation
 from vp_runtime.providers.router import AllProvidersRefused, NoProviderAvailable
-from vp_runtime.service import Runtime, consumer, durable_subscriber
+from vp_runtime.service import Runtime, consumer
 
 from vp_generator.domain.jobs import SceneJob
 from vp_generator.entrypoints.cancel_watch import CancelWatch
@@ -43,7 +41,7 @@ def scene_job_of(delivery: Delivery) -> SceneJob:
 
 
 class SceneJobs:
-    """Runs one scene job per delivery and settles it."""
+    """Runs one scene job per delivery; retries and failures become job facts."""
 
     def __init__(
         self, runtime: Runtime, generator: SceneGenerator, watch: CancelWatch, worker: str
@@ -51,17 +49,18 @@ class SceneJobs:
         self._runtime = runtime
         self._generator = generator
         self._watch = watch
-        # Keep-alives well inside the ack wait, so a slow step is never taken for a dead worker.
-        self._heartbeat = consumer(runtime.topology, "generator-scenes").heartbeat_seconds
         self._worker = worker
 
-    async def handle(self, message: NatsMessage) -> None:
-        await handle_delivery(
-            message,
+    def subscribe(self, broker: NatsBroker) -> None:
+        """One more worker taking scene jobs."""
+        topology = self._runtime.topology
+        subscribe(
+            broker,
+            consumer(topology, "generator-scenes"),
+            topology.subjects.scene_jobs("scene"),
             self._run,
             dead_letters=self._runtime.dead_letters,
             policy=SCENE_RETRIES,
-            heartbeat_every=self._heartbeat,
             on_retry=self._retrying,
             on_give_up=self._giving_up,
         )
@@ -154,16 +153,4 @@ def register(
     )
 
     for _ in range(workers):
-        _scene_worker(broker, runtime, jobs)
-
-
-def _scene_worker(broker: NatsBroker, runtime: Runtime, jobs: SceneJobs) -> Any:
-    topology = runtime.topology
-
-    @durable_subscriber(
-        broker, consumer(topology, "generator-scenes"), topology.subjects.scene_jobs("scene")
-    )
-    async def on_scene_job(message: NatsMessage) -> None:
-        await jobs.handle(message)
-
-    return on_scene_job
+        jobs.subscribe(broker)
