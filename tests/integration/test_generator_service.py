@@ -94,7 +94,7 @@ async def test_a_preview_request_becomes_every_scenes_layers_and_narration(
     costs = [f.event for f in facts if isinstance(f.event, e.CostRecorded)]
     assert {(cost.provider.split(":")[0], cost.operation) for cost in costs} == {
         ("offline", "image"),
-        ("hibari", "narration"),
+        ("offline", "narration"),
     }
     assert view.actual_cost == 0
 

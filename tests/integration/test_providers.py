@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from nats.aio.client import Client
 from vp_contracts.values import Motion, Style
-from vp_generator.adapters.offline.provider import OfflineImageProvider
+from vp_generator.adapters.offline.provider import OfflineProvider
 from vp_runtime.providers.base import (
     Capability,
     ContentRefused,
@@ -122,7 +122,7 @@ async def test_5xx_retries_with_backoff_then_falls_back_and_the_ledger_shows_eac
     ledger = Ledger()
     routed = [
         Routed(config(fakes, "stability"), StabilityProvider(config(fakes, "stability"))),
-        Routed(OFFLINE, OfflineImageProvider(OFFLINE)),
+        Routed(OFFLINE, OfflineProvider(OFFLINE)),
     ]
     produced = await router(routed, tmp_path).produce(Capability.IMAGE, lambda p: IMAGE, ledger)
     assert produced.provider == "offline"
@@ -166,7 +166,7 @@ async def test_an_open_breaker_skips_the_provider(fakes: FakeProviders, tmp_path
     broken.breaker.failure()
     ledger = Ledger()
     produced = await router(
-        [broken, Routed(OFFLINE, OfflineImageProvider(OFFLINE))], tmp_path
+        [broken, Routed(OFFLINE, OfflineProvider(OFFLINE))], tmp_path
     ).produce(Capability.IMAGE, lambda p: IMAGE, ledger)
     assert produced.provider == "offline" and fakes.seen("POST", "/v1/generation") == 0
 

@@ -9,7 +9,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+from vp_contracts.language import BCP47, check_tag
+
+LanguageTag = Annotated[str, Field(pattern=BCP47, max_length=35), AfterValidator(check_tag)]
+"""A BCP 47 language tag (``ko``, ``en``, ``ja``, ``zh-Hant``), in canonical case."""
 
 Money = Annotated[
     Decimal,
@@ -219,6 +224,11 @@ class StorySpec(Contract):
     )
     generation_params: GenerationParams = Field(
         default_factory=GenerationParams, description="Optional generation knobs"
+    )
+    language: LanguageTag | None = Field(
+        default=None,
+        description="Language of the story (BCP 47: 'ko', 'en', 'ja', 'zh', ...): narration,"
+        " voices and subtitles follow it; detected from the text when left out",
     )
 
 

@@ -37,6 +37,29 @@ def test_create_records_the_spec_and_an_estimate() -> None:
     assert view.status == S.DRAFT and view.owner_id == "u"
 
 
+def test_a_story_records_its_language_given_or_detected_from_its_text() -> None:
+    korean = spec(title="여우와 등불", description="작은 여우가 등불을 찾습니다.")
+    events, view = then(INITIAL, c.CreateStory(story_id=STORY, owner_id="u", spec=korean))
+    assert isinstance(events[0], e.StoryCreated) and events[0].language == "ko"
+    assert view.language == "ko" and view.spec is not None and view.spec.language is None
+
+    chosen = spec(language="ja-jp")
+    events, view = then(INITIAL, c.CreateStory(story_id=STORY, owner_id="u", spec=chosen))
+    assert view.language == "ja-JP" and view.spec is not None and view.spec.language == "ja-JP"
+
+
+def test_an_edit_to_the_text_detects_the_language_again_unless_one_was_chosen() -> None:
+    draft = story_in(S.DRAFT)
+    assert draft.language == "en"
+    _, view = then(draft, c.UpdateStory(story_id=STORY, changes={"description": "狐が走る。"}))
+    assert view.language == "ja"
+    _, view = then(view, c.UpdateStory(story_id=STORY, changes={"language": "ko"}))
+    _, view = then(view, c.UpdateStory(story_id=STORY, changes={"title": "The fox"}))
+    assert view.language == "ko"
+    with pytest.raises(InvalidInput, match="language"):
+        decide(c.UpdateStory(story_id=STORY, changes={"language": "Klingon!"}), view)
+
+
 def test_creating_an_existing_story_is_refused() -> None:
     with pytest.raises(AlreadyExists):
         decide(c.CreateStory(story_id=STORY, owner_id="u", spec=spec()), story_in(S.DRAFT))

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from vp_contracts.events.base import Event
 from vp_contracts.values import (
+    LanguageTag,
     MediaOutput,
     Money,
     RenderProfile,
@@ -48,6 +49,10 @@ class StoryCreated(Event):
     )
     spec: StorySpec = Field(description="What the creator asked for")
     cost_estimate: Money = Field(description="Estimated cost of preview and final render")
+    language: LanguageTag | None = Field(
+        default=None,
+        description="The story's language: the one asked for, else detected from its text",
+    )
 
 
 class StoryUpdated(Event):
@@ -58,6 +63,10 @@ class StoryUpdated(Event):
     spec: StorySpec = Field(description="The story's spec after the change")
     changed: tuple[str, ...] = Field(description="Names of the fields that changed")
     cost_estimate: Money = Field(description="Estimate after the change")
+    language: LanguageTag | None = Field(
+        default=None,
+        description="The story's language after the change: asked for, else detected",
+    )
 
 
 class PlanningRequested(Event):

@@ -32,6 +32,7 @@ from vp_contracts.story.rules import (
     estimate_render_seconds,
     final_profile,
     preview_profile,
+    story_language,
 )
 from vp_contracts.story.status import (
     EDITABLE,
@@ -144,6 +145,7 @@ def _create(command: c.CreateStory, state: StoryView) -> list[Event]:
             owner_id=command.owner_id,
             spec=command.spec,
             cost_estimate=estimate_for_spec(command.spec, command.costs),
+            language=story_language(command.spec),
         )
     ]
 
@@ -178,7 +180,11 @@ def _update(command: c.UpdateStory, state: StoryView) -> list[Event]:
     )
     return [
         e.StoryUpdated(
-            story_id=command.story_id, spec=spec, changed=changed, cost_estimate=estimate
+            story_id=command.story_id,
+            spec=spec,
+            changed=changed,
+            cost_estimate=estimate,
+            language=story_language(spec),
         )
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from vp_contracts.language import detect
 from vp_contracts.values import ProviderCosts, RenderProfile, Resolution, StorySpec
 
 SCENE_UNIT_SECONDS = 7
@@ -15,6 +16,17 @@ PREVIEW_SHARE = Decimal("0.5")
 PREVIEW_RESOLUTION = Resolution.P480
 PREVIEW_MAX_FPS = 24
 _CENT_FRACTION = Decimal("0.0001")
+
+
+def story_language(spec: StorySpec) -> str:
+    """The language a story is told in: the one asked for, else what its text is written in."""
+    return spec.language or detect(
+        spec.title,
+        spec.description,
+        spec.character_prompt,
+        spec.background_prompt,
+        spec.action_prompt,
+    )
 
 
 def split_duration(total_seconds: int, unit: int = SCENE_UNIT_SECONDS) -> list[int]:

@@ -19,6 +19,7 @@ from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
+from vp_contracts.story.rules import story_language
 from vp_contracts.values import (
     JobKind,
     MediaOutput,
@@ -106,6 +107,8 @@ class StoryView:
     actual_cost: Decimal = Decimal(0)
     failure: Failure | None = None
     planner: str | None = None
+    language: str | None = None
+    """The story's language (BCP 47): asked for, else detected from its text."""
 
     @property
     def exists(self) -> bool:
@@ -259,12 +262,18 @@ def _created(state: StoryView, event: e.StoryCreated) -> Changes:
         owner_id=event.owner_id,
         spec=event.spec,
         cost_estimate=event.cost_estimate,
+        language=event.language or story_language(event.spec),
     )
 
 
 @_on(e.StoryUpdated)
 def _updated(state: StoryView, event: e.StoryUpdated) -> Changes:
-    return dict(spec=event.spec, cost_estimate=event.cost_estimate, status=_after_edit(state))
+    return dict(
+        spec=event.spec,
+        cost_estimate=event.cost_estimate,
+        status=_after_edit(state),
+        language=event.language or story_language(event.spec),
+    )
 
 
 @_on(e.PlanningRequested)

@@ -74,7 +74,39 @@ class UpscaleRequest:
         }
 
 
-Request = ImageRequest | VideoRequest | UpscaleRequest
+@dataclass(frozen=True)
+class SpeechRequest:
+    """One sentence to speak, in a language, by a voice (the provider's own voice name, or
+    None for its default voice of that language)."""
+
+    text: str
+    language: str
+    """BCP 47 tag of the text, e.g. ``ko``, ``en-US``."""
+    voice: str | None = None
+    speed: float = 1.0
+    seed: int = 0
+
+    def fingerprint(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice a provider can speak with, as the voices endpoint lists them."""
+
+    id: str
+    """``<provider>:<name>``: what ``generation_params.voice`` takes."""
+    provider: str
+    name: str
+    language: str
+    """BCP 47 tag of what it speaks."""
+    gender: str | None = None
+    offline: bool = False
+    price_per_1k_characters: Decimal = Decimal(0)
+    engine: str = ""
+
+
+Request = ImageRequest | VideoRequest | UpscaleRequest | SpeechRequest
 
 
 @dataclass(frozen=True)
@@ -116,6 +148,11 @@ class Unsupported(ProviderError):
     """The provider cannot do this."""
 
 
+class CannotSpeak(ProviderError):
+    """This provider has no usable voice for the text: none for its language, or the voice came
+    out silent or far too short. Another provider may speak it; the same one never will."""
+
+
 TRANSIENT = (RateLimited, ProviderUnavailable)
 
 
@@ -138,6 +175,14 @@ class Provider(ABC):
 
     async def upscale(self, request: UpscaleRequest, call_key: str) -> Generated:
         raise Unsupported(f"{self.name} does not upscale")
+
+    async def speak(self, request: SpeechRequest, call_key: str) -> Generated:
+        """Audio of one sentence: WAV, 16-bit mono PCM, any sample rate."""
+        raise Unsupported(f"{self.name} does not speak")
+
+    def voices(self, language: str | None = None) -> list[Voice]:
+        """The voices it offers (for ``language``, or all)."""
+        return []
 
     def estimate_cost(self, capability: Capability, units: float) -> Decimal:
         """Dollars for ``units`` images (image, upscale) or seconds (video)."""

@@ -17,13 +17,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter
 from vp_contracts.values import ProviderCosts
 
-ProviderKind = Literal["offline", "stability", "runway", "replicate", "openai"]
+ProviderKind = Literal[
+    "offline", "stability", "runway", "replicate", "openai", "google_tts", "clova", "openai_tts"
+]
 
 KEY_VARIABLES: dict[str, str] = {
     "stability": "STABILITY_AI_KEY",
     "runway": "RUNWAY_ML_KEY",
     "replicate": "REPLICATE_API_TOKEN",
     "openai": "OPENAI_API_KEY",
+    "google_tts": "GOOGLE_TTS_API_KEY",
+    "clova": "NCP_CLIENT_SECRET",
+    "openai_tts": "OPENAI_API_KEY",
 }
 
 
@@ -50,6 +55,9 @@ class ProviderConfig(BaseModel):
     )
     cost_per_1k_tokens: Decimal = Field(
         default=Decimal(0), ge=0, description="Dollars per 1000 LLM tokens"
+    )
+    cost_per_1k_characters: Decimal = Field(
+        default=Decimal(0), ge=0, description="Dollars per 1000 characters spoken (text-to-speech)"
     )
     settings: dict[str, Any] = Field(
         default_factory=dict, description="model, steps, base_url, ..."

@@ -10,9 +10,12 @@ from collections.abc import Callable
 from nats.js.client import JetStreamContext
 
 from vp_runtime.providers.base import Provider, ProviderRejected
+from vp_runtime.providers.clova import ClovaSpeechProvider
 from vp_runtime.providers.config import ProviderConfig
+from vp_runtime.providers.google_tts import GoogleSpeechProvider
 from vp_runtime.providers.journal import CallJournal
 from vp_runtime.providers.limits import SharedRateLimiter
+from vp_runtime.providers.openai_tts import OpenAISpeechProvider
 from vp_runtime.providers.replicate import ReplicateProvider
 from vp_runtime.providers.router import ProviderRouter, Routed
 from vp_runtime.providers.runway import RunwayProvider
@@ -65,4 +68,10 @@ def _adapter(
         return RunwayProvider(config, journal)
     if config.kind == "replicate":
         return ReplicateProvider(config, journal)
+    if config.kind == "google_tts":
+        return GoogleSpeechProvider(config)
+    if config.kind == "clova":
+        return ClovaSpeechProvider(config)
+    if config.kind == "openai_tts":
+        return OpenAISpeechProvider(config)
     return offline(config) if offline is not None else None

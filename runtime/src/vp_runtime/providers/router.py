@@ -15,6 +15,7 @@ from decimal import Decimal
 from vp_runtime.metrics import API_CALLS
 from vp_runtime.providers.base import (
     TRANSIENT,
+    CannotSpeak,
     Capability,
     ContentRefused,
     Generated,
@@ -24,6 +25,7 @@ from vp_runtime.providers.base import (
     ProviderUnavailable,
     RateLimited,
     Request,
+    SpeechRequest,
     UpscaleRequest,
     VideoRequest,
     call_key,
@@ -79,6 +81,11 @@ class AllProvidersRefused(ContentRefused):
     """Every provider's content filter refused: the prompt must change."""
 
 
+class NoVoice(ProviderError):
+    """No configured voice can speak the text (no voice for its language, or every voice came
+    out silent): the user must choose another voice or language, retrying will not help."""
+
+
 class NoProviderAvailable(ProviderError):
     """Every provider failed, is rate-limited or has its breaker open; try again later."""
 
@@ -126,6 +133,8 @@ def asset_key(capability: Capability, key: str, content_type: str) -> str:
 def _content_type(capability: Capability, request: Request) -> str:
     if isinstance(request, UpscaleRequest):
         return request.content_type
+    if isinstance(request, SpeechRequest):
+        return "audio/wav"
     return "video/mp4" if capability == Capability.VIDEO else "image/png"
 
 
@@ -179,6 +188,7 @@ class ProviderRouter:
             raise NoProviderAvailable(f"no active provider can do {capability.value}")
         problems: list[str] = []
         refusals: list[str] = []
+        voiceless: list[str] = []
         waits: list[float] = []
         for routed in chain:
             provider = routed.provider
@@ -208,6 +218,9 @@ class ProviderRouter:
             except ContentRefused as error:
                 refusals.append(str(error))
                 continue
+            except CannotSpeak as error:
+                voiceless.append(str(error))
+                continue
             except RateLimited as error:
                 problems.append(str(error))
                 if error.retry_after is not None:
@@ -219,10 +232,12 @@ class ProviderRouter:
             return Produced(
                 storage_key, provider.name, generated.cost, False, generated.content_type
             )
+        if voiceless and not problems and not refusals:
+            raise NoVoice("; ".join(voiceless))
         if refusals and not problems:
             raise AllProvidersRefused("; ".join(refusals))
         raise NoProviderAvailable(
-            "; ".join(problems + refusals), retry_after=min(waits) if waits else None
+            "; ".join(problems + refusals + voiceless), retry_after=min(waits) if waits else None
         )
 
     async def _lease(self, routed: Routed, key: str, storage_key: str) -> Lease | _Free | None:
@@ -280,7 +295,7 @@ class ProviderRouter:
                 await self._sleep(delay)
                 continue
             except ProviderError as error:
-                if not isinstance(error, ContentRefused):
+                if not isinstance(error, ContentRefused | CannotSpeak):
                     routed.breaker.failure()
                 await ledger(
                     Call(
@@ -326,5 +341,8 @@ async def _call(
     if capability == Capability.VIDEO:
         assert isinstance(request, VideoRequest)
         return await provider.generate_video(request, key)
+    if capability == Capability.NARRATION:
+        assert isinstance(request, SpeechRequest)
+        return await provider.speak(request, key)
     assert isinstance(request, UpscaleRequest)
     return await provider.upscale(request, key)

@@ -16,8 +16,7 @@ from vp_runtime.providers.registry import build_router
 from vp_runtime.service import Runtime, make_broker, worker_name
 from vp_runtime.storage import storage_from
 
-from vp_generator.adapters.offline.narrator import Narrator
-from vp_generator.adapters.offline.provider import OfflineImageProvider
+from vp_generator.adapters.offline.provider import OfflineProvider
 from vp_generator.entrypoints.cancel_watch import CancelWatch
 from vp_generator.entrypoints.subscribers import SceneJobs, register
 from vp_generator.service.fanout import FanOut
@@ -33,14 +32,17 @@ async def running(settings: GeneratorSettings) -> AsyncIterator[SceneGenerator]:
     storage = storage_from(settings)
     await storage.prepare()
     router = build_router(
-        load_provider_configs(), storage, js, runtime.topology, offline=OfflineImageProvider
+        load_provider_configs(),
+        storage,
+        js,
+        runtime.topology,
+        offline=lambda config: OfflineProvider(config, settings.narration_engine),
     )
     worker = worker_name("generator")
     generator = SceneGenerator(
         runtime.store,
         router,
         storage,
-        Narrator(settings.narration_voice, settings.narration_engine),
         Progress(runtime.client, runtime.topology.subjects, "generator"),
         worker,
     )

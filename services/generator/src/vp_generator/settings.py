@@ -13,8 +13,8 @@ class GeneratorSettings(RuntimeSettings):
     generator_workers: int = Field(
         default=2, ge=1, le=32, description="Scene jobs run at once in this process"
     )
-    narration_voice: str = Field(default="heart", description="Voice of the built-in narrator")
     narration_engine: Literal["auto", "hibari", "espeak"] = Field(
         default="auto",
-        description="Built-in speech engine; auto picks the neural voice when installed",
+        description="Built-in English voice: auto (and hibari) the neural one, espeak the robotic"
+        " one; other languages always speak with espeak-ng",
     )

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from vp_contracts.story.errors import NotFound
+from vp_contracts.story.rules import story_language
 from vp_contracts.story.view import StoryView
 
 from vp_gateway.adapters.db.readmodel import scene_data
@@ -80,6 +81,8 @@ def story_out(view: StoryView, link: Link, *, stale: bool = False) -> StoryOut:
         aspect_ratio=spec.aspect_ratio,
         narration=spec.narration,
         burn_subtitles=spec.burn_subtitles,
+        language=view.language or story_language(spec),
+        language_detected=spec.language is None,
         status=view.status,
         scenes=[scene_out(scene_data(view.story_id, scene), link) for scene in view.scenes],
         preview_url=link(view.preview.video_key if view.preview else None),

@@ -22,6 +22,7 @@ from vp_contracts.values import (
     AspectRatio,
     Fps,
     GenerationParams,
+    LanguageTag,
     Motion,
     Resolution,
     StoryStatus,
@@ -123,6 +124,12 @@ class StoryCreate(Body):
     generation_params: GenerationParamsIn = Field(
         default_factory=GenerationParamsIn, description="Optional knobs"
     )
+    language: LanguageTag | None = Field(
+        default=None,
+        description="Language of the story (BCP 47: 'ko', 'en', 'ja', 'zh', ...); detected from"
+        " the title, description and prompts when left out",
+        examples=["ko"],
+    )
 
 
 class StoryPatch(Body):
@@ -162,6 +169,9 @@ class StoryPatch(Body):
     burn_subtitles: bool | None = Field(default=None, description="Burn subtitles in")
     generation_params: dict[str, Any] | None = Field(
         default=None, description="Knobs to change; merged into the current ones"
+    )
+    language: LanguageTag | None = Field(
+        default=None, description="Language of the story (BCP 47); null detects it again"
     )
 
 
@@ -225,6 +235,10 @@ class StoryOut(Out):
     aspect_ratio: AspectRatio = Field(description="Frame shape")
     narration: bool = Field(description="Narration on or off")
     burn_subtitles: bool = Field(description="Subtitles burned in")
+    language: str = Field(description="Language the story is told in (BCP 47)")
+    language_detected: bool = Field(
+        description="True when the language was detected from the text, not chosen"
+    )
     status: StoryStatus = Field(description="Where the story is")
     scenes: list[SceneOut] = Field(description="Scenes in order")
     preview_url: str | None = Field(default=None, description="Preview video (expiring link)")

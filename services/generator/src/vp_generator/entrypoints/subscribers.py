@@ -21,7 +21,7 @@ from vp_runtime.consumer import (
 )
 from vp_runtime.eventstore import EventMeta
 from vp_runtime.metrics import timed_generation
-from vp_runtime.providers.router import AllProvidersRefused, NoProviderAvailable
+from vp_runtime.providers.router import AllProvidersRefused, NoProviderAvailable, NoVoice
 from vp_runtime.service import Runtime, consumer
 
 from vp_generator.domain.jobs import SceneJob
@@ -88,6 +88,16 @@ class SceneJobs:
                 delivery.attempt,
                 "content_refused",
                 f"the content filter refused scene {job.scene_id}: change its prompt ({refused})",
+            )
+        except NoVoice as error:
+            language = (await self._runtime.store.view(job.story_id)).language or "en"
+            await self._fail(
+                job,
+                delivery.attempt,
+                "no_voice",
+                f"no voice can narrate scene {job.scene_id} in language '{language}' ({error}):"
+                f" choose another voice (GET /api/ai-video/voices/?language={language}), another"
+                " language, or set up a text-to-speech provider that speaks it",
             )
         except NoProviderAvailable as error:
             raise TransientError(f"no provider could generate the scene: {error}") from error

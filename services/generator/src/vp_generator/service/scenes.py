@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,19 +23,28 @@ from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.ids import derived_id, new_id
+from vp_contracts.language import sentences
 from vp_contracts.story import commands as c
+from vp_contracts.story.rules import story_language
 from vp_contracts.story.view import StoryView
-from vp_contracts.values import JobKind, SceneAssets, SceneSpec, StorySpec, SubtitleCue
+from vp_contracts.values import JobKind, SceneAssets, SceneSpec, StorySpec
 from vp_runtime.eventstore import EventMeta, EventStore
 from vp_runtime.progress import Progress
-from vp_runtime.providers.base import Capability, ImageRequest, Provider, VideoRequest
+from vp_runtime.providers.base import (
+    Capability,
+    ImageRequest,
+    Provider,
+    SpeechRequest,
+    VideoRequest,
+)
 from vp_runtime.providers.router import Call, Ledger, Produced, ProviderRouter
-from vp_runtime.storage import MissingObject, Storage
+from vp_runtime.providers.speech import read_wav, resample, write_wav
+from vp_runtime.storage import Storage
 
 from vp_generator.adapters.keying import key_out_background
-from vp_generator.adapters.offline.narrator import Narration, Narrator
 from vp_generator.adapters.offline.provider import png
 from vp_generator.domain.jobs import SceneJob
+from vp_generator.domain.narration import SAMPLE_RATE, Narration, assemble
 from vp_generator.domain.prompts import background_prompt, character_prompt, motion_prompt
 
 log = logging.getLogger(__name__)
@@ -51,7 +61,6 @@ class SceneGenerator:
     store: EventStore
     router: ProviderRouter
     storage: Storage
-    narrator: Narrator
     progress: Progress
     worker: str
 
@@ -101,9 +110,9 @@ class SceneGenerator:
             clip_key = (await self._clip(job, scene, spec, background.key, character, ledger)).key
             await self._still_current(job)
         narration_key, narration = None, None
-        if spec.narration and scene.narration.strip():
+        if spec.narration and sentences(scene.narration):
             await self._tick(job, 80, f"scene {scene.position + 1}: recording the narration")
-            narration_key, narration = await self._narrate(job, scene, ledger)
+            narration_key, narration = await self._narrate(job, view, scene, ledger)
         assets = SceneAssets(
             background_key=background.key,
             character_key=character,
@@ -218,52 +227,43 @@ class SceneGenerator:
         return png(back.convert("RGB"))
 
     async def _narrate(
-        self, job: SceneJob, scene: SceneSpec, ledger: Ledger
+        self, job: SceneJob, view: StoryView, scene: SceneSpec, ledger: Ledger
     ) -> tuple[str, Narration]:
+        """Speak the scene's sentences one by one (each through the providers: cache, ledger,
+        fallback to another voice), put them together, and speed up a narration that would
+        overrun the scene."""
+        spec = view.spec
+        language = view.language or (story_language(spec) if spec else "en")
+        preferred, voice = _voice(spec.generation_params.voice if spec else None)
+        lines = sentences(scene.narration)
         speed = 1.0
         while True:
-            key = _narration_key(self.narrator.name, scene.narration, speed, scene.seed)
-            narration = await self._cached_narration(key)
-            hit = narration is not None
-            if narration is None:
-                narration = await asyncio.to_thread(
-                    self.narrator.synthesize, scene.narration, speed, scene.seed
+            spoken = []
+            keys = []
+            for line in lines:
+                produced = await self.router.produce(
+                    Capability.NARRATION,
+                    _speech_for(line, language, preferred, voice, speed, scene.seed),
+                    ledger,
+                    preferred,
                 )
-                await self.storage.put_bytes(f"{key}.wav", narration.wav, "audio/wav")
-                meta = {
-                    "seconds": narration.seconds,
-                    "engine": narration.engine,
-                    "cues": [cue.model_dump() for cue in narration.cues],
-                }
-                await self.storage.put_bytes(
-                    f"{key}.json", json.dumps(meta).encode(), "application/json"
-                )
-            outcome = "cache_hit" if hit else "ok"
-            call = Call(
-                self.narrator.name,
-                Capability.NARRATION,
-                key,
-                0 if hit else 1,
-                Decimal(0),
-                narration.seconds,
-                hit,
-                outcome,
-            )
-            await ledger(call)
+                samples, rate = read_wav(await self.storage.get_bytes(produced.key))
+                spoken.append((line, resample(samples, rate, SAMPLE_RATE)))
+                keys.append(produced.key)
+            narration = assemble(spoken)
             room = scene.duration_seconds - NARRATION_MARGIN
             if narration.seconds <= room or speed >= MAX_SPEED:
-                return f"{key}.wav", narration
+                return await self._store_narration(keys, narration), narration
             speed = min(MAX_SPEED, round(speed * narration.seconds / room + 0.02, 2))
 
-    async def _cached_narration(self, key: str) -> Narration | None:
-        try:
-            meta = json.loads(await self.storage.get_bytes(f"{key}.json"))
-        except MissingObject:
-            return None
-        if not await self.storage.exists(f"{key}.wav"):
-            return None
-        cues = tuple(SubtitleCue.model_validate(cue) for cue in meta["cues"])
-        return Narration(b"", float(meta["seconds"]), cues, str(meta["engine"]))
+    async def _store_narration(self, parts: list[str], narration: Narration) -> str:
+        digest = hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+        key = f"assets/narration/{digest[:2]}/{digest}.wav"
+        if not await self.storage.exists(key):
+            await self.storage.put_bytes(
+                key, write_wav(narration.samples, SAMPLE_RATE), "audio/wav"
+            )
+        return key
 
     # -- bookkeeping -----------------------------------------------------------------------
 
@@ -341,6 +341,21 @@ def _scene_and_spec(view: StoryView, job: SceneJob) -> tuple[SceneSpec, StorySpe
     return scene.spec, view.spec
 
 
-def _narration_key(voice: str, text: str, speed: float, seed: int) -> str:
-    digest = hashlib.sha256(json.dumps([voice, text, speed, seed]).encode()).hexdigest()
-    return f"assets/narration/{digest[:2]}/{digest}"
+def _voice(chosen: str | None) -> tuple[str | None, str | None]:
+    """``generation_params.voice`` as (provider, voice name): ``google:ko-KR-Neural2-A`` is that
+    provider's voice; a bare name (``heart``) is any provider's."""
+    if not chosen:
+        return None, None
+    provider, _, name = chosen.partition(":")
+    return (provider, name) if name else (None, chosen)
+
+
+def _speech_for(
+    line: str, language: str, preferred: str | None, voice: str | None, speed: float, seed: int
+) -> Callable[[Provider], SpeechRequest]:
+    def request(provider: Provider) -> SpeechRequest:
+        # The chosen voice on its own provider; every other provider its best for the language.
+        own = voice if preferred is None or provider.name == preferred else None
+        return SpeechRequest(line, language, own, speed, seed)
+
+    return request

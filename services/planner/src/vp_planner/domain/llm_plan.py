@@ -9,6 +9,8 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from vp_contracts.language import NAMES, primary
+from vp_contracts.story.rules import story_language
 from vp_contracts.values import Motion, ScenePrompt, SceneSpec, StorySpec
 
 from vp_planner.domain.rules import scene_id, scene_seed
@@ -42,11 +44,16 @@ Answer with JSON only, no prose, in exactly this shape:
 "action": "what the character does", "motion": "slow|medium|fast",
 "narration": "one or two sentences spoken over the scene"}]}
 The durations must add up to the story's total duration. Do not describe the character:
-it is given and stays the same in every scene."""
+it is given and stays the same in every scene. Write "background" and "action" in English
+(an image model reads them); write "narration" in the story's language, as the user gives it,
+never translated to English."""
 
 
 def user_prompt(spec: StorySpec) -> str:
+    language = story_language(spec)
+    name = NAMES.get(primary(language), language)
     return (
+        f"Language of the narration: {name} ({language})\n"
         f"Title: {spec.title}\nStory: {spec.description or '(none)'}\n"
         f"Character: {spec.character_prompt}\nSetting: {spec.background_prompt}\n"
         f"Action: {spec.action_prompt or '(free)'}\nStyle: {spec.style.value}\n"

@@ -7,19 +7,12 @@ again after a failure keeps every scene and every asset already generated.
 
 from __future__ import annotations
 
-import re
-
 from vp_contracts.ids import derived_id
-from vp_contracts.story.rules import split_duration
+from vp_contracts.language import SPACELESS, expected_seconds, primary, sentences
+from vp_contracts.story.rules import split_duration, story_language
 from vp_contracts.values import Motion, ScenePrompt, SceneSpec, StorySpec
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _MOTIONS = (Motion.SLOW, Motion.MEDIUM, Motion.SLOW, Motion.FAST)
-WORDS_PER_SECOND = 2.6
-
-
-def sentences(text: str) -> list[str]:
-    return [part.strip() for part in _SENTENCE.split(text.strip()) if part.strip()]
 
 
 def scene_id(story_id: str, position: int) -> str:
@@ -30,8 +23,9 @@ def scene_seed(base: int, position: int) -> int:
     return (base + position * 7919) % (2**31)
 
 
-def spread(lines: list[str], durations: list[int]) -> list[str]:
-    """Give each scene the sentences that fall in its share of the story's time."""
+def spread(lines: list[str], durations: list[int], language: str = "en") -> list[str]:
+    """Give each scene the sentences that fall in its share of the story's time (by how long
+    each takes to say, in its language)."""
     if not lines:
         return [""] * len(durations)
     total = sum(durations)
@@ -39,21 +33,25 @@ def spread(lines: list[str], durations: list[int]) -> list[str]:
     for length in durations:
         elapsed += length
         ends.append(elapsed / total)
-    words = [max(1, len(line.split())) for line in lines]
+    words = [max(0.1, expected_seconds(line, language)) for line in lines]
     out: list[list[str]] = [[] for _ in durations]
-    spoken = 0
+    spoken = 0.0
     for line, count in zip(lines, words, strict=True):
         middle = (spoken + count / 2) / sum(words)
         index = next(i for i, end in enumerate(ends) if middle <= end + 1e-9)
         out[index].append(line)
         spoken += count
-    return [" ".join(parts) for parts in out]
+    joiner = "" if primary(language) in SPACELESS else " "
+    return [joiner.join(parts) for parts in out]
 
 
 def plan_by_rules(story_id: str, spec: StorySpec) -> tuple[SceneSpec, ...]:
     durations = split_duration(spec.duration_seconds)
+    language = story_language(spec)
     narration = (
-        spread(sentences(spec.description), durations) if spec.narration else [""] * len(durations)
+        spread(sentences(spec.description), durations, language)
+        if spec.narration
+        else [""] * len(durations)
     )
     base_seed = spec.generation_params.seed or 0
     scenes = []

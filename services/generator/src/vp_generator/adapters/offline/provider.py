@@ -1,4 +1,5 @@
-"""The built-in image provider: the procedural painter, no network, no key, no cost."""
+"""The built-in provider: the procedural painter and the offline voices, no network, no key,
+no cost."""
 
 from __future__ import annotations
 
@@ -7,10 +8,18 @@ import io
 from decimal import Decimal
 
 from PIL import Image
-from vp_runtime.providers.base import Capability, Generated, ImageRequest, Provider
+from vp_runtime.providers.base import (
+    Capability,
+    Generated,
+    ImageRequest,
+    Provider,
+    SpeechRequest,
+    Voice,
+)
 from vp_runtime.providers.config import ProviderConfig
 
 from vp_generator.adapters.offline.painter import paint_background, paint_character
+from vp_generator.adapters.offline.speech import OfflineVoices
 
 MODEL = "painter-1"
 
@@ -21,13 +30,14 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-class OfflineImageProvider(Provider):
-    capabilities = frozenset({Capability.IMAGE})
+class OfflineProvider(Provider):
+    capabilities = frozenset({Capability.IMAGE, Capability.NARRATION})
     transparent_layers = True
 
-    def __init__(self, config: ProviderConfig) -> None:
+    def __init__(self, config: ProviderConfig, engine: str = "auto") -> None:
         self.name = config.name
         self.model = MODEL
+        self._voices = OfflineVoices(config.name, engine)
 
     async def generate_image(self, request: ImageRequest, call_key: str) -> Generated:
         def paint() -> bytes:
@@ -48,3 +58,10 @@ class OfflineImageProvider(Provider):
 
         data = await asyncio.to_thread(paint)
         return Generated(data, "image/png", Decimal(0), 1)
+
+    async def speak(self, request: SpeechRequest, call_key: str) -> Generated:
+        data = await asyncio.to_thread(self._voices.speak, request)
+        return Generated(data, "audio/wav", Decimal(0), len(request.text))
+
+    def voices(self, language: str | None = None) -> list[Voice]:
+        return self._voices.voices(language)
