@@ -50,11 +50,13 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # ---- runtime: the venv, the system programs this service runs, a non-root user ------------
 FROM ${PYTHON_IMAGE} AS runtime
 ARG SERVICE
-# ffmpeg for the media stages, espeak-ng for the generator's offline narration fallback.
+# ffmpeg for the media stages, espeak-ng for the generator's offline voices (Korean, Japanese,
+# Chinese, ...), Noto CJK fonts for subtitles in Hangul, kana and ideographs.
 RUN set -eux; \
     case "${SERVICE}" in \
       generator) packages="ffmpeg espeak-ng" ;; \
-      compositor|upscaler) packages="ffmpeg" ;; \
+      compositor) packages="ffmpeg fonts-noto-cjk fonts-dejavu-core fontconfig" ;; \
+      upscaler) packages="ffmpeg" ;; \
       *) packages="" ;; \
     esac; \
     if [ -n "${packages}" ]; then \

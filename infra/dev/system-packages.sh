@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Installs the system programs the pipeline runs (ffmpeg, ffprobe, espeak-ng) when missing.
+# Installs the system programs the pipeline runs when missing: ffmpeg and ffprobe, espeak-ng
+# (offline voices for Korean, Japanese, Chinese, ...), Noto CJK fonts (subtitles in Hangul,
+# kana and ideographs), and tesseract with its Korean and Japanese models (the tests read the
+# burned subtitles back).
 set -euo pipefail
 
 missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+command -v fc-list >/dev/null || missing+=(fontconfig)
+{ command -v fc-list >/dev/null && fc-list ':charset=ac00' | grep -q .; } || missing+=(fonts-noto-cjk)
+command -v tesseract >/dev/null || missing+=(tesseract-ocr)
+for model in kor jpn; do
+  { command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx "${model}"; } \
+    || missing+=("tesseract-ocr-${model}")
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

@@ -165,9 +165,9 @@ async def test_an_open_breaker_skips_the_provider(fakes: FakeProviders, tmp_path
     )
     broken.breaker.failure()
     ledger = Ledger()
-    produced = await router(
-        [broken, Routed(OFFLINE, OfflineProvider(OFFLINE))], tmp_path
-    ).produce(Capability.IMAGE, lambda p: IMAGE, ledger)
+    produced = await router([broken, Routed(OFFLINE, OfflineProvider(OFFLINE))], tmp_path).produce(
+        Capability.IMAGE, lambda p: IMAGE, ledger
+    )
     assert produced.provider == "offline" and fakes.seen("POST", "/v1/generation") == 0
 
 

@@ -425,6 +425,7 @@ def test_dockerfile_builds_any_service_as_non_root() -> None:
     assert "EXPOSE 8080" in lines
     assert any(line.startswith("ENTRYPOINT [") for line in lines)
     assert re.search(r"generator\) packages=\"ffmpeg espeak-ng\"", text)
+    assert re.search(r"compositor\) packages=\"ffmpeg fonts-noto-cjk", text)  # Hangul subtitles
     for variable in ("VP_GATEWAY_HOST=0.0.0.0", "VP_GATEWAY_PORT=8080", "VP_HEALTH_PORT=8080"):
         assert variable in text
     ignored = (ROOT / ".dockerignore").read_text().split()

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -152,3 +153,38 @@ async def thumbnail(video: Path, target: Path, at_seconds: float, max_width: int
             str(target),
         ]
     )
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """ffmpeg's ``volumedetect`` over a stretch of audio, in dBFS."""
+
+    mean_db: float
+    max_db: float
+
+
+async def loudness(path: Path, start: float = 0.0, seconds: float | None = None) -> Loudness:
+    """How loud the audio of ``path`` is (all of it, or ``seconds`` from ``start``)."""
+    window = ["-ss", f"{start:.3f}"] + (["-t", f"{seconds:.3f}"] if seconds else [])
+    process = await asyncio.create_subprocess_exec(
+        ffmpeg_binary(),
+        "-hide_banner",
+        "-nostdin",
+        *window,
+        "-i",
+        str(path),
+        "-vn",
+        "-af",
+        "volumedetect",
+        "-f",
+        "null",
+        "-",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await process.communicate()
+    text = err.decode(errors="replace")
+    values = dict(re.findall(r"(mean_volume|max_volume): (-?[\d.]+|-inf) dB", text))
+    if process.returncode != 0 or len(values) < 2:
+        raise MediaError(f"could not measure the audio of {path.name}: {text.strip()[-300:]}")
+    return Loudness(float(values["mean_volume"]), float(values["max_volume"]))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from vp_compositor.domain.subtitles import Cue, ass, timeline_cues, webvtt
+from vp_compositor.domain.subtitles import Cue, Layout, ass, timeline_cues, webvtt
 from vp_compositor.domain.timeline import (
     Layer,
     Output,
@@ -88,7 +88,8 @@ def test_cues_go_on_the_timeline_and_into_webvtt_and_ass() -> None:
     vtt = webvtt(cues)
     assert vtt.startswith("WEBVTT\n\n1\n00:00:00.200 --> 00:00:02.000\nOne.")
     assert "00:00:07.200 --> 00:00:10.500\nTwo." in vtt
-    assert "Dialogue: 0,0:00:07.20,0:00:10.50,Default,,0,0,0,,Two." in ass(cues, 854, 480)
+    layout = Layout(854, 480, "DejaVu Sans", "en")
+    assert "Dialogue: 0,0:00:07.20,0:00:10.50,Default,,0,0,0,,Two." in ass(cues, layout)
     assert total_duration(scenes(2)) == 14
 
 

@@ -18,6 +18,7 @@ class Capability(StrEnum):
     VIDEO = "video"
     UPSCALE = "upscale"
     NARRATION = "narration"
+    CHAT = "chat"
 
 
 @dataclass(frozen=True)

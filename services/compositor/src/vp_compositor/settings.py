@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from pydantic import Field
+from vp_contracts.language import primary
 from vp_runtime.settings import RuntimeSettings
+
+SUBTITLE_FONTS = {
+    "ko": "Noto Sans CJK KR",
+    "ja": "Noto Sans CJK JP",
+    "zh": "Noto Sans CJK SC",
+    "zh-TW": "Noto Sans CJK TC",
+    "zh-HK": "Noto Sans CJK HK",
+    "zh-Hant": "Noto Sans CJK TC",
+    "*": "DejaVu Sans",
+}
+"""Font of burned subtitles per language (Debian's fonts-noto-cjk and fonts-dejavu)."""
 
 
 class CompositorSettings(RuntimeSettings):
@@ -24,8 +36,17 @@ class CompositorSettings(RuntimeSettings):
         ge=240,
         description="Masters above this height are composed smaller and upscaled",
     )
+    subtitle_fonts: dict[str, str] = Field(
+        default_factory=lambda: dict(SUBTITLE_FONTS),
+        description='Font of burned subtitles per language tag, "*" for the rest (JSON)',
+    )
     master_max_fps: int | None = Field(
         default=None,
         ge=1,
         description="Masters above this rate are composed slower and interpolated (unset: never)",
     )
+
+
+def subtitle_font(fonts: dict[str, str], language: str) -> str:
+    """The configured font for ``language``: its own tag, then its primary language, then "*"."""
+    return fonts.get(language) or fonts.get(primary(language)) or fonts.get("*", "DejaVu Sans")

@@ -11,12 +11,14 @@ from vp_runtime import telemetry
 from vp_runtime.consumer import stop_consuming
 from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
+from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs
 from vp_runtime.providers.registry import build_router
 from vp_runtime.service import Runtime, make_broker, worker_name
 from vp_runtime.storage import storage_from
 
 from vp_generator.adapters.offline.provider import OfflineProvider
+from vp_generator.adapters.translator import PromptTranslator
 from vp_generator.entrypoints.cancel_watch import CancelWatch
 from vp_generator.entrypoints.subscribers import SceneJobs, register
 from vp_generator.service.fanout import FanOut
@@ -31,8 +33,9 @@ async def running(settings: GeneratorSettings) -> AsyncIterator[SceneGenerator]:
     js = runtime.client.jetstream()
     storage = storage_from(settings)
     await storage.prepare()
+    configs = load_provider_configs()
     router = build_router(
-        load_provider_configs(),
+        configs,
         storage,
         js,
         runtime.topology,
@@ -43,6 +46,7 @@ async def running(settings: GeneratorSettings) -> AsyncIterator[SceneGenerator]:
         runtime.store,
         router,
         storage,
+        PromptTranslator(storage, chat := chat_client(configs)),
         Progress(runtime.client, runtime.topology.subjects, "generator"),
         worker,
     )
@@ -62,6 +66,8 @@ async def running(settings: GeneratorSettings) -> AsyncIterator[SceneGenerator]:
     finally:
         await stop_consuming(broker)
         await router.close()
+        if chat is not None:
+            await chat.close()
         await runtime.close()
 
 

@@ -12,8 +12,8 @@ from vp_runtime import telemetry
 from vp_runtime.consumer import Delivery, stop_consuming, subscribe
 from vp_runtime.health import serve_until_stopped
 from vp_runtime.progress import Progress
-from vp_runtime.providers.base import ProviderRejected
-from vp_runtime.providers.config import ProviderConfig, load_provider_configs, prices
+from vp_runtime.providers.chat import chat_client
+from vp_runtime.providers.config import load_provider_configs, prices
 from vp_runtime.service import (
     Runtime,
     consumer,
@@ -21,21 +21,10 @@ from vp_runtime.service import (
     worker_name,
 )
 
-from vp_planner.adapters.chat import ChatClient
 from vp_planner.service.planning import Planner
 from vp_planner.settings import PlannerSettings
 
 log = logging.getLogger("vp_planner")
-
-
-def chat_client(configs: list[ProviderConfig], name: str | None) -> ChatClient | None:
-    for config in configs:
-        if config.kind == "openai" and config.is_active and (name is None or config.name == name):
-            try:
-                return ChatClient(config)
-            except ProviderRejected as error:
-                log.warning("the language model is not used: %s", error)
-    return None
 
 
 @contextlib.asynccontextmanager

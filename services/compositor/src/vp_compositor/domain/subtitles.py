@@ -1,9 +1,24 @@
-"""Subtitles from the narration cues (pure): a WebVTT sidecar, and an ASS file to burn in."""
+"""Subtitles from the narration cues (pure): a WebVTT sidecar, and an ASS file to burn in.
+
+Lines are broken here, not by the renderer: at spaces where the language has them (Korean,
+English), between letters where it has none (Japanese, Chinese), never before a closing mark,
+and never wider than the frame allows for its aspect ratio. A cue that needs more than two
+lines is shown as several cues in turn, its time shared by length.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from vp_contracts.language import SPACELESS, display_width, primary
+
+MAX_LINES = 2
+FONT_SHARE = 0.055
+"""Font size as a share of the frame's short side."""
+MARGIN_SHARE = 0.06
+NO_LINE_START = frozenset("、。，．,.!?！？)）」』】〉》…ー・:;：；%")
+NO_LINE_END = frozenset("(（「『【〈《")
 
 
 @dataclass(frozen=True)
@@ -11,6 +26,30 @@ class Cue:
     start: float
     end: float
     text: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How subtitles sit in a frame."""
+
+    width: int
+    height: int
+    font: str
+    language: str
+
+    @property
+    def font_size(self) -> int:
+        return max(14, round(min(self.width, self.height) * FONT_SHARE))
+
+    @property
+    def margin(self) -> int:
+        return round(self.height * MARGIN_SHARE)
+
+    @property
+    def line_ems(self) -> float:
+        """How many ems fit on a line: the frame's width less the side margins."""
+        side = max(self.margin, round(self.width * 0.05))
+        return (self.width - 2 * side) / self.font_size
 
 
 def timeline_cues(
@@ -26,6 +65,65 @@ def timeline_cues(
     return cues
 
 
+def wrap(text: str, language: str, ems: float) -> list[str]:
+    """``text`` in lines no wider than ``ems``."""
+    text = " ".join(text.split())
+    if primary(language) in SPACELESS:
+        return _wrap_letters(text, ems)
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if display_width(candidate) <= ems:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        # A word longer than a line (a URL, a long compound) is cut between letters.
+        pieces = _wrap_letters(word, ems) if display_width(word) > ems else [word]
+        lines += pieces[:-1]
+        line = pieces[-1]
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _wrap_letters(text: str, ems: float) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for char in text:
+        if display_width(line + char) > ems and line:
+            # Keep closing marks with what they close, opening marks with what they open.
+            carry = ""
+            if char in NO_LINE_START and len(line) > 1:
+                carry, line = line[-1], line[:-1]
+            while line and line[-1] in NO_LINE_END:
+                carry, line = line[-1] + carry, line[:-1]
+            lines.append(line.rstrip())
+            line = (carry + char).lstrip()
+        else:
+            line += char
+    if line.strip():
+        lines.append(line.strip())
+    return lines
+
+
+def paged(cues: Sequence[Cue], layout: Layout) -> list[Cue]:
+    """Cues with their line breaks (``\\n``), at most :data:`MAX_LINES` lines each: a longer
+    one is split into consecutive cues, each shown for its share of the time."""
+    out: list[Cue] = []
+    for cue in cues:
+        lines = wrap(cue.text, layout.language, layout.line_ems)
+        pages = [lines[i : i + MAX_LINES] for i in range(0, len(lines), MAX_LINES)] or [[""]]
+        weights = [max(1.0, sum(display_width(line) for line in page)) for page in pages]
+        start = cue.start
+        for page, weight in zip(pages, weights, strict=True):
+            end = round(start + (cue.end - cue.start) * weight / sum(weights), 3)
+            out.append(Cue(round(start, 3), end, "\n".join(page)))
+            start = end
+    return out
+
+
 def _vtt_time(seconds: float) -> str:
     millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
@@ -34,8 +132,10 @@ def _vtt_time(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
-def webvtt(cues: Sequence[Cue]) -> str:
+def webvtt(cues: Sequence[Cue], language: str | None = None) -> str:
     lines = ["WEBVTT", ""]
+    if language:
+        lines = ["WEBVTT", f"Language: {language}", ""]
     for number, cue in enumerate(cues, start=1):
         lines += [str(number), f"{_vtt_time(cue.start)} --> {_vtt_time(cue.end)}", cue.text, ""]
     return "\n".join(lines)
@@ -49,25 +149,30 @@ def _ass_time(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}.{centis:02d}"
 
 
-def ass(cues: Sequence[Cue], width: int, height: int) -> str:
-    """An ASS script sized to the video: white text, dark outline, bottom centre."""
-    size = max(14, round(min(width, height) * 0.055))
-    margin = round(height * 0.06)
+def _ass_text(text: str) -> str:
+    # Braces start override blocks in ASS: shown as text they must be escaped.
+    return text.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}").replace("\n", "\\N")
+
+
+def ass(cues: Sequence[Cue], layout: Layout) -> str:
+    """An ASS script sized to the video: white text, dark outline, bottom centre, the
+    language's font, lines already broken (no wrapping by the renderer: WrapStyle 2)."""
+    size, margin = layout.font_size, layout.margin
     header = f"""[Script Info]
 ScriptType: v4.00+
-PlayResX: {width}
-PlayResY: {height}
-WrapStyle: 0
+PlayResX: {layout.width}
+PlayResY: {layout.height}
+WrapStyle: 2
 
 [V4+ Styles]
 Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
-Style: Default,DejaVu Sans,{size},&H00FFFFFF,&H000000FF,&H00202020,&H80000000,-1,0,0,0,100,100,0,0,1,{max(1, size // 12)},{max(1, size // 18)},2,{margin},{margin},{margin},1
+Style: Default,{layout.font},{size},&H00FFFFFF,&H000000FF,&H00202020,&H80000000,-1,0,0,0,100,100,0,0,1,{max(1, size // 12)},{max(1, size // 18)},2,{margin},{margin},{margin},1
 
 [Events]
 Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
 """
     events = [
-        f"Dialogue: 0,{_ass_time(cue.start)},{_ass_time(cue.end)},Default,,0,0,0,,{cue.text.replace(chr(10), ' ')}"
+        f"Dialogue: 0,{_ass_time(cue.start)},{_ass_time(cue.end)},Default,,0,0,0,,{_ass_text(cue.text)}"
         for cue in cues
     ]
     return header + "\n".join(events) + "\n"

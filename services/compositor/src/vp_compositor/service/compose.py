@@ -13,7 +13,7 @@ import itertools
 import logging
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,17 +21,19 @@ from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events import jobs as j
 from vp_contracts.events.base import Event
 from vp_contracts.ids import derived_id, stage_job_id
+from vp_contracts.language import sentences
 from vp_contracts.story import commands as c
 from vp_contracts.story.view import Attempt, SceneView, StoryView
-from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage
+from vp_contracts.values import JobKind, MediaOutput, RenderProfile, SceneAssets, Stage
 from vp_runtime.eventstore import EventMeta, EventStore
-from vp_runtime.media import MediaError, probe, run_ffmpeg, thumbnail
+from vp_runtime.media import MediaError, loudness, probe, run_ffmpeg, thumbnail
 from vp_runtime.metrics import timed_generation
 from vp_runtime.progress import Progress
 from vp_runtime.storage import MissingObject, Storage
 
+from vp_compositor.adapters.fonts import font_for_text
 from vp_compositor.domain.layers import BrokenAsset, check_image, cut_out
-from vp_compositor.domain.subtitles import ass, timeline_cues, webvtt
+from vp_compositor.domain.subtitles import Cue, Layout, ass, paged, timeline_cues, webvtt
 from vp_compositor.domain.timeline import (
     Output,
     SceneMedia,
@@ -39,9 +41,39 @@ from vp_compositor.domain.timeline import (
     scene_starts,
     total_duration,
 )
-from vp_compositor.settings import CompositorSettings
+from vp_compositor.settings import CompositorSettings, subtitle_font
 
 log = logging.getLogger(__name__)
+
+
+MIN_NARRATION_DB = -40.0
+"""A narrated video whose loudest moment is quieter than this says nothing."""
+
+
+class Unfit(Exception):
+    """The video would not be what the story asks (silent, unreadable): fail it, saying so."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def _spoken(assets: SceneAssets) -> bool:
+    return bool(
+        assets.narration_key
+        and assets.cues
+        and all(cue.end_seconds > cue.start_seconds and cue.text.strip() for cue in assets.cues)
+    )
+
+
+async def _check_audible(video: Path, language: str) -> None:
+    level = await loudness(video)
+    if level.max_db < MIN_NARRATION_DB:
+        raise Unfit(
+            "silent_narration",
+            f"the narration came out silent (loudest {level.max_db:.0f} dB) for language"
+            f" '{language}': choose another voice and generate again",
+        )
 
 
 def master_profile(target: RenderProfile, max_height: int, max_fps: int | None) -> RenderProfile:
@@ -79,6 +111,9 @@ class Composer:
             await self._fail(
                 view, attempt, "asset_broken", f"{error}: generate the {attempt.stage.value} again"
             )
+            return
+        except Unfit as error:
+            await self._fail(view, attempt, error.code, error.reason)
             return
         command: c.Command
         if attempt.stage == Stage.PREVIEW:
@@ -145,21 +180,30 @@ class Composer:
             scenes = await self._gather(view, profile, folder)
             clock.append(time.perf_counter())
             starts = scene_starts(scenes)
-            cues = timeline_cues(
-                starts,
-                [
+            language = view.language or "en"
+            layout = Layout(
+                profile.width,
+                profile.height,
+                subtitle_font(self.settings.subtitle_fonts, language),
+                language,
+            )
+            cues = paged(
+                timeline_cues(
+                    starts,
                     [
-                        (q.start_seconds, q.end_seconds, q.text)
-                        for q in (s.assets.cues if s.assets else ())
-                    ]
-                    for s in view.attempt_scenes()
-                ],
+                        [
+                            (q.start_seconds, q.end_seconds, q.text)
+                            for q in (s.assets.cues if s.assets else ())
+                        ]
+                        for s in view.attempt_scenes()
+                    ],
+                ),
+                layout,
             )
             subtitles = None
             if cues and view.spec.burn_subtitles:
-                (folder / "subtitles.ass").write_text(
-                    ass(cues, profile.width, profile.height), encoding="utf-8"
-                )
+                layout = await self._with_a_font_for(layout, cues)
+                (folder / "subtitles.ass").write_text(ass(cues, layout), encoding="utf-8")
                 subtitles = "subtitles.ass"
             out = Output(
                 width=profile.width,
@@ -193,6 +237,8 @@ class Composer:
                 raise MediaError(
                     f"the video lasts {facts.duration:.3f}s instead of {duration:.3f}s"
                 )
+            if any(scene.narration for scene in scenes):
+                await _check_audible(video, language)
             cover = folder / "thumbnail.jpg"
             await thumbnail(
                 video, cover, at_seconds=min(duration / 2, starts[0] + scenes[0].duration / 2)
@@ -203,7 +249,11 @@ class Composer:
                 self.storage.put_file(f"{base}.mp4", video, "video/mp4"),
                 self.storage.put_file(f"{base}.jpg", cover, "image/jpeg"),
                 *(
-                    [self.storage.put_bytes(subtitles_key, webvtt(cues).encode(), "text/vtt")]
+                    [
+                        self.storage.put_bytes(
+                            subtitles_key, webvtt(cues, language).encode(), "text/vtt"
+                        )
+                    ]
                     if subtitles_key
                     else []
                 ),
@@ -227,6 +277,17 @@ class Composer:
                 size_bytes=facts.size,
             )
 
+    async def _with_a_font_for(self, layout: Layout, cues: list[Cue]) -> Layout:
+        text = "".join(cue.text for cue in cues)
+        font = await asyncio.to_thread(font_for_text, layout.font, text)
+        if font is None:
+            raise Unfit(
+                "no_font",
+                f"no installed font can draw the subtitles of language '{layout.language}':"
+                " install fonts-noto-cjk (or set VP_SUBTITLE_FONTS), then compose again",
+            )
+        return replace(layout, font=font)
+
     async def _gather(
         self, view: StoryView, profile: RenderProfile, folder: Path
     ) -> list[SceneMedia]:
@@ -247,6 +308,12 @@ class Composer:
         assets = scene.assets
         assert assets is not None
         label = f"scene {index + 1}"
+        if narrated and sentences(scene.spec.narration) and not _spoken(assets):
+            raise Unfit(
+                "silent_narration",
+                f"{label} has narration text but no spoken narration with subtitle cues:"
+                " generate the scene again",
+            )
         background = await self._fetch(
             assets.background_key, folder / f"background-{index}.png", f"{label}'s background"
         )

@@ -43,6 +43,7 @@ from vp_runtime.storage import Storage
 
 from vp_generator.adapters.keying import key_out_background
 from vp_generator.adapters.offline.provider import png
+from vp_generator.adapters.translator import PromptTranslator
 from vp_generator.domain.jobs import SceneJob
 from vp_generator.domain.narration import SAMPLE_RATE, Narration, assemble
 from vp_generator.domain.prompts import background_prompt, character_prompt, motion_prompt
@@ -61,6 +62,7 @@ class SceneGenerator:
     store: EventStore
     router: ProviderRouter
     storage: Storage
+    translator: PromptTranslator
     progress: Progress
     worker: str
 
@@ -92,22 +94,23 @@ class SceneGenerator:
         free: list[e.CostRecorded] = []
         ledger = self._ledger(job, spent, hits, free)
         preferred = spec.generation_params.image_provider
+        drawn = await self._in_english(scene, view.language or story_language(spec), ledger)
 
         await self._tick(job, 10, f"scene {scene.position + 1}: painting the background")
         background = await self.router.produce(
             Capability.IMAGE,
-            lambda provider: self._background_request(provider, job, scene),
+            lambda provider: self._background_request(provider, job, drawn),
             ledger,
             preferred,
         )
         await self._still_current(job)
         await self._tick(job, 40, f"scene {scene.position + 1}: drawing the character")
-        character = await self._character(job, scene, ledger, preferred)
+        character = await self._character(job, drawn, ledger, preferred)
         await self._still_current(job)
         clip_key = None
         if spec.generation_params.video_provider not in (None, "offline"):
             await self._tick(job, 60, f"scene {scene.position + 1}: animating")
-            clip_key = (await self._clip(job, scene, spec, background.key, character, ledger)).key
+            clip_key = (await self._clip(job, drawn, spec, background.key, character, ledger)).key
             await self._still_current(job)
         narration_key, narration = None, None
         if spec.narration and sentences(scene.narration):
@@ -142,6 +145,15 @@ class SceneGenerator:
         await self._tick(job, 100, f"scene {scene.position + 1}: ready")
 
     # -- steps -----------------------------------------------------------------------------
+
+    async def _in_english(self, scene: SceneSpec, language: str, ledger: Ledger) -> SceneSpec:
+        """The scene as image models read it: its prompts in English (narration as written)."""
+        prompt = scene.prompt
+        parts = {
+            name: await self.translator.english(getattr(prompt, name), language, ledger)
+            for name in ("character", "background", "action")
+        }
+        return scene.model_copy(update={"prompt": prompt.model_copy(update=parts)})
 
     def _background_request(
         self, provider: Provider, job: SceneJob, scene: SceneSpec

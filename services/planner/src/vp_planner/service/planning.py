@@ -25,8 +25,8 @@ from vp_runtime.eventstore import EventMeta, EventStore
 from vp_runtime.metrics import timed_generation
 from vp_runtime.progress import Progress
 from vp_runtime.providers.base import TRANSIENT, ProviderError
+from vp_runtime.providers.chat import ChatClient
 
-from vp_planner.adapters.chat import ChatClient
 from vp_planner.domain.llm_plan import (
     SYSTEM_PROMPT,
     PlanUnreadable,

@@ -1,15 +1,20 @@
-"""An OpenAI-compatible chat completions client (httpx)."""
+"""An OpenAI-compatible chat completions client (httpx): the planner's language model, the
+generator's translator of image prompts, the gateway's prompt suggestions."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
 import httpx
+
 from vp_runtime.metrics import API_CALLS
 from vp_runtime.providers import http
 from vp_runtime.providers.base import ProviderRejected
 from vp_runtime.providers.config import ProviderConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,13 +39,14 @@ class ChatClient:
             timeout=httpx.Timeout(float(config.setting("timeout", 60)), connect=10.0),
         )
 
-    async def complete(self, messages: list[dict[str, str]]) -> Answer:
-        body = {
+    async def complete(self, messages: list[dict[str, str]], json_object: bool = True) -> Answer:
+        body: dict[str, object] = {
             "model": self.model,
             "messages": messages,
             "temperature": float(self._config.setting("temperature", 0.3)),
-            "response_format": {"type": "json_object"},
         }
+        if json_object:
+            body["response_format"] = {"type": "json_object"}
         try:
             response = await http.send(
                 self._http, "POST", "/v1/chat/completions", self.name, json=body
@@ -58,3 +64,18 @@ class ChatClient:
 
     async def close(self) -> None:
         await self._http.aclose()
+
+
+def chat_client(configs: list[ProviderConfig], name: str | None = None) -> ChatClient | None:
+    """A client of the chat provider called ``name`` (else the first active ``openai`` one),
+    or None when there is none or it has no key (a warning says what to set)."""
+    for config in configs:
+        if config.kind != "openai" or not config.is_active:
+            continue
+        if name is not None and config.name != name:
+            continue
+        try:
+            return ChatClient(config)
+        except ProviderRejected as error:
+            log.warning("chat provider %s is not used: %s", config.name, error)
+    return None
