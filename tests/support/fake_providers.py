@@ -1,5 +1,6 @@
 """Local HTTP servers that answer as the real provider APIs do (Stability AI v1, Runway,
-Replicate, OpenAI-compatible chat), with scripted failures: 429 with Retry-After, 5xx,
+Replicate, OpenAI-compatible chat, Google Cloud Text-to-Speech, CLOVA Voice, OpenAI-compatible
+speech), with scripted failures: 429 with Retry-After, 5xx,
 content-filter refusals, slow jobs, timeouts. Every request is recorded."""
 
 from __future__ import annotations
@@ -13,18 +14,22 @@ import json
 import subprocess
 import tempfile
 import time
+import wave
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
+import numpy as np
 import uvicorn
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from vp_contracts.language import detect, expected_seconds
 from vp_runtime import devnats
 from vp_runtime.media import ffmpeg_binary
 
@@ -46,6 +51,32 @@ def tiny_png(
 
 FAKE_MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
 _REAL_MP4: list[bytes] = []
+
+
+def speech_wav(seconds: float, rate: int = 24_000, silent: bool = False) -> bytes:
+    """A WAV that sounds like speech to a level meter: voiced bursts at a syllable rate."""
+    t = np.arange(int(max(0.3, seconds) * rate)) / rate
+    voice = np.sin(2 * np.pi * 180 * t) + 0.5 * np.sin(2 * np.pi * 360 * t)
+    syllables = 0.5 + 0.5 * np.sin(2 * np.pi * 5 * t)
+    samples = np.zeros_like(t) if silent else 0.4 * voice * syllables
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm.tobytes())
+    return buffer.getvalue()
+
+
+def _speech(behaviour: Behaviour, text: str, language: str) -> bytes:
+    """The audio a scripted behaviour gives: speech as long as the text needs, or silence, or
+    a blip (what an English-only voice makes of Hangul)."""
+    if behaviour[0] == "silent":
+        return speech_wav(expected_seconds(text, language), silent=True)
+    if behaviour[0] == "blip":
+        return speech_wav(0.05)
+    return speech_wav(max(0.8, expected_seconds(text, language)))
 
 
 def real_mp4() -> bytes:
@@ -238,6 +269,66 @@ class FakeProviders:
             return Response(real_mp4() if self.real_video else FAKE_MP4, media_type="video/mp4")
         return Response(tiny_png(), media_type="image/png")
 
+    async def google_tts(self, request: Request) -> Response:
+        body = json.loads(await request.body())
+        self.requests.append(("POST", request.url.path, body))
+        if request.headers.get("x-goog-api-key") != KEY:
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": 403,
+                        "message": "API key not valid",
+                        "status": "PERMISSION_DENIED",
+                    }
+                },
+                status_code=403,
+            )
+        behaviour = self._next("google_tts")
+        if (failure := await self._failure(behaviour)) is not None:
+            return failure
+        voice = body["voice"]
+        if behaviour[0] == "no_voice" or not voice["name"].startswith(voice["languageCode"]):
+            return JSONResponse(
+                {
+                    "error": {
+                        "code": 400,
+                        "message": f"Voice '{voice['name']}' does not exist. Is it misspelled?",
+                        "status": "INVALID_ARGUMENT",
+                    }
+                },
+                status_code=400,
+            )
+        audio = _speech(behaviour, body["input"]["text"], voice["languageCode"])
+        return JSONResponse({"audioContent": base64.b64encode(audio).decode()})
+
+    async def clova(self, request: Request) -> Response:
+        form = dict(parse_qsl((await request.body()).decode()))
+        self.requests.append(("POST", request.url.path, form))
+        if (
+            request.headers.get("x-ncp-apigw-api-key-id") != "fake-client-id"
+            or request.headers.get("x-ncp-apigw-api-key") != KEY
+        ):
+            return JSONResponse(
+                {"error": {"errorCode": "200", "message": "Authentication Failed"}},
+                status_code=401,
+            )
+        behaviour = self._next("clova")
+        if (failure := await self._failure(behaviour)) is not None:
+            return failure
+        language = "ko" if str(form["speaker"]).startswith(("n", "v")) else "en"
+        audio = _speech(behaviour, str(form["text"]), language)
+        return Response(audio, media_type="audio/wav")
+
+    async def openai_speech(self, request: Request) -> Response:
+        if (denied := await self._check(request)) is not None:
+            return denied
+        behaviour = self._next("openai_speech")
+        if (failure := await self._failure(behaviour)) is not None:
+            return failure
+        body = self.requests[-1][2]
+        audio = _speech(behaviour, body["input"], detect(body["input"]))
+        return Response(audio, media_type="audio/wav")
+
     async def chat(self, request: Request) -> Response:
         if (denied := await self._check(request)) is not None:
             return denied
@@ -273,6 +364,9 @@ class FakeProviders:
                 ),
                 Route("/v1/predictions/{prediction}", self.replicate_get, methods=["GET"]),
                 Route("/v1/chat/completions", self.chat, methods=["POST"]),
+                Route("/v1/text:synthesize", self.google_tts, methods=["POST"]),
+                Route("/tts-premium/v1/tts", self.clova, methods=["POST"]),
+                Route("/v1/audio/speech", self.openai_speech, methods=["POST"]),
                 Route("/files/{name}", self.files, methods=["GET"]),
             ]
         )

@@ -11,7 +11,7 @@ from vp_runtime.providers.base import ProviderRejected, SpeechRequest, Voice
 from vp_runtime.providers.config import ProviderConfig
 from vp_runtime.providers.tts import SpeechProvider
 
-VOICES = (
+VOICES: tuple[tuple[str, str | None], ...] = (
     ("alloy", None),
     ("nova", "female"),
     ("shimmer", "female"),

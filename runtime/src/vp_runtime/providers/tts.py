@@ -24,6 +24,29 @@ KnownVoices = Mapping[str, Sequence[tuple[str, str | None]]]
 """Language tag -> (voice name, gender) in order of preference (the first is the default)."""
 
 
+def voices_from(config: ProviderConfig, known: KnownVoices, engine: str) -> tuple[Voice, ...]:
+    """The voices of a configured provider: its ``settings.voices`` first, then the known ones."""
+    extra: KnownVoices = {
+        str(entry["language"]): [(str(entry["name"]), entry.get("gender"))]
+        for entry in config.setting("voices", [])
+    }
+    return tuple(
+        Voice(
+            id=f"{config.name}:{name}",
+            provider=config.name,
+            name=name,
+            language=language,
+            gender=gender,
+            offline=False,
+            price_per_1k_characters=config.cost_per_1k_characters,
+            engine=engine,
+        )
+        for table in (extra, known)
+        for language, entries in table.items()
+        for name, gender in entries
+    )
+
+
 class SpeechProvider(Provider):
     """A cloud voice. Subclasses send one sentence and return WAV bytes."""
 
@@ -32,26 +55,7 @@ class SpeechProvider(Provider):
     def __init__(self, config: ProviderConfig, known: KnownVoices, engine: str) -> None:
         self.name = config.name
         self._config = config
-        price = config.cost_per_1k_characters
-        extra: KnownVoices = {
-            str(entry["language"]): [(str(entry["name"]), entry.get("gender"))]
-            for entry in config.setting("voices", [])
-        }
-        self._voices = tuple(
-            Voice(
-                id=f"{config.name}:{name}",
-                provider=config.name,
-                name=name,
-                language=language,
-                gender=gender,
-                offline=False,
-                price_per_1k_characters=price,
-                engine=engine,
-            )
-            for table in (extra, known)
-            for language, entries in table.items()
-            for name, gender in entries
-        )
+        self._voices = voices_from(config, known, engine)
 
     def voices(self, language: str | None = None) -> list[Voice]:
         if language is None:

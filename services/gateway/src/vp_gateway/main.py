@@ -106,7 +106,8 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
         await readmodel.rebuild(runtime.store.replay())
     storage = storage_from(settings)
     await storage.prepare()
-    costs = prices(load_provider_configs())
+    providers = load_provider_configs()
+    costs = prices(providers)
     stories = Stories(runtime.store, lambda: costs)
     projector = make_projector(runtime, readmodel)
     await projector.refresh_gauge()
@@ -138,6 +139,7 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
         link=lambda key: storage.url(key) if key else None,
         storage=storage,
         costs=costs,
+        providers=providers,
         clock=now,
         readiness=readiness,
     )

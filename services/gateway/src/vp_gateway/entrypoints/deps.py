@@ -13,6 +13,7 @@ from vp_contracts.ids import new_id
 from vp_contracts.values import ProviderCosts
 from vp_runtime.auth import InvalidToken, Principal, TicketPolicy, TokenPolicy
 from vp_runtime.eventstore import EventStore
+from vp_runtime.providers.config import ProviderConfig
 from vp_runtime.storage import Storage
 
 from vp_gateway.adapters.db.readmodel import ReadModel
@@ -44,6 +45,7 @@ class Gateway:
     link: Link
     storage: Storage
     costs: ProviderCosts
+    providers: list[ProviderConfig]
     clock: Callable[[], datetime]
     readiness: Callable[[], Awaitable[dict[str, str]]]
 

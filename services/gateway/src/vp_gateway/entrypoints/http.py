@@ -12,7 +12,16 @@ from vp_runtime import web
 from vp_gateway.entrypoints import errors
 from vp_gateway.entrypoints.idempotency import IdempotencyKeys
 from vp_gateway.entrypoints.middleware import BodyLimit, RequestId
-from vp_gateway.entrypoints.routes import admin, auth, health, jobs, media, scenes, stories
+from vp_gateway.entrypoints.routes import (
+    admin,
+    auth,
+    health,
+    jobs,
+    media,
+    scenes,
+    stories,
+    voices,
+)
 from vp_gateway.settings import GatewaySettings
 
 DESCRIPTION = """
@@ -40,7 +49,7 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (auth, stories, scenes, jobs, admin, health, media):
+    for module in (auth, stories, scenes, jobs, voices, admin, health, media):
         app.include_router(module.router)
     _document_errors(app)
     app.add_middleware(IdempotencyKeys)

@@ -385,6 +385,26 @@ class JobStatisticsOut(Out):
     cache_hits: int = Field(description="Provider calls served from the cache")
 
 
+# -- voices ----------------------------------------------------------------------------
+
+
+class VoiceOut(Out):
+    id: str = Field(description="What generation_params.voice takes: '<provider>:<voice>'")
+    provider: str = Field(description="Provider that speaks with it")
+    name: str = Field(description="The provider's name of the voice")
+    language: str = Field(description="Language it speaks (BCP 47)")
+    gender: str | None = Field(default=None, description="female or male, where known")
+    offline: bool = Field(description="Runs on our own machines, no network, no cost")
+    engine: str = Field(description="Speech engine")
+    price_per_1k_characters: Money = Field(description="Dollars per 1000 characters spoken")
+
+
+class VoicesOut(Out):
+    language: str = Field(description="The language asked for")
+    language_name: str | None = Field(default=None, description="Its name in English")
+    voices: list[VoiceOut] = Field(description="Best first; the first is the default")
+
+
 # -- admin -----------------------------------------------------------------------------
 
 

@@ -16,57 +16,10 @@ import numpy as np
 from vp_contracts.language import primary
 from vp_runtime.providers.base import CannotSpeak, SpeechRequest, Voice
 from vp_runtime.providers.speech import check_speech, write_wav
+from vp_runtime.providers.voices import HIBARI_VOICE, offline_voices
 
-HIBARI_VOICE = "hibari-heart"
 HIBARI_RATE = 24_000
 ESPEAK_WORDS_PER_MINUTE = 165
-ESPEAK = {
-    "ko": "ko",
-    "ja": "ja",
-    "zh": "cmn",
-    "zh-CN": "cmn",
-    "zh-TW": "cmn",
-    "yue": "yue",
-    "en": "en-us",
-    "en-US": "en-us",
-    "en-GB": "en-gb",
-    "es": "es",
-    "es-419": "es-419",
-    "fr": "fr-fr",
-    "de": "de",
-    "pt": "pt",
-    "pt-BR": "pt-br",
-    "it": "it",
-    "vi": "vi",
-    "th": "th",
-    "id": "id",
-    "ru": "ru",
-    "ar": "ar",
-    "hi": "hi",
-    "tr": "tr",
-    "nl": "nl",
-    "pl": "pl",
-    "sv": "sv",
-    "uk": "uk",
-    "ms": "ms",
-}
-"""BCP 47 tag -> espeak-ng voice, for the languages creators use most (others: the tag itself)."""
-
-
-def catalogue(provider: str, language: str | None, english_neural: bool) -> list[Voice]:
-    """The offline voices for ``language`` (or all), best first."""
-
-    def voice(name: str, tag: str, engine: str) -> Voice:
-        return Voice(f"{provider}:{name}", provider, name, tag, None, True, engine=engine)
-
-    everything = [voice(f"espeak-{engine}", tag, "espeak-ng") for tag, engine in ESPEAK.items()]
-    if english_neural:
-        everything.insert(0, voice(HIBARI_VOICE, "en-US", "hibari"))
-    if language is None:
-        return everything
-    return [v for v in everything if primary(v.language) == primary(language)] or [
-        voice(f"espeak-{primary(language)}", primary(language), "espeak-ng")
-    ]
 
 
 class OfflineVoices:
@@ -89,7 +42,7 @@ class OfflineVoices:
         return True
 
     def voices(self, language: str | None) -> list[Voice]:
-        return catalogue(self.provider, language, self.neural_english)
+        return offline_voices(self.provider, language, self.neural_english)
 
     def pick(self, request: SpeechRequest) -> str:
         """The voice name for the request: the one asked for, else the best for its language."""

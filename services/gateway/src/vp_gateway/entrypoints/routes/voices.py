@@ -1,0 +1,56 @@
+"""Voices a story can be narrated with, per language, so a frontend can offer a choice."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from vp_contracts.language import BCP47, NAMES, check_tag, primary
+from vp_runtime.providers.voices import catalogue
+
+from vp_gateway.entrypoints.deps import GatewayDep, PrincipalDep
+from vp_gateway.entrypoints.schemas import ErrorOut, VoiceOut, VoicesOut
+
+router = APIRouter(
+    prefix="/api/ai-video/voices",
+    tags=["voices"],
+    responses={401: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+)
+
+
+@router.get("/", response_model=VoicesOut)
+async def list_voices(
+    gw: GatewayDep,
+    caller: PrincipalDep,
+    language: Annotated[
+        str,
+        Query(
+            pattern=BCP47,
+            max_length=35,
+            description="BCP 47 tag of the story's language, e.g. ko, en, ja, zh",
+            examples=["ko"],
+        ),
+    ] = "ko",
+) -> VoicesOut:
+    """The voices that speak ``language``, best first (the first is used when a story picks
+    none): offline ones cost nothing, cloud ones are priced per 1000 characters. Put a voice's
+    ``id`` in ``generation_params.voice``."""
+    tag = check_tag(language)
+    voices = catalogue(gw.providers, tag)
+    return VoicesOut(
+        language=tag,
+        language_name=NAMES.get(primary(tag)),
+        voices=[
+            VoiceOut(
+                id=voice.id,
+                provider=voice.provider,
+                name=voice.name,
+                language=voice.language,
+                gender=voice.gender,
+                offline=voice.offline,
+                engine=voice.engine,
+                price_per_1k_characters=voice.price_per_1k_characters,
+            )
+            for voice in voices
+        ],
+    )
