@@ -54,5 +54,6 @@ status: ## show the local stack's services and whether they are ready
 logs: ## follow the local stack's logs (one prefixed stream)
 	tail -n 50 -F $${VP_HOME:-.vp}/logs/stack.log
 
-demo: up ## a sample story from draft to final video through the REST API, with live progress
-	$(RUN) vp-demo
+DEMO_LANG ?= ko
+demo: up ## a sample story (Korean; DEMO_LANG=en for English) from draft to final video through the REST API, with live progress
+	DEMO_LANG=$(DEMO_LANG) $(RUN) vp-demo

@@ -31,7 +31,7 @@ from vp_runtime.settings import RuntimeSettings
 from vp_runtime.storage import LocalStorage, UrlSigner
 from vp_runtime.topology import Topology, default_topology
 
-from tests.support.facts import Driver
+from tests.support.facts import Driver, spec
 from tests.support.fake_providers import KEY, fake_providers
 from tests.support.watch import count, drained, has, wait_for
 
@@ -286,3 +286,57 @@ async def test_a_job_that_keeps_failing_is_retried_three_times_then_fails_the_st
     calls = [f.event for f in facts if isinstance(f.event, e.CostRecorded)]
     # 3 tries in the first attempt, 2 in the second (the breaker opens), none in the third
     assert len(calls) == 5 and all("503" in call.outcome for call in calls)
+
+
+async def _narrated(
+    store: EventStore,
+    settings: RuntimeSettings,
+    storage: Path,
+    client: Client,
+    topology: Topology,
+    **spec_fields: Any,
+) -> list[Any]:
+    driver = Driver(store)
+    story_id = new_id()
+    await driver.run(c.CreateStory(story_id=story_id, owner_id="o", spec=spec(**spec_fields)))
+    await driver.planned(story_id, scenes=1)
+    async with running(generator_settings(settings, storage)):
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        facts = await wait_for(
+            client,
+            topology,
+            story_id,
+            lambda facts: any(isinstance(f.event, e.SceneGenerated | e.SceneFailed) for f in facts),
+        )
+    return [f.event for f in facts]
+
+
+async def test_the_voice_a_story_chooses_is_the_one_that_speaks(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    storage = LocalStorage(tmp_path, "http://x/media", UrlSigner("s"))
+    seconds = {}
+    for voice in (None, "offline:espeak-en-us"):
+        params = {"voice": voice} if voice else {}
+        facts = await _narrated(
+            store, settings, tmp_path, nats_client, topology, generation_params=params
+        )
+        generated = next(f for f in facts if isinstance(f, e.SceneGenerated))
+        with wave.open(
+            io.BytesIO(await storage.get_bytes(generated.assets.narration_key or ""))
+        ) as audio:
+            seconds[voice] = audio.getnframes() / audio.getframerate()
+    # The neural voice and espeak-ng say "Line 0." at clearly different lengths.
+    assert abs(seconds[None] - seconds["offline:espeak-en-us"]) > 0.05, seconds
+
+
+async def test_a_language_no_voice_speaks_fails_the_scene_saying_what_to_do(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    facts = await _narrated(store, settings, tmp_path, nats_client, topology, language="xx")
+    failed = next(f for f in facts if isinstance(f, e.SceneFailed))
+    assert failed.code == "no_voice"
+    assert "language 'xx'" in failed.reason and "/voices/?language=xx" in failed.reason
+    assert failed.attempts == 1  # not retried: another try would not find a voice either

@@ -25,23 +25,46 @@ import httpx
 from vp_runtime.sse import ServerEvent, follow
 
 API = "/api/ai-video"
-SAMPLE_STORY: dict[str, Any] = {
-    "title": "The fox and the lantern",
-    "description": (
-        "A small fox finds an old lantern in the misty forest. The lantern begins to glow. "
-        "The owls come down from the trees to see it. Together they walk to the river, where "
-        "the water shines like stars."
-    ),
-    "character_prompt": "a small red fox with a blue scarf",
-    "background_prompt": "a misty pine forest at dusk",
-    "action_prompt": "walks carefully, looking around",
-    "style": "watercolor",
-    "duration_seconds": 28,
-    "resolution": "720p",
-    "fps": 30,
-    "narration": True,
-    "burn_subtitles": True,
+SAMPLE_STORIES: dict[str, dict[str, Any]] = {
+    "ko": {
+        "title": "여우와 등불",
+        "description": (
+            "작은 여우가 안개 낀 숲에서 오래된 등불을 찾습니다. 등불이 밝게 빛나기 시작합니다. "
+            "부엉이들이 나무에서 내려와 등불을 구경합니다. 함께 강가로 걸어가니, 강물이 별처럼 "
+            "반짝입니다."
+        ),
+        "character_prompt": "빨간 목도리를 한 작은 주황색 여우",
+        "background_prompt": "해질녘 안개 낀 소나무 숲",
+        "action_prompt": "조심스럽게 걸으며 주위를 둘러봅니다",
+        "style": "watercolor",
+        "duration_seconds": 28,
+        "resolution": "720p",
+        "fps": 30,
+        "narration": True,
+        "burn_subtitles": True,
+        "language": "ko",
+    },
+    "en": {
+        "title": "The fox and the lantern",
+        "description": (
+            "A small fox finds an old lantern in the misty forest. The lantern begins to glow. "
+            "The owls come down from the trees to see it. Together they walk to the river, where "
+            "the water shines like stars."
+        ),
+        "character_prompt": "a small red fox with a blue scarf",
+        "background_prompt": "a misty pine forest at dusk",
+        "action_prompt": "walks carefully, looking around",
+        "style": "watercolor",
+        "duration_seconds": 28,
+        "resolution": "720p",
+        "fps": 30,
+        "narration": True,
+        "burn_subtitles": True,
+        "language": "en",
+    },
 }
+SAMPLE_STORY = SAMPLE_STORIES["ko"]
+"""The demo tells its story in Korean, VideoPlanet's creators' language (DEMO_LANG=en: English)."""
 STAGE_NAMES = {"planning": "plan", "scene": "scenes", "compose": "compose", "upscale": "finish"}
 
 
@@ -269,10 +292,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--home", default=os.environ.get("VP_HOME", ".vp"), help="state folder of the local stack"
     )
+    parser.add_argument(
+        "--language",
+        default=os.environ.get("DEMO_LANG", "ko"),
+        choices=sorted(SAMPLE_STORIES),
+        help="language of the sample story (DEMO_LANG; Korean by default)",
+    )
     args = parser.parse_args(argv)
     home = Path(args.home)
+    story = SAMPLE_STORIES[args.language]
     try:
-        result = asyncio.run(run_demo(_gateway_url(home), home / "demo"))
+        result = asyncio.run(run_demo(_gateway_url(home), home / "demo", story=story))
     except (DemoFailed, httpx.HTTPError, TimeoutError) as error:
         print(f"demo failed: {error}", file=sys.stderr)
         return 1

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 from vp_contracts.story.errors import NotFound
-from vp_contracts.story.rules import cost_breakdown, split_duration
+from vp_contracts.story.rules import cost_breakdown, split_duration, story_language
 from vp_contracts.values import StorySpec, StoryStatus
 from vp_runtime.eventstore import Outcome
 
@@ -15,6 +15,7 @@ from vp_gateway.adapters.db.readmodel import decode_cursor
 from vp_gateway.entrypoints.deps import ContextDep, GatewayDep, PrincipalDep
 from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.presenters import story_out
+from vp_gateway.entrypoints.routes.voices import check_voice
 from vp_gateway.entrypoints.schemas import (
     AcceptedOut,
     CostEstimateOut,
@@ -85,6 +86,7 @@ def _check_cursor(cursor: str | None) -> None:
 async def create_story(body: StoryCreate, gw: GatewayDep, ctx: ContextDep) -> StoryOut:
     """Start a story (status draft)."""
     spec = StorySpec.model_validate(body.model_dump())
+    check_voice(gw.providers, spec.generation_params.voice, story_language(spec))
     outcome = await gw.stories.create(ctx, spec)
     return story_out(outcome.view, gw.link)
 
@@ -122,6 +124,10 @@ async def update_story(
 ) -> StoryOut:
     """Change some fields (draft, planned, preview_ready or failed stories)."""
     changes = body.model_dump(exclude_unset=True)
+    voice = (changes.get("generation_params") or {}).get("voice")
+    if voice:
+        current = await gw.stories.read(story_id, ctx.principal)
+        check_voice(gw.providers, voice, changes.get("language") or current.language or "en")
     outcome = await gw.stories.update(ctx, story_id, changes)
     return story_out(outcome.view, gw.link)
 

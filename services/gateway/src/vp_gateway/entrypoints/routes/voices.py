@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from vp_contracts.language import BCP47, NAMES, check_tag, primary
+from vp_runtime.providers.config import ProviderConfig
 from vp_runtime.providers.voices import catalogue
 
 from vp_gateway.entrypoints.deps import GatewayDep, PrincipalDep
+from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.schemas import ErrorOut, VoiceOut, VoicesOut
 
 router = APIRouter(
@@ -54,3 +56,27 @@ async def list_voices(
             for voice in voices
         ],
     )
+
+
+def check_voice(providers: list[ProviderConfig], voice: str | None, language: str) -> None:
+    """A chosen ``provider:voice`` must be one of the voices of the story's language: else 422
+    naming the field and where to look (a bare name is left to the providers to resolve)."""
+    if not voice or ":" not in voice:
+        return
+    offered = {found.id for found in catalogue(providers, language)}
+    if voice not in offered:
+        raise ApiError(
+            422,
+            "invalid_input",
+            f"generation_params.voice: {voice} does not speak '{language}' here; pick one from"
+            f" GET /api/ai-video/voices/?language={primary(language)}",
+            {
+                "errors": [
+                    {
+                        "field": "generation_params.voice",
+                        "rule": f"a voice of language '{language}'",
+                        "in": "body",
+                    }
+                ]
+            },
+        )
