@@ -47,3 +47,20 @@ def test_planning_twice_gives_the_same_plan() -> None:
 def test_the_story_can_choose_the_camera_motion(motion: str) -> None:
     scenes = plan_by_rules("s1", spec(generation_params={"motion": motion}))
     assert {s.prompt.motion.value for s in scenes} == {motion}
+
+
+def test_korean_and_japanese_narration_is_split_and_spread_in_its_own_language() -> None:
+    korean = spec(
+        duration_seconds=14,
+        title="여우와 등불",
+        description="작은 여우가 안개 낀 숲에서 오래된 등불을 찾습니다. 등불이 밝게 빛나기 시작합니다.",
+    )
+    assert [s.narration for s in plan_by_rules("s1", korean)] == [
+        "작은 여우가 안개 낀 숲에서 오래된 등불을 찾습니다.",
+        "등불이 밝게 빛나기 시작합니다.",
+    ]
+    japanese = spec(
+        duration_seconds=7, title="狐", description="狐が森を歩く。ランタンが光る。夜が来る。"
+    )
+    (only,) = plan_by_rules("s1", japanese)
+    assert only.narration == "狐が森を歩く。ランタンが光る。夜が来る。"  # joined without spaces
