@@ -39,6 +39,11 @@ HTTP_SECONDS = Histogram(
     "Time to answer HTTP requests (to the first byte for streams)",
     ["service", "method", "route"],
 )
+FEEDBACK_RATING = Histogram(
+    "video_feedback_rating",
+    "Creators' ratings of finished videos, 1-5 stars (the satisfaction KPI: mean above 4.0)",
+    buckets=(1, 2, 3, 4, 5),
+)
 PARKED = Gauge(
     "projector_parked_facts", "Facts the read model could not apply, set aside until replayed"
 )

@@ -465,3 +465,22 @@ def test_an_attempt_remembers_when_it_was_requested() -> None:
     view = fold(facts)
     assert view.attempt is not None and view.attempt.stage == Stage.PREVIEW
     assert view.attempt.requested_at == requested.time  # later facts of the attempt keep it
+
+
+def test_a_finished_video_can_be_rated_and_the_latest_rating_counts() -> None:
+    done = story_in(S.COMPLETED)
+    events, view = then(done, c.GiveFeedback(story_id=STORY, rating=4, comment=" 좋아요 "))
+    assert events == [e.FeedbackGiven(story_id=STORY, rating=4, comment="좋아요")]
+    _, view = then(view, c.GiveFeedback(story_id=STORY, rating=5))
+    assert view.feedback is not None and view.feedback.rating == 5
+
+
+@pytest.mark.parametrize("rating", [0, 6])
+def test_a_rating_outside_one_to_five_is_refused(rating: int) -> None:
+    with pytest.raises(InvalidInput, match="rating"):
+        decide(c.GiveFeedback(story_id=STORY, rating=rating), story_in(S.COMPLETED))
+
+
+def test_only_a_finished_video_can_be_rated() -> None:
+    with pytest.raises(WrongState):
+        decide(c.GiveFeedback(story_id=STORY, rating=5), story_in(S.PLANNED))

@@ -249,6 +249,15 @@ class StoryArchived(Event):
     name = "archived"
 
 
+class FeedbackGiven(Event):
+    """The creator rated a finished video (the roadmap's satisfaction KPI, 1 to 5 stars)."""
+
+    name = "feedback_given"
+
+    rating: int = Field(ge=1, le=5, description="Stars, 1 (poor) to 5 (excellent)")
+    comment: str = Field(default="", max_length=1000, description="What the creator said")
+
+
 class StoryRestored(Event):
     """An archived story was brought back as a draft."""
 

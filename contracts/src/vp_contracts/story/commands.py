@@ -103,6 +103,14 @@ class Reopen(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class GiveFeedback(Command):
+    """Rate the finished video: ``rating`` 1-5 stars, an optional comment."""
+
+    rating: int
+    comment: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class NewScene:
     """A scene the creator adds by hand; it goes after the existing scenes."""
 

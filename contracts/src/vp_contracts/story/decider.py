@@ -249,6 +249,17 @@ def _archive(command: c.Archive, state: StoryView) -> list[Event]:
     return [e.StoryArchived(story_id=command.story_id)]
 
 
+@_handles(c.GiveFeedback)
+def _give_feedback(command: c.GiveFeedback, state: StoryView) -> list[Event]:
+    _require_state(state, frozenset({StoryStatus.COMPLETED}), "rate the video")
+    if not 1 <= command.rating <= 5:
+        raise InvalidInput.field("rating", "1 to 5 stars")
+    comment = command.comment.strip()
+    if len(comment) > 1000:
+        raise InvalidInput.field("comment", "at most 1000 characters")
+    return [e.FeedbackGiven(story_id=command.story_id, rating=command.rating, comment=comment)]
+
+
 def _from_only(source: StoryStatus, target: StoryStatus, action: str, state: StoryView) -> None:
     if _status(state) != source:
         current = _status(state)

@@ -56,6 +56,14 @@ class Attempt:
 
 
 @dataclass(frozen=True, slots=True)
+class Feedback:
+    """The creator's latest rating of the finished video."""
+
+    rating: int
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Failure:
     """Why the story failed."""
 
@@ -109,6 +117,7 @@ class StoryView:
     planner: str | None = None
     language: str | None = None
     """The story's language (BCP 47): asked for, else detected from its text."""
+    feedback: Feedback | None = None
 
     @property
     def exists(self) -> bool:
@@ -274,6 +283,11 @@ def _updated(state: StoryView, event: e.StoryUpdated) -> Changes:
         status=_after_edit(state),
         language=event.language or story_language(event.spec),
     )
+
+
+@_on(e.FeedbackGiven)
+def _feedback_given(state: StoryView, event: e.FeedbackGiven) -> Changes:
+    return dict(feedback=Feedback(event.rating, event.comment))
 
 
 @_on(e.PlanningRequested)

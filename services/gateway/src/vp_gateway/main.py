@@ -21,6 +21,7 @@ from vp_contracts.events.base import Event
 from vp_runtime import telemetry
 from vp_runtime.auth import TicketPolicy, TokenPolicy
 from vp_runtime.consumer import Delivery, RetryPolicy, stop_consuming, subscribe
+from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs, prices
 from vp_runtime.service import Runtime, consumer, in_background, make_broker
 from vp_runtime.storage import storage_from
@@ -35,6 +36,7 @@ from vp_gateway.service.idempotency import Idempotency
 from vp_gateway.service.jobs import Jobs
 from vp_gateway.service.projection import Projector
 from vp_gateway.service.stories import Stories
+from vp_gateway.service.suggestions import Suggester
 from vp_gateway.service.users import Users
 from vp_gateway.settings import GatewaySettings
 
@@ -135,6 +137,7 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
         tickets=tickets,
         readmodel=readmodel,
         projector=projector,
+        suggester=Suggester(chat := chat_client(providers)),
         store=runtime.store,
         link=lambda key: storage.url(key) if key else None,
         storage=storage,
@@ -156,6 +159,8 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
             await stop_consuming(broker)
         await runtime.close()
         await engine.dispose()
+        if chat is not None:
+            await chat.close()
 
 
 async def _expire_keys(keys: SqlIdempotencyRecords, every: float = 3600) -> None:

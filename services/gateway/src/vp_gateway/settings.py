@@ -19,6 +19,10 @@ class GatewaySettings(AuthSettings):
         description="Public base URL of the notifier (live-update links handed to browsers)",
     )
 
+    studio_dir: str = Field(
+        default="studio/dist",
+        description="Folder of the built studio (the creators' web app), served at /studio/",
+    )
     admin_emails: str = Field(
         default="", description="Comma-separated emails that register as admins"
     )

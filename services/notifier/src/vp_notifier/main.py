@@ -134,7 +134,7 @@ def build_app(settings: NotifierSettings) -> FastAPI:
             app.state.notifier = notifier
             yield
 
-    return create_app(lifespan)
+    return create_app(lifespan, settings.origins)
 
 
 def main() -> int:

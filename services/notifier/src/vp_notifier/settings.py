@@ -33,6 +33,11 @@ class NotifierSettings(AuthSettings):
     keepalive_seconds: float = Field(
         default=15.0, gt=0, description="Quiet seconds before a keep-alive is sent to a client"
     )
+    cors_origins: str = Field(
+        default="*",
+        description="Web origins allowed to follow stories from a browser (comma-separated;"
+        " '*': any, safe here since tickets, not cookies, carry the access)",
+    )
     webhooks: list[Webhook] = Field(
         default=[], description="Webhook receivers (JSON list of {name, url, secret, events})"
     )
@@ -43,6 +48,10 @@ class NotifierSettings(AuthSettings):
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, description="How long a receiver may take to answer"
     )
+
+    @property
+    def origins(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @field_validator("webhooks", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from vp_gateway.service.idempotency import Idempotency
 from vp_gateway.service.jobs import Jobs
 from vp_gateway.service.projection import Projector
 from vp_gateway.service.stories import RequestContext, Stories
+from vp_gateway.service.suggestions import Suggester
 from vp_gateway.service.users import Users
 from vp_gateway.settings import GatewaySettings
 
@@ -41,6 +42,7 @@ class Gateway:
     tickets: TicketPolicy
     readmodel: ReadModel
     projector: Projector
+    suggester: Suggester
     store: EventStore
     link: Link
     storage: Storage

@@ -20,6 +20,8 @@ from vp_gateway.entrypoints.routes import (
     media,
     scenes,
     stories,
+    studio,
+    suggestions,
     voices,
 )
 from vp_gateway.settings import GatewaySettings
@@ -43,13 +45,25 @@ def create_app(
         title="VideoPlanet AI video API",
         version="1.0.0",
         description=DESCRIPTION,
-        docs_url="/api/ai-video/docs/",
+        docs_url=None,
         openapi_url="/api/ai-video/openapi.json",
         redoc_url=None,
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (auth, stories, scenes, jobs, voices, admin, health, media):
+    web.offline_docs(app, "/api/ai-video/docs/", "VideoPlanet")
+    for module in (
+        auth,
+        stories,
+        scenes,
+        jobs,
+        voices,
+        suggestions,
+        admin,
+        health,
+        media,
+        studio,
+    ):
         app.include_router(module.router)
     _document_errors(app)
     app.add_middleware(IdempotencyKeys)

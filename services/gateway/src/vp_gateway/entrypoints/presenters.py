@@ -17,6 +17,7 @@ from vp_gateway.adapters.db.readmodel import scene_data
 from vp_gateway.entrypoints.schemas import (
     AttemptOut,
     FailureOut,
+    FeedbackOut,
     JobOut,
     SceneOut,
     ScenePromptOut,
@@ -106,6 +107,9 @@ def story_out(view: StoryView, link: Link, *, stale: bool = False) -> StoryOut:
             if view.failure
             else None
         ),
+        feedback=FeedbackOut(rating=view.feedback.rating, comment=view.feedback.comment)
+        if view.feedback
+        else None,
         created_at=view.created_at,
         updated_at=view.updated_at,
         stale=stale,

@@ -219,6 +219,16 @@ class AttemptOut(Out):
     stage: str = Field(description="planning, preview or render")
 
 
+class FeedbackIn(Body):
+    rating: int = Field(ge=1, le=5, description="Stars: 1 (poor) to 5 (excellent)")
+    comment: str = Field(default="", max_length=1000, description="What you think of the video")
+
+
+class FeedbackOut(Out):
+    rating: int = Field(description="Stars, 1 to 5")
+    comment: str = Field(description="The comment")
+
+
 class StoryOut(Out):
     id: str = Field(description="Story id")
     owner_id: str = Field(description="Owner's user id")
@@ -256,6 +266,9 @@ class StoryOut(Out):
     )
     failure: FailureOut | None = Field(
         default=None, description="Why the story failed, when it did"
+    )
+    feedback: FeedbackOut | None = Field(
+        default=None, description="Your latest rating of the finished video"
     )
     created_at: datetime = Field(description="When the story was created")
     updated_at: datetime = Field(description="When it last changed")
@@ -383,6 +396,11 @@ class JobStatisticsOut(Out):
     total_cost: Money = Field(description="Dollars recorded")
     cost_by_provider: dict[str, Money] = Field(description="Dollars per provider")
     cache_hits: int = Field(description="Provider calls served from the cache")
+    average_rating: float | None = Field(
+        description="Mean of the creators' ratings of finished videos, 1-5 (the satisfaction"
+        " KPI: above 4.0); null before the first rating"
+    )
+    ratings: int = Field(description="Finished videos rated")
 
 
 # -- voices ----------------------------------------------------------------------------
@@ -403,6 +421,15 @@ class VoicesOut(Out):
     language: str = Field(description="The language asked for")
     language_name: str | None = Field(default=None, description="Its name in English")
     voices: list[VoiceOut] = Field(description="Best first; the first is the default")
+
+
+class SuggestionsOut(Out):
+    step: str = Field(description="The step they are for")
+    language: str = Field(description="Their language")
+    source: Literal["llm", "offline"] = Field(
+        description="'llm' from the configured language model, 'offline' from built-in ideas"
+    )
+    suggestions: list[str] = Field(description="Prompts to pick from, the closest first")
 
 
 # -- admin -----------------------------------------------------------------------------

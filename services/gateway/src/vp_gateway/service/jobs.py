@@ -119,9 +119,13 @@ class JobStatistics:
     total_cost: Decimal
     cost_by_provider: dict[str, Decimal]
     cache_hits: int
+    average_rating: float | None
+    ratings: int
 
 
-def job_statistics(jobs: Sequence[JobRow], costs: Sequence[CostRow]) -> JobStatistics:
+def job_statistics(
+    jobs: Sequence[JobRow], costs: Sequence[CostRow], ratings: Sequence[int] = ()
+) -> JobStatistics:
     by_status = Counter(job.status for job in jobs)
     finished = by_status[JobStatus.SUCCEEDED.value] + by_status[JobStatus.FAILED.value]
     generation = [
@@ -147,4 +151,6 @@ def job_statistics(jobs: Sequence[JobRow], costs: Sequence[CostRow]) -> JobStati
         total_cost=sum((Decimal(c.amount_micros) for c in costs), Decimal(0)) / MICROS,
         cost_by_provider=dict(by_provider),
         cache_hits=sum(1 for cost in costs if cost.cache_hit),
+        average_rating=round(statistics.fmean(ratings), 2) if ratings else None,
+        ratings=len(ratings),
     )

@@ -14,7 +14,7 @@ from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.values import Stage
 from vp_runtime.eventstore import EventStore
-from vp_runtime.metrics import COST_DOLLARS, GENERATION_SECONDS, QUEUE_DEPTH
+from vp_runtime.metrics import COST_DOLLARS, FEEDBACK_RATING, GENERATION_SECONDS, QUEUE_DEPTH
 from vp_runtime.service import in_background
 from vp_runtime.topology import Topology
 
@@ -25,6 +25,9 @@ KIND = {Stage.PREVIEW: "preview", Stage.RENDER: "final"}
 async def observe(store: EventStore, recorded: RecordedEvent[Event]) -> None:
     """Called by the projector once per fact (a shared consumer: each fact on one replica)."""
     event = recorded.event
+    if isinstance(event, e.FeedbackGiven):
+        FEEDBACK_RATING.observe(event.rating)
+        return
     if isinstance(event, e.CostRecorded):
         view = await store.view(event.story_id)
         project = (view.spec.project_id if view.spec else None) or "none"

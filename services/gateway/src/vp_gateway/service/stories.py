@@ -131,6 +131,14 @@ class Stories:
         await self._owned(story_id, ctx.principal)
         return await self._run(c.Cancel(story_id=story_id, attempt_id=attempt_id), ctx)
 
+    async def give_feedback(
+        self, ctx: RequestContext, story_id: str, rating: int, comment: str
+    ) -> Outcome:
+        await self._owned(story_id, ctx.principal)
+        return await self._run(
+            c.GiveFeedback(story_id=story_id, rating=rating, comment=comment), ctx
+        )
+
     async def add_scenes(
         self, ctx: RequestContext, story_id: str, scenes: list[dict[str, Any]]
     ) -> Outcome:

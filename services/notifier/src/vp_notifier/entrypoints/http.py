@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from vp_contracts.ids import check_id
 from vp_runtime import web
@@ -112,13 +113,13 @@ def _error(denied: Denied) -> JSONResponse:
     return JSONResponse(body, status_code=denied.status)
 
 
-def create_app(lifespan: Any = None) -> FastAPI:
+def create_app(lifespan: Any = None, cors_origins: list[str] | None = None) -> FastAPI:
     """The ASGI app; ``lifespan`` puts the running :class:`Notifier` in ``app.state.notifier``."""
     app = FastAPI(
         title="VideoPlanet notifier",
         description="Live updates of stories (SSE and WebSocket)",
         lifespan=lifespan,
-        docs_url=f"{PREFIX}/live/docs/",
+        docs_url=None,
         openapi_url=f"{PREFIX}/live/openapi.json",
     )
 
@@ -127,6 +128,15 @@ def create_app(lifespan: Any = None) -> FastAPI:
         return await notifier.readiness()
 
     app.router.routes.extend(health_routes(readiness))
+    # The studio is served by the gateway (another origin in development): EventSource needs
+    # CORS. No cookies are involved, the ticket in the URL is the credential.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=cors_origins or ["*"],
+        allow_methods=["GET"],
+        allow_headers=["Authorization", "Last-Event-ID"],
+    )
+    web.offline_docs(app, f"{PREFIX}/live/docs/", "VideoPlanet notifier")
     web.instrument(app, "notifier")
 
     @app.get(

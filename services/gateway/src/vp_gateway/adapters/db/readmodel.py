@@ -276,6 +276,7 @@ class ReadModel:
             "updated_at": new.updated_at,
             "version": new.version,
             "view": snapshot.dump(new).decode(),
+            "rating": new.feedback.rating if new.feedback else None,
         }
         if row is None:
             session.add(StoryRow(id=new.story_id, **values))
@@ -406,6 +407,14 @@ class ReadModel:
             query = query.where(JobRow.owner_id == owner_id)
         async with self._sessions() as session:
             return (await session.scalars(query)).all()
+
+    async def ratings(self, owner_id: str | None) -> list[int]:
+        """The latest rating of every rated story (of ``owner_id``, or everyone's)."""
+        query = select(StoryRow.rating).where(StoryRow.rating.is_not(None))
+        if owner_id is not None:
+            query = query.where(StoryRow.owner_id == owner_id)
+        async with self._sessions() as session:
+            return [value for value in (await session.scalars(query)).all() if value is not None]
 
     async def cost_rows(self, owner_id: str | None) -> Sequence[CostRow]:
         query = select(CostRow)

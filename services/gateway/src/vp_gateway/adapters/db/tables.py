@@ -82,6 +82,8 @@ class StoryRow(Base):
     version: Mapped[int] = mapped_column(BigInteger)
     view: Mapped[str] = mapped_column(Text)
     """The story folded by the reference fold (snapshot format)."""
+    rating: Mapped[int | None] = mapped_column(Integer)
+    """The creator's latest rating of the finished video (1-5), if any."""
     stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     """A fact of this story could not be projected (see ``parked_facts``): the row shows the
     story as it was before that fact until the parked facts are replayed."""

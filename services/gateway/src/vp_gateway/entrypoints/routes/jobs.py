@@ -74,7 +74,11 @@ async def statistics(gw: GatewayDep, caller: PrincipalDep) -> JobStatisticsOut:
     """Counts by status and type, success rate, average generation time and queue wait, costs."""
     await gw.fresh_read_model()
     owner = None if caller.is_admin else caller.user_id
-    stats = job_statistics(await gw.readmodel.job_rows(owner), await gw.readmodel.cost_rows(owner))
+    stats = job_statistics(
+        await gw.readmodel.job_rows(owner),
+        await gw.readmodel.cost_rows(owner),
+        await gw.readmodel.ratings(owner),
+    )
     return JobStatisticsOut(**stats.__dict__)
 
 

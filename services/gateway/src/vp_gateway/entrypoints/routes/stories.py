@@ -20,6 +20,7 @@ from vp_gateway.entrypoints.schemas import (
     AcceptedOut,
     CostEstimateOut,
     ErrorOut,
+    FeedbackIn,
     HistoryItem,
     Page,
     StoryCreate,
@@ -170,6 +171,16 @@ async def generate_preview(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDe
 async def render_final(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
     """Queue the final render of a story whose preview is ready."""
     return _accepted(await gw.stories.render(ctx, story_id), gw)
+
+
+@router.post("/{story_id}/feedback/", response_model=StoryOut, responses={409: {"model": ErrorOut}})
+async def give_feedback(
+    story_id: StoryIdPath, body: FeedbackIn, gw: GatewayDep, ctx: ContextDep
+) -> StoryOut:
+    """Rate the finished video, 1 to 5 stars with a comment (the latest rating counts); the
+    mean is in the job statistics and the ``video_feedback_rating`` metric."""
+    outcome = await gw.stories.give_feedback(ctx, story_id, body.rating, body.comment)
+    return story_out(outcome.view, gw.link)
 
 
 @router.get("/{story_id}/history/", response_model=list[HistoryItem])
