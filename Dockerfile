@@ -5,9 +5,18 @@
 # Every image also carries `vp-streams` (from vp-runtime), used by the stream-declaring Job.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG NODE_IMAGE=node:20-bookworm-slim
 ARG UV_VERSION=0.13.9
 
 FROM ghcr.io/astral-sh/uv:${UV_VERSION} AS uv
+
+# ---- studio: the creators' web app, built to static files (only the gateway carries them) ---
+FROM ${NODE_IMAGE} AS studio
+WORKDIR /studio
+COPY studio/package.json studio/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY studio/ ./
+RUN npm run build
 
 # ---- builder: resolve exactly what uv.lock says, into /app/.venv --------------------------
 FROM ${PYTHON_IMAGE} AS builder
@@ -68,6 +77,8 @@ RUN set -eux; \
     useradd --system --uid 10001 --gid vp --home-dir /home/vp --create-home --shell /usr/sbin/nologin vp
 
 COPY --from=builder /app/.venv /app/.venv
+# Every image gets the built studio (a few hundred kB); only the gateway serves it.
+COPY --from=studio /studio/dist /app/studio
 
 ENV PATH=/app/.venv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
@@ -81,7 +92,8 @@ ENV PATH=/app/.venv/bin:${PATH} \
     VP_NOTIFIER_HOST=0.0.0.0 \
     VP_NOTIFIER_PORT=8080 \
     VP_HEALTH_HOST=0.0.0.0 \
-    VP_HEALTH_PORT=8080
+    VP_HEALTH_PORT=8080 \
+    VP_STUDIO_DIR=/app/studio
 
 WORKDIR /app
 USER 10001:10001

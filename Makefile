@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON_PREFERENCE := only-system
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test test-unit lint schemas bench up down status logs demo
+.PHONY: help install test test-unit test-studio lint schemas bench up down status logs demo studio studio-dev
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,7 +24,24 @@ install: $(UV) ## install what is missing: system programs (ffmpeg, espeak-ng), 
 	infra/dev/system-packages.sh
 	$(UV) sync --frozen --all-packages
 
-test: lint ## lint, then run the whole test suite against real servers
+STUDIO_SOURCES := $(shell find studio/src studio/index.html studio/vite.config.ts studio/tsconfig.json -type f 2>/dev/null)
+
+studio/node_modules/.installed: studio/package-lock.json
+	cd studio && npm ci --no-audit --no-fund
+	touch $@
+
+studio/dist/index.html: studio/node_modules/.installed $(STUDIO_SOURCES)
+	cd studio && npm run build
+
+studio: studio/dist/index.html ## build the creators' web app (studio/dist, served by the gateway at /studio/)
+
+studio-dev: studio/node_modules/.installed ## the studio with hot reload on :5173, against the local stack (make up first)
+	cd studio && npm run dev
+
+test-studio: studio/node_modules/.installed ## the studio's component tests (Vitest)
+	cd studio && npm test
+
+test: lint studio test-studio ## lint, then run the whole test suite against real servers (browser tests included)
 	$(RUN) pytest
 
 test-unit: install ## run the fast unit tests only
@@ -42,7 +59,7 @@ bench: install ## measure the event store and the media pipeline on this machine
 	$(RUN) python -m tests.bench
 
 
-up: install ## start the local stack (NATS, database, storage, six services) under .vp/ and wait until ready
+up: install studio ## start the local stack (NATS, database, storage, six services, the studio) under .vp/ and wait until ready
 	$(RUN) vp-stack up
 
 down: ## stop exactly what `make up` started

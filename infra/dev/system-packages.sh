@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system programs the pipeline runs when missing: ffmpeg and ffprobe, espeak-ng
 # (offline voices for Korean, Japanese, Chinese, ...), Noto CJK fonts (subtitles in Hangul,
-# kana and ideographs), and tesseract with its Korean and Japanese models (the tests read the
-# burned subtitles back).
+# kana and ideographs), tesseract with its Korean and Japanese models (the tests read the
+# burned subtitles back), and Chromium (the studio's browser tests; no browser is downloaded).
 set -euo pipefail
 
 missing=()
@@ -12,6 +12,8 @@ command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v fc-list >/dev/null || missing+=(fontconfig)
 { command -v fc-list >/dev/null && fc-list ':charset=ac00' | grep -q .; } || missing+=(fonts-noto-cjk)
 command -v tesseract >/dev/null || missing+=(tesseract-ocr)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v npm >/dev/null || missing+=(nodejs npm)
 for model in kor jpn; do
   { command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx "${model}"; } \
     || missing+=("tesseract-ocr-${model}")
@@ -28,3 +30,8 @@ sudo=""
 echo "Installing system packages: ${packages}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends ${packages} >/dev/null
+
+if command -v node >/dev/null; then
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+    || { echo "the studio needs Node.js 20.19 or newer (found $(node --version)); install it first" >&2; exit 1; }
+fi

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from nats.aio.client import Client
+from sqlalchemy import text
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
 from vp_gateway.adapters.db.readmodel import ReadModel
 from vp_runtime.eventstore import EventStore
@@ -80,3 +81,24 @@ async def test_a_killed_projector_resumes_and_matches_a_rebuild(
         assert len(live_tables["jobs"]) > 20 and len(live_tables["costs"]) > 10
         await engine.dispose()
         await rebuilt_engine.dispose()
+
+
+async def test_a_read_model_of_an_older_fold_is_rebuilt_not_refused(
+    nats_client: Client, topology: Topology, database_url: str
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    driver = Driver(store)
+    story_id = await driver.created()
+    with fresh_schema(database_url) as url:
+        await upgrade_async(url)
+        engine, sessions = make_engine(url)
+        readmodel = ReadModel(sessions)
+        await readmodel.rebuild(store.replay())
+        async with sessions.begin() as session:  # as an older version of the code left it
+            await session.execute(text("UPDATE projection SET fold_revision = 'older-fold'"))
+        assert not await readmodel.check_revision()
+        assert await readmodel.rebuild(store.replay()) >= 1
+        assert await readmodel.check_revision()
+        page = await readmodel.stories(None, None, 10, None)
+        assert [view.story_id for view, _ in page.items] == [story_id]
+        await engine.dispose()

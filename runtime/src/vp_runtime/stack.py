@@ -54,6 +54,7 @@ def urls(env: dict[str, str]) -> dict[str, str]:
     gateway = f"http://127.0.0.1:{port_of('gateway', env)}"
     return {
         "gateway": gateway,
+        "studio": f"{gateway}/studio/",
         "api": f"{gateway}/api/ai-video/",
         "docs": f"{gateway}/api/ai-video/docs/",
         "notifier": f"http://127.0.0.1:{port_of('notifier', env)}",
@@ -371,6 +372,7 @@ def _print_urls(state: dict[str, Any], home: Path, out: IO[str]) -> None:
     links = state["urls"]
     out.write(
         f"ready:\n"
+        f"  studio    {links['studio']}\n"
         f"  gateway   {links['api']}\n"
         f"  API docs  {links['docs']}\n"
         f"  notifier  {links['notifier']}  (SSE: /api/ai-video/stories/<id>/events/, WebSocket: /ws/stories/<id>/)\n"

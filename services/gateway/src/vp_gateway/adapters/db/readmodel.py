@@ -200,7 +200,7 @@ class ReadModel:
         transaction; a fact that cannot be applied is parked as the projector would."""
         count = 0
         async with self._sessions.begin() as session:
-            position = await self._lock_position(session)
+            position = await self._lock_position(session, rebuilding=True)
             for table in READ_MODEL:
                 if table is not ProjectionRow:
                     await session.execute(delete(table))
@@ -228,13 +228,15 @@ class ReadModel:
                 )
         return count
 
-    async def _lock_position(self, session: AsyncSession) -> ProjectionRow:
+    async def _lock_position(
+        self, session: AsyncSession, rebuilding: bool = False
+    ) -> ProjectionRow:
         row = await session.get(ProjectionRow, PROJECTION, with_for_update=True)
         if row is None:
             row = ProjectionRow(name=PROJECTION, position=0, fold_revision=snapshot.FOLD_REVISION)
             session.add(row)
             await session.flush()
-        elif row.fold_revision != snapshot.FOLD_REVISION:
+        elif row.fold_revision != snapshot.FOLD_REVISION and not rebuilding:
             raise ReadModelOutdated(
                 "the read model was written by another fold revision: rebuild it"
             )

@@ -1,0 +1,232 @@
+// The studio talks only to the public REST API (same origin: the gateway serves the studio)
+// and to the notifier through the links the API hands out. Errors keep their code, details and
+// field errors so screens can say what to fix.
+
+export type Status =
+  | "draft"
+  | "planning"
+  | "planned"
+  | "previewing"
+  | "preview_ready"
+  | "rendering"
+  | "completed"
+  | "failed"
+  | "archived";
+
+export interface Scene {
+  id: string;
+  story: string;
+  position: number;
+  duration_seconds: number;
+  prompt: { character: string; background: string; action: string; style: string; motion: string };
+  narration: string;
+  seed: number;
+  status: string;
+  background_url: string | null;
+  character_url: string | null;
+  narration_url: string | null;
+  cost: string;
+  error: string | null;
+}
+
+export interface Story {
+  id: string;
+  project_id: string | null;
+  title: string;
+  description: string;
+  character_prompt: string;
+  background_prompt: string;
+  action_prompt: string;
+  style: string;
+  duration_seconds: number;
+  resolution: string;
+  fps: number;
+  aspect_ratio: string;
+  narration: boolean;
+  burn_subtitles: boolean;
+  language: string;
+  language_detected: boolean;
+  status: Status;
+  scenes: Scene[];
+  preview_url: string | null;
+  final_url: string | null;
+  thumbnail_url: string | null;
+  subtitles_url: string | null;
+  cost_estimate: string;
+  actual_cost: string;
+  generation_params: { voice?: string | null; [name: string]: unknown };
+  failure: { stage: string; code: string; reason: string } | null;
+  feedback: { rating: number; comment: string } | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+export interface StoryInput {
+  title: string;
+  description: string;
+  character_prompt: string;
+  background_prompt: string;
+  action_prompt: string;
+  style: string;
+  duration_seconds: number;
+  aspect_ratio: string;
+  resolution: string;
+  language: string | null;
+  narration: boolean;
+  burn_subtitles: boolean;
+  project_id?: string | null;
+  generation_params?: { voice?: string };
+}
+
+export interface Page<T> {
+  results: T[];
+  next_cursor: string | null;
+}
+
+export interface Job {
+  id: string;
+  story: string;
+  type: string;
+  status: string;
+  attempts: number;
+  progress: number;
+  error: string | null;
+  cost: string;
+  created_at: string;
+}
+
+export interface HistoryItem {
+  sequence: number;
+  type: string;
+  time: string;
+  from_status: string | null;
+  to_status: string | null;
+}
+
+export interface Voice {
+  id: string;
+  name: string;
+  provider: string;
+  language: string;
+  gender: string | null;
+  offline: boolean;
+  price_per_1k_characters: string;
+}
+
+export interface Ticket {
+  ticket: string;
+  events_url: string;
+}
+
+export interface CostEstimate {
+  total: string;
+  actual_cost: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+
+  /** Field name -> rule, from a 422's ``details.errors``. */
+  get fields(): Record<string, string> {
+    const errors = (this.details.errors as { field: string; rule: string }[] | undefined) ?? [];
+    return Object.fromEntries(errors.map((error) => [error.field, error.rule]));
+  }
+}
+
+const API = "/api/ai-video";
+const TOKEN = "vp.token";
+
+export function token(): string | null {
+  return globalThis.localStorage?.getItem(TOKEN) ?? null;
+}
+
+export function logout(): void {
+  globalThis.localStorage?.removeItem(TOKEN);
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  const current = token();
+  if (current) headers.Authorization = `Bearer ${current}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET") headers["Idempotency-Key"] = crypto.randomUUID();
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, "network", "network error");
+  }
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    const error = data?.error ?? {};
+    if (response.status === 401) logout();
+    throw new ApiError(
+      response.status,
+      error.code ?? "http_error",
+      error.message ?? response.statusText,
+      error.details ?? {},
+    );
+  }
+  return data as T;
+}
+
+export const api = {
+  async login(email: string, password: string): Promise<void> {
+    const answer = await request<{ access_token: string }>("POST", "/api/auth/token", {
+      email,
+      password,
+    });
+    globalThis.localStorage?.setItem(TOKEN, answer.access_token);
+  },
+  register: (email: string, password: string) =>
+    request<unknown>("POST", "/api/auth/register", { email, password }),
+  stories: (status?: string, cursor?: string) => {
+    const query = new URLSearchParams({ limit: "20" });
+    if (status) query.set("status", status);
+    if (cursor) query.set("cursor", cursor);
+    return request<Page<Story>>("GET", `${API}/stories/?${query}`);
+  },
+  story: (id: string) => request<Story>("GET", `${API}/stories/${id}/`),
+  create: (input: StoryInput) => request<Story>("POST", `${API}/stories/`, input),
+  update: (id: string, changes: Partial<StoryInput>) =>
+    request<Story>("PATCH", `${API}/stories/${id}/`, changes),
+  transition: (id: string, to: Status) =>
+    request<Story>("POST", `${API}/stories/${id}/transition/`, { to }),
+  preview: (id: string) =>
+    request<{ story: Story }>("POST", `${API}/stories/${id}/generate_preview/`),
+  render: (id: string) => request<{ story: Story }>("POST", `${API}/stories/${id}/render_final/`),
+  estimate: (id: string) => request<CostEstimate>("GET", `${API}/stories/${id}/cost_estimate/`),
+  history: (id: string) => request<HistoryItem[]>("GET", `${API}/stories/${id}/history/`),
+  ticket: (id: string) => request<Ticket>("POST", `${API}/stories/${id}/events/ticket/`),
+  feedback: (id: string, rating: number, comment: string) =>
+    request<Story>("POST", `${API}/stories/${id}/feedback/`, { rating, comment }),
+  jobs: (storyId: string) => request<Page<Job>>("GET", `${API}/jobs/?story=${storyId}&limit=50`),
+  retryJob: (id: string) => request<unknown>("POST", `${API}/jobs/${id}/retry/`),
+  cancelJob: (id: string) => request<unknown>("POST", `${API}/jobs/${id}/cancel/`),
+  updateScene: (id: string, changes: Record<string, unknown>) =>
+    request<Scene>("PATCH", `${API}/scenes/${id}/`, changes),
+  reorderScene: (id: string, position: number) =>
+    request<{ story: Story }>("POST", `${API}/scenes/${id}/reorder/`, { position }),
+  regenerateScene: (id: string) =>
+    request<{ story: Story }>("POST", `${API}/scenes/${id}/generate/`, {}),
+  voices: (language: string) =>
+    request<{ voices: Voice[] }>("GET", `${API}/voices/?language=${encodeURIComponent(language)}`),
+  suggestions: (step: string, language: string, context: string) =>
+    request<{ suggestions: string[]; source: string }>(
+      "GET",
+      `${API}/suggestions/?${new URLSearchParams({ step, language, context: context.slice(0, 2000) })}`,
+    ),
+};

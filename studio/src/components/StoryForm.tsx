@@ -1,0 +1,277 @@
+// The fields of the first four steps. One value object for all of them, kept by the planner, so
+// going back and forth keeps everything typed.
+import { useEffect, useState } from "react";
+
+import { api, type StoryInput, type Voice } from "../api";
+import { useI18n, type MessageKey } from "../i18n";
+
+export const STYLES = [
+  "realistic",
+  "cinematic",
+  "anime",
+  "cartoon",
+  "watercolor",
+  "oil_painting",
+  "pixel_art",
+  "noir",
+  "fantasy",
+];
+export const ASPECTS = ["16:9", "9:16", "1:1"];
+export const LANGUAGES = ["ko", "en", "ja", "zh"];
+export const LIMITS = { title: 200, description: 5000, prompt: 1000 };
+
+export type StepId = "story" | "character" | "background" | "action";
+
+export const EMPTY: StoryInput = {
+  title: "",
+  description: "",
+  character_prompt: "",
+  background_prompt: "",
+  action_prompt: "",
+  style: "watercolor",
+  duration_seconds: 14,
+  aspect_ratio: "16:9",
+  resolution: "720p",
+  language: null,
+  narration: true,
+  burn_subtitles: true,
+};
+
+/** Errors the studio can tell before asking the server (required fields, lengths). */
+export function checkStep(step: StepId, value: StoryInput): Record<string, MessageKey> {
+  const errors: Record<string, MessageKey> = {};
+  if (step === "story") {
+    if (!value.title.trim()) errors.title = "story.required";
+    else if (value.title.length > LIMITS.title) errors.title = "story.tooLong";
+  }
+  if (step === "character" && !value.character_prompt.trim()) {
+    errors.character_prompt = "story.required";
+  }
+  if (step === "background" && !value.background_prompt.trim()) {
+    errors.background_prompt = "story.required";
+  }
+  return errors;
+}
+
+interface Props {
+  step: StepId;
+  value: StoryInput;
+  onChange: (value: StoryInput) => void;
+  errors: Record<string, string>;
+}
+
+function Field({
+  id,
+  label,
+  hint,
+  error,
+  children,
+}: {
+  id: string;
+  label: string;
+  hint?: string;
+  error?: string;
+  children: React.ReactNode;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {children}
+      {hint && <small id={`${id}-hint`}>{hint}</small>}
+      {error && (
+        <p id={`${id}-error`} className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function described(id: string, hint: boolean, error: string | undefined) {
+  const ids = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ");
+  return { "aria-describedby": ids || undefined, "aria-invalid": error ? true : undefined };
+}
+
+export function StoryForm({ step, value, onChange, errors }: Props) {
+  const { t } = useI18n();
+  const set = (changes: Partial<StoryInput>) => onChange({ ...value, ...changes });
+  const prompt = (
+    name: "character_prompt" | "background_prompt" | "action_prompt",
+    label: MessageKey,
+    hint?: MessageKey,
+  ) => (
+    <Field id={name} label={t(label)} hint={hint && t(hint)} error={errors[name]}>
+      <textarea
+        id={name}
+        name={name}
+        rows={4}
+        maxLength={LIMITS.prompt}
+        value={value[name]}
+        onChange={(event) => set({ [name]: event.target.value })}
+        {...described(name, Boolean(hint), errors[name])}
+      />
+    </Field>
+  );
+
+  if (step === "character") return prompt("character_prompt", "story.character", "story.characterHint");
+  if (step === "background") return prompt("background_prompt", "story.background");
+  if (step === "action") return prompt("action_prompt", "story.action", "story.actionHint");
+  return (
+    <>
+      <Field id="story_title" label={t("story.title")} error={errors.title}>
+        <input
+          id="story_title"
+          name="story_title"
+          maxLength={LIMITS.title}
+          value={value.title}
+          onChange={(event) => set({ title: event.target.value })}
+          {...described("story_title", false, errors.title)}
+        />
+      </Field>
+      <Field
+        id="story_description"
+        label={t("story.description")}
+        hint={t("story.descriptionHint")}
+        error={errors.description}
+      >
+        <textarea
+          id="story_description"
+          name="story_description"
+          rows={6}
+          maxLength={LIMITS.description}
+          value={value.description}
+          onChange={(event) => set({ description: event.target.value })}
+          {...described("story_description", true, errors.description)}
+        />
+      </Field>
+      <div className="row">
+        <Field id="duration_seconds" label={t("story.duration")} error={errors.duration_seconds}>
+          <input
+            id="duration_seconds"
+            name="duration_seconds"
+            type="number"
+            min={1}
+            max={600}
+            value={value.duration_seconds}
+            onChange={(event) => set({ duration_seconds: Number(event.target.value) })}
+          />
+        </Field>
+        <Field id="style" label={t("story.style")}>
+          <select
+            id="style"
+            name="style"
+            value={value.style}
+            onChange={(event) => set({ style: event.target.value })}
+          >
+            {STYLES.map((style) => (
+              <option key={style} value={style}>
+                {t(`style.${style}` as MessageKey)}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field id="aspect_ratio" label={t("story.aspect")}>
+          <select
+            id="aspect_ratio"
+            name="aspect_ratio"
+            value={value.aspect_ratio}
+            onChange={(event) => set({ aspect_ratio: event.target.value })}
+          >
+            {ASPECTS.map((aspect) => (
+              <option key={aspect} value={aspect}>
+                {t(`aspect.${aspect}` as MessageKey)}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <div className="row">
+        <Field id="language" label={t("story.language")}>
+          <select
+            id="language"
+            name="language"
+            value={value.language ?? ""}
+            onChange={(event) =>
+              set({ language: event.target.value || null, generation_params: undefined })
+            }
+          >
+            <option value="">{t("story.languageAuto")}</option>
+            {LANGUAGES.map((language) => (
+              <option key={language} value={language}>
+                {t(`lang.${language}` as MessageKey)}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <VoiceField value={value} onChange={set} error={errors["generation_params.voice"]} />
+      </div>
+      <div className="row checks">
+        <label>
+          <input
+            type="checkbox"
+            name="narration"
+            checked={value.narration}
+            onChange={(event) => set({ narration: event.target.checked })}
+          />
+          {t("story.narration")}
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            name="burn_subtitles"
+            checked={value.burn_subtitles}
+            onChange={(event) => set({ burn_subtitles: event.target.checked })}
+          />
+          {t("story.subtitles")}
+        </label>
+      </div>
+    </>
+  );
+}
+
+function VoiceField({
+  value,
+  onChange,
+  error,
+}: {
+  value: StoryInput;
+  onChange: (changes: Partial<StoryInput>) => void;
+  error?: string;
+}) {
+  const { t } = useI18n();
+  const language = value.language ?? "ko";
+  const [voices, setVoices] = useState<Voice[]>([]);
+  useEffect(() => {
+    let live = true;
+    api
+      .voices(language)
+      .then((answer) => live && setVoices(answer.voices))
+      .catch(() => live && setVoices([]));
+    return () => {
+      live = false;
+    };
+  }, [language]);
+  return (
+    <Field id="voice" label={t("story.voice")} error={error}>
+      <select
+        id="voice"
+        name="voice"
+        value={value.generation_params?.voice ?? ""}
+        onChange={(event) =>
+          onChange({
+            generation_params: event.target.value ? { voice: event.target.value } : undefined,
+          })
+        }
+      >
+        <option value="">{t("story.voiceDefault")}</option>
+        {voices.map((voice) => (
+          <option key={voice.id} value={voice.id}>
+            {voice.name} · {voice.provider}
+            {voice.gender ? ` · ${voice.gender}` : ""}
+            {voice.offline ? "" : ` · $${voice.price_per_1k_characters}/1k`}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
