@@ -122,7 +122,7 @@ async def test_bad_ids_answer_404_or_422_on_every_route_that_takes_one(
         spec = (await http.get(f"{API}/openapi.json")).json()
         probes = 0
         for path, operations in spec["paths"].items():
-            if "{" not in path:
+            if "{" not in path or not path.startswith(API):
                 continue
             for method in operations:
                 for bad in BAD_IDS:

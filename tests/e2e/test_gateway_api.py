@@ -14,8 +14,9 @@ from typing import Any
 import jwt
 import pytest
 from vp_contracts.story.status import USER_TRANSITIONS
-from vp_contracts.values import StoryStatus
+from vp_contracts.values import Stage, StoryStatus
 
+from tests.support.facts import Driver
 from tests.support.gateway import ADMIN, SECRET, RunningGateway
 
 pytestmark = pytest.mark.e2e
@@ -560,3 +561,35 @@ async def test_every_endpoint_answers_the_same_after_a_rebuild_from_the_log(
     assert rebuild.returncode == 0, output.decode()
     assert b"read model rebuilt from" in output
     assert after == before
+
+
+async def test_a_finished_video_is_rated_and_the_mean_is_in_statistics_and_metrics(
+    gateway: RunningGateway,
+) -> None:
+    token = await gateway.user()
+    driver = Driver(gateway.store)
+    stories = [await planned(gateway, token) for _ in range(2)]
+    async with gateway.client(token) as http:
+        early = await http.post(
+            f"/api/ai-video/stories/{stories[0]['id']}/feedback/", json={"rating": 5}
+        )
+        assert early.status_code == 409 and early.json()["error"]["details"]["current"] == "planned"
+        for story, rating in zip(stories, (4, 5), strict=True):
+            await driver.generated(story["id"], Stage.PREVIEW)
+            await driver.generated(story["id"], Stage.RENDER)
+            rated = await http.post(
+                f"/api/ai-video/stories/{story['id']}/feedback/",
+                json={"rating": rating, "comment": "좋아요"},
+            )
+            assert rated.status_code == 200, rated.text
+            assert rated.json()["feedback"] == {"rating": rating, "comment": "좋아요"}
+        bad = await http.post(
+            f"/api/ai-video/stories/{stories[0]['id']}/feedback/", json={"rating": 6}
+        )
+        stats = (await http.get("/api/ai-video/jobs/statistics/")).json()
+        metrics = (await http.get("/metrics")).text
+    assert (
+        bad.status_code == 422 and bad.json()["error"]["details"]["errors"][0]["field"] == "rating"
+    )
+    assert stats["average_rating"] == 4.5 and stats["ratings"] == 2
+    assert "video_feedback_rating_count" in metrics
