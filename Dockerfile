@@ -38,6 +38,7 @@ WORKDIR /src
 COPY pyproject.toml uv.lock ./
 COPY contracts/pyproject.toml contracts/
 COPY runtime/pyproject.toml runtime/
+COPY devtools/pyproject.toml devtools/
 COPY services/gateway/pyproject.toml services/gateway/
 COPY services/planner/pyproject.toml services/planner/
 COPY services/generator/pyproject.toml services/generator/

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from nats.aio.client import Client
-from vp_runtime import devnats
-from vp_runtime.connection import connect
-from vp_runtime.declare import declare
+from vp_devtools import devnats
+from vp_runtime.messaging.connection import connect
+from vp_runtime.messaging.declare import declare
+from vp_runtime.messaging.topology import Topology, default_topology
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.topology import Topology, default_topology
 
 from tests.support import servers
 

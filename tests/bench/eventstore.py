@@ -23,13 +23,12 @@ from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_contracts.story.view import fold
 from vp_contracts.values import StorySpec
-from vp_runtime import devnats
-from vp_runtime.connection import connect
-from vp_runtime.declare import declare
-from vp_runtime.eventstore import EventMeta, EventStore
+from vp_devtools import devnats
+from vp_runtime.eventstore import EventMeta, EventStore, SnapshotStore
+from vp_runtime.messaging.connection import connect
+from vp_runtime.messaging.declare import declare
+from vp_runtime.messaging.topology import Topology, default_topology
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.snapshots import SnapshotStore
-from vp_runtime.topology import Topology, default_topology
 
 ROUNDS = 10
 PER_ROUND = 400

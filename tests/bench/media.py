@@ -20,14 +20,14 @@ from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import Motion
-from vp_runtime import devnats
-from vp_runtime.connection import connect
-from vp_runtime.declare import declare
+from vp_devtools import devnats
 from vp_runtime.eventstore import EventStore
-from vp_runtime.progress import Progress
+from vp_runtime.messaging.connection import connect
+from vp_runtime.messaging.declare import declare
+from vp_runtime.messaging.progress import Progress
+from vp_runtime.messaging.topology import default_topology
 from vp_runtime.settings import RuntimeSettings
 from vp_runtime.storage import LocalStorage, UrlSigner
-from vp_runtime.topology import default_topology
 
 from tests.support.facts import Driver, spec
 from tests.support.pipeline import stages

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from vp_runtime import devnats
+from vp_devtools import devnats
 
 from tests.support.gateway import RunningGateway, running_gateway
 

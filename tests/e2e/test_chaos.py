@@ -21,10 +21,10 @@ from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.values import JobKind
-from vp_runtime.connection import connect
 from vp_runtime.eventstore import EventStore
+from vp_runtime.messaging.connection import connect
+from vp_runtime.messaging.topology import default_topology
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.topology import default_topology
 
 from tests.support.fake_providers import KEY, FakeProviders, fake_providers
 from tests.support.stack import API, Stack, local_stack

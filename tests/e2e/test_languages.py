@@ -19,9 +19,9 @@ import pytest
 from nats.aio.client import Client
 from vp_contracts.events import story as e
 from vp_contracts.language import sentences
-from vp_runtime import devnats
-from vp_runtime.connection import connect
+from vp_devtools import devnats
 from vp_runtime.media import ffmpeg_binary, loudness, probe
+from vp_runtime.messaging.connection import connect
 from vp_runtime.settings import RuntimeSettings
 
 from tests.support.gateway import RunningGateway, running_gateway

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from vp_runtime.demo import SAMPLE_STORY, run_demo
+from vp_devtools.demo import SAMPLE_STORY, run_demo
+from vp_devtools.sse import ServerEvent, follow
 from vp_runtime.media import probe
-from vp_runtime.sse import ServerEvent, follow
 
 from tests.support.stack import API, Stack, local_stack
 

@@ -21,8 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from vp_contracts.events import story as e
-from vp_runtime import devnats, telemetry
-from vp_runtime.connection import connect
+from vp_devtools import devnats
+from vp_runtime.messaging.connection import connect
+from vp_runtime.observability import telemetry
 from vp_runtime.settings import RuntimeSettings
 
 from tests.support.gateway import running_gateway

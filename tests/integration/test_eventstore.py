@@ -15,19 +15,19 @@ from vp_contracts.events import story as e
 from vp_contracts.ids import event_id, new_id
 from vp_contracts.story import INITIAL, IllegalTransition, fold
 from vp_contracts.story import commands as c
-from vp_runtime import devnats
-from vp_runtime.connection import MIN_SERVER_VERSION, ServerTooOld, connect, parse_version
-from vp_runtime.declare import declare
+from vp_devtools import devnats
 from vp_runtime.eventstore import (
     CorruptEvent,
     DuplicateEventId,
     EventMeta,
     EventStore,
+    SnapshotStore,
     WrongExpectedVersion,
 )
+from vp_runtime.messaging.connection import MIN_SERVER_VERSION, ServerTooOld, connect, parse_version
+from vp_runtime.messaging.declare import declare
+from vp_runtime.messaging.topology import Topology
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.snapshots import SnapshotStore
-from vp_runtime.topology import Topology
 
 from tests.support.stories import spec
 
@@ -287,7 +287,7 @@ async def test_the_story_stream_denies_deletes_and_keeps_everything(
 
 
 def test_servers_older_than_2_12_are_refused_with_a_clear_error() -> None:
-    from vp_runtime.connection import check_server_version
+    from vp_runtime.messaging.connection import check_server_version
 
     with pytest.raises(ServerTooOld, match=r"2\.9\.10 is too old: 2\.12\.0 or newer is required"):
         check_server_version("2.9.10")

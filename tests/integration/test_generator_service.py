@@ -25,11 +25,11 @@ from vp_contracts.story import commands as c
 from vp_contracts.values import JobKind
 from vp_generator.main import running
 from vp_generator.settings import GeneratorSettings
-from vp_runtime.declare import declare
 from vp_runtime.eventstore import EventStore
+from vp_runtime.messaging.declare import declare
+from vp_runtime.messaging.topology import Topology, default_topology
 from vp_runtime.settings import RuntimeSettings
 from vp_runtime.storage import LocalStorage, UrlSigner
-from vp_runtime.topology import Topology, default_topology
 
 from tests.support.facts import Driver, spec
 from tests.support.fake_providers import KEY, fake_providers

@@ -22,8 +22,8 @@ from vp_generator.settings import GeneratorSettings
 from vp_planner.main import running as planner
 from vp_planner.settings import PlannerSettings
 from vp_runtime.eventstore import EventStore
+from vp_runtime.messaging.topology import WORK_ACK_WAIT, Topology
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.topology import WORK_ACK_WAIT, Topology
 
 from tests.support.facts import Driver, spec
 from tests.support.watch import count, has, wait_for

@@ -19,9 +19,9 @@ from vp_contracts.story import commands as c
 from vp_contracts.values import JobKind
 from vp_runtime.eventstore import EventStore
 from vp_runtime.media import probe
+from vp_runtime.messaging.topology import Topology
 from vp_runtime.settings import RuntimeSettings
 from vp_runtime.storage import LocalStorage, UrlSigner
-from vp_runtime.topology import Topology
 
 from tests.support.facts import Driver, spec
 from tests.support.pipeline import stages

@@ -24,13 +24,12 @@ from nats.js.api import ConsumerConfig
 from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
-from vp_runtime import devnats
-from vp_runtime.connection import connect
-from vp_runtime.declare import declare
-from vp_runtime.eventstore import EventStore
+from vp_devtools import devnats
+from vp_runtime.eventstore import EventStore, SnapshotStore
+from vp_runtime.messaging.connection import connect
+from vp_runtime.messaging.declare import declare
+from vp_runtime.messaging.topology import ConsumerSpec, Topology, default_topology
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.snapshots import SnapshotStore
-from vp_runtime.topology import ConsumerSpec, Topology, default_topology
 
 from tests.support import infra_nats
 from tests.support.facts import Driver, meta

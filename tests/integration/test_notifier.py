@@ -17,15 +17,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from vp_contracts.story import commands as c
+from vp_devtools import devnats
 from vp_notifier.domain import signing
 from vp_notifier.main import running
 from vp_notifier.service.live import Hub, Session
 from vp_notifier.settings import NotifierSettings
-from vp_runtime import devnats
-from vp_runtime.connection import connect
 from vp_runtime.eventstore import EventStore
+from vp_runtime.messaging.connection import connect
+from vp_runtime.messaging.topology import Topology
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.topology import Topology
 
 from tests.support.facts import Driver
 

@@ -14,8 +14,8 @@ from vp_contracts.story import commands as c
 from vp_planner.main import running
 from vp_planner.settings import PlannerSettings
 from vp_runtime.eventstore import EventStore
+from vp_runtime.messaging.topology import Topology
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.topology import Topology
 
 from tests.support.facts import Driver
 from tests.support.fake_providers import KEY, FakeProviders, fake_providers

@@ -16,8 +16,8 @@ from sqlalchemy import text
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
 from vp_gateway.adapters.db.readmodel import ReadModel
 from vp_runtime.eventstore import EventStore
+from vp_runtime.messaging.topology import Topology
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.topology import Topology
 
 from tests.support.facts import Driver
 from tests.support.servers import fresh_schema

@@ -12,6 +12,7 @@ import pytest
 from nats.aio.client import Client
 from vp_contracts.values import Motion, Style
 from vp_generator.adapters.offline.provider import OfflineProvider
+from vp_runtime.messaging.topology import Topology
 from vp_runtime.providers.base import (
     Capability,
     ContentRefused,
@@ -34,7 +35,6 @@ from vp_runtime.providers.router import (
 from vp_runtime.providers.runway import RunwayProvider
 from vp_runtime.providers.stability import StabilityProvider
 from vp_runtime.storage import LocalStorage, UrlSigner
-from vp_runtime.topology import Topology
 
 from tests.support.fake_providers import KEY, FakeProviders, fake_providers
 

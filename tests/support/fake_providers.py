@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from vp_contracts.language import detect, expected_seconds
-from vp_runtime import devnats
+from vp_devtools import devnats
 from vp_runtime.media import ffmpeg_binary
 
 KEY = "test-key"

@@ -15,14 +15,14 @@ import uvicorn
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_contracts.values import ScenePrompt, SceneSpec
+from vp_devtools import devnats
 from vp_gateway.main import build_app
 from vp_gateway.settings import GatewaySettings
-from vp_runtime import devnats
-from vp_runtime.connection import connect
-from vp_runtime.declare import declare
 from vp_runtime.eventstore import EventMeta, EventStore
+from vp_runtime.messaging.connection import connect
+from vp_runtime.messaging.declare import declare
+from vp_runtime.messaging.topology import Topology, default_topology
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.topology import Topology, default_topology
 
 from tests.support.servers import fresh_schema
 

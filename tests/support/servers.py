@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from vp_runtime import devnats
+from vp_devtools import devnats
 
 
 @contextlib.contextmanager

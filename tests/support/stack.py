@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from vp_runtime import devnats
-from vp_runtime.stack import PORT_VARIABLES
+from vp_devtools import devnats
+from vp_devtools.stack import PORT_VARIABLES
 
 API = "/api/ai-video"
 

@@ -11,7 +11,7 @@ from nats.js.api import DeliverPolicy
 from vp_contracts.envelope import Envelope, RecordedEvent
 from vp_contracts.events.base import Event
 from vp_contracts.events.registry import parse_event
-from vp_runtime.topology import Topology
+from vp_runtime.messaging.topology import Topology
 
 
 async def wait_for(

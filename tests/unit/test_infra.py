@@ -16,8 +16,8 @@ from prometheus_client.metrics import MetricWrapperBase
 from vp_contracts.events import jobs as job_events
 from vp_contracts.events import story as story_events
 from vp_contracts.events.base import Event
-from vp_runtime import metrics
-from vp_runtime.topology import default_topology
+from vp_runtime.messaging.topology import default_topology
+from vp_runtime.observability import metrics
 
 from tests.support import infra_kustomize, infra_nats
 

@@ -11,7 +11,7 @@ from vp_contracts.values import StoryStatus
 from vp_notifier.domain import signing
 from vp_notifier.domain.messages import StageProgress, fact_message, sse
 from vp_notifier.entrypoints.http import Denied, _resume_point
-from vp_runtime.auth import InvalidToken, Principal, TicketPolicy, TokenPolicy
+from vp_runtime.web.auth import InvalidToken, Principal, TicketPolicy, TokenPolicy
 
 from tests.support import stories
 

@@ -1,1 +1,2 @@
-"""VideoPlanet runtime: the JetStream event store, stream declarations, settings, telemetry."""
+"""VideoPlanet runtime: what every service is built on (event store, messaging, storage,
+providers, media, web, observability, settings)."""

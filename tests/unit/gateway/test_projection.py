@@ -14,7 +14,7 @@ from vp_gateway.service.projection import (
     Projector,
     ReadModelUnavailable,
 )
-from vp_runtime.consumer import TransientError
+from vp_runtime.messaging.delivery import TransientError
 
 from tests.support.stories import recorded, spec
 

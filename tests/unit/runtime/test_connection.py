@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 from nats.aio.client import Client
-from vp_runtime.connection import HeaderFastClient, ServerTooOld, check_server_version
+from vp_runtime.messaging.connection import HeaderFastClient, ServerTooOld, check_server_version
 
 BLOCKS = [
     b"ce-id: 1\r\nce-type: vp.story.created.v1\r\n\r\n",

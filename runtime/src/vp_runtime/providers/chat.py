@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import httpx
 
-from vp_runtime.metrics import API_CALLS
+from vp_runtime.observability.metrics import API_CALLS
 from vp_runtime.providers import http
 from vp_runtime.providers.base import ProviderRejected
 from vp_runtime.providers.config import ProviderConfig

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from nats.js.client import JetStreamContext
 
+from vp_runtime.messaging.topology import Topology
 from vp_runtime.providers.base import Provider, ProviderRejected
 from vp_runtime.providers.clova import ClovaSpeechProvider
 from vp_runtime.providers.config import ProviderConfig
@@ -21,7 +22,6 @@ from vp_runtime.providers.router import ProviderRouter, Routed
 from vp_runtime.providers.runway import RunwayProvider
 from vp_runtime.providers.stability import StabilityProvider
 from vp_runtime.storage import Storage
-from vp_runtime.topology import Topology
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from vp_runtime.metrics import API_CALLS
+from vp_runtime.observability.metrics import API_CALLS
 from vp_runtime.providers.base import (
     TRANSIENT,
     CannotSpeak,

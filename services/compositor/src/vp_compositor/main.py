@@ -7,17 +7,13 @@ import contextlib
 import sys
 from collections.abc import AsyncIterator
 
-from vp_runtime import telemetry
-from vp_runtime.consumer import Delivery, stop_consuming, subscribe
-from vp_runtime.health import serve_until_stopped
-from vp_runtime.progress import Progress
-from vp_runtime.service import (
-    Runtime,
-    consumer,
-    make_broker,
-    worker_name,
-)
+from vp_runtime.messaging.broker import consumer, make_broker
+from vp_runtime.messaging.delivery import Delivery, stop_consuming, subscribe
+from vp_runtime.messaging.progress import Progress
+from vp_runtime.observability import telemetry
+from vp_runtime.process import Runtime, worker_name
 from vp_runtime.storage import storage_from
+from vp_runtime.web.health import serve_until_stopped
 
 from vp_compositor.service.compose import Composer
 from vp_compositor.settings import CompositorSettings

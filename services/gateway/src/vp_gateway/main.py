@@ -18,13 +18,14 @@ from faststream.nats import NatsBroker
 from sqlalchemy import text
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
-from vp_runtime import telemetry
-from vp_runtime.auth import TicketPolicy, TokenPolicy
-from vp_runtime.consumer import Delivery, RetryPolicy, stop_consuming, subscribe
+from vp_runtime.messaging.broker import consumer, make_broker
+from vp_runtime.messaging.delivery import Delivery, RetryPolicy, stop_consuming, subscribe
+from vp_runtime.observability import telemetry
+from vp_runtime.process import Runtime, in_background
 from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs, prices
-from vp_runtime.service import Runtime, consumer, in_background, make_broker
 from vp_runtime.storage import storage_from
+from vp_runtime.web.auth import TicketPolicy, TokenPolicy
 
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
 from vp_gateway.adapters.db.idempotency import SqlIdempotencyRecords

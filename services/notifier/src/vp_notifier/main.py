@@ -12,13 +12,14 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
-from vp_runtime import telemetry
-from vp_runtime.auth import TicketPolicy, TokenPolicy
-from vp_runtime.consumer import Delivery, Handler, RetryPolicy, stop_consuming, subscribe
-from vp_runtime.health import store_check
-from vp_runtime.service import Runtime, make_broker
+from vp_runtime.messaging.broker import make_broker
+from vp_runtime.messaging.delivery import Delivery, Handler, RetryPolicy, stop_consuming, subscribe
+from vp_runtime.messaging.topology import ConsumerSpec, Topology
+from vp_runtime.observability import telemetry
+from vp_runtime.process import Runtime
 from vp_runtime.storage import storage_from
-from vp_runtime.topology import ConsumerSpec, Topology
+from vp_runtime.web.auth import TicketPolicy, TokenPolicy
+from vp_runtime.web.health import store_check
 
 from vp_notifier.entrypoints.http import Notifier, create_app
 from vp_notifier.service.live import Hub

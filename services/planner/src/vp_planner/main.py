@@ -8,18 +8,14 @@ import logging
 import sys
 from collections.abc import AsyncIterator
 
-from vp_runtime import telemetry
-from vp_runtime.consumer import Delivery, stop_consuming, subscribe
-from vp_runtime.health import serve_until_stopped
-from vp_runtime.progress import Progress
+from vp_runtime.messaging.broker import consumer, make_broker
+from vp_runtime.messaging.delivery import Delivery, stop_consuming, subscribe
+from vp_runtime.messaging.progress import Progress
+from vp_runtime.observability import telemetry
+from vp_runtime.process import Runtime, worker_name
 from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs, prices
-from vp_runtime.service import (
-    Runtime,
-    consumer,
-    make_broker,
-    worker_name,
-)
+from vp_runtime.web.health import serve_until_stopped
 
 from vp_planner.service.planning import Planner
 from vp_planner.settings import PlannerSettings

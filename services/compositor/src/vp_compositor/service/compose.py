@@ -27,8 +27,8 @@ from vp_contracts.story.view import Attempt, SceneView, StoryView
 from vp_contracts.values import JobKind, MediaOutput, RenderProfile, SceneAssets, Stage
 from vp_runtime.eventstore import EventMeta, EventStore
 from vp_runtime.media import MediaError, loudness, probe, run_ffmpeg, thumbnail
-from vp_runtime.metrics import timed_generation
-from vp_runtime.progress import Progress
+from vp_runtime.messaging.progress import Progress
+from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.storage import MissingObject, Storage
 
 from vp_compositor.adapters.fonts import font_for_text

@@ -11,10 +11,10 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from vp_contracts.ids import new_id
 from vp_contracts.values import ProviderCosts
-from vp_runtime.auth import InvalidToken, Principal, TicketPolicy, TokenPolicy
 from vp_runtime.eventstore import EventStore
 from vp_runtime.providers.config import ProviderConfig
 from vp_runtime.storage import Storage
+from vp_runtime.web.auth import InvalidToken, Principal, TicketPolicy, TokenPolicy
 
 from vp_gateway.adapters.db.readmodel import ReadModel
 from vp_gateway.entrypoints.errors import ApiError

@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import FastAPI
-from vp_runtime import web
+from vp_runtime.web.app import instrument, offline_docs
 
 from vp_gateway.entrypoints import errors
 from vp_gateway.entrypoints.idempotency import IdempotencyKeys
@@ -51,7 +51,7 @@ def create_app(
         lifespan=lifespan,
     )
     errors.install(app)
-    web.offline_docs(app, "/api/ai-video/docs/", "VideoPlanet")
+    offline_docs(app, "/api/ai-video/docs/", "VideoPlanet")
     for module in (
         auth,
         stories,
@@ -69,7 +69,7 @@ def create_app(
     app.add_middleware(IdempotencyKeys)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
-    web.instrument(app, "gateway")
+    instrument(app, "gateway")
     return app
 
 

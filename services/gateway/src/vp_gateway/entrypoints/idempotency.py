@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from vp_runtime.auth import InvalidToken
+from vp_runtime.web.auth import InvalidToken
 
 from vp_gateway.service.idempotency import (
     Answer,

@@ -15,8 +15,8 @@ from typing import Literal, Protocol
 
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
-from vp_runtime.consumer import TransientError
-from vp_runtime.metrics import PARKED, PARKED_TOTAL
+from vp_runtime.messaging.delivery import TransientError
+from vp_runtime.observability.metrics import PARKED, PARKED_TOTAL
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from vp_contracts.story import commands as c
 from vp_contracts.story.errors import NotFound, Refused
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import ProviderCosts, StorySpec, StoryStatus
-from vp_runtime.auth import Principal
 from vp_runtime.eventstore import EventMeta, EventStore, Outcome
+from vp_runtime.web.auth import Principal
 
 
 class Forbidden(Refused):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vp_contracts.ids import new_id
-from vp_runtime.auth import Principal
+from vp_runtime.web.auth import Principal
 
 from vp_gateway.adapters.db.tables import UserRow
 

@@ -12,17 +12,18 @@ from vp_contracts.events import jobs as j
 from vp_contracts.ids import derived_id
 from vp_contracts.story import commands as c
 from vp_contracts.values import JobKind
-from vp_runtime.consumer import (
+from vp_runtime.eventstore import EventMeta
+from vp_runtime.messaging.broker import consumer
+from vp_runtime.messaging.delivery import (
     Delivery,
     PoisonMessage,
     RetryPolicy,
     TransientError,
     subscribe,
 )
-from vp_runtime.eventstore import EventMeta
-from vp_runtime.metrics import timed_generation
+from vp_runtime.observability.metrics import timed_generation
+from vp_runtime.process import Runtime
 from vp_runtime.providers.router import AllProvidersRefused, NoProviderAvailable, NoVoice
-from vp_runtime.service import Runtime, consumer
 
 from vp_generator.domain.jobs import SceneJob
 from vp_generator.entrypoints.cancel_watch import CancelWatch

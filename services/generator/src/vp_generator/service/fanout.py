@@ -10,9 +10,9 @@ from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.ids import scene_job_id
-from vp_runtime import telemetry
 from vp_runtime.eventstore import EventStore
-from vp_runtime.topology import Topology
+from vp_runtime.messaging.topology import Topology
+from vp_runtime.observability import telemetry
 
 from vp_generator.domain.jobs import SceneJob
 

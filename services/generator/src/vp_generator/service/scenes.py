@@ -29,7 +29,7 @@ from vp_contracts.story.rules import story_language
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind, SceneAssets, SceneSpec, StorySpec
 from vp_runtime.eventstore import EventMeta, EventStore
-from vp_runtime.progress import Progress
+from vp_runtime.messaging.progress import Progress
 from vp_runtime.providers.base import (
     Capability,
     ImageRequest,

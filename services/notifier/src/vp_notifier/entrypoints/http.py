@@ -22,10 +22,10 @@ from fastapi import FastAPI, Header, Query, Request, WebSocket, WebSocketDisconn
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from vp_contracts.ids import check_id
-from vp_runtime import web
-from vp_runtime.auth import InvalidToken, TicketPolicy, TokenPolicy
 from vp_runtime.eventstore import EventStore
-from vp_runtime.health import health_routes
+from vp_runtime.web.app import instrument, offline_docs
+from vp_runtime.web.auth import InvalidToken, TicketPolicy, TokenPolicy
+from vp_runtime.web.health import health_routes
 
 from vp_notifier.domain.messages import Link, sse
 from vp_notifier.service.live import Hub, Session
@@ -136,8 +136,8 @@ def create_app(lifespan: Any = None, cors_origins: list[str] | None = None) -> F
         allow_methods=["GET"],
         allow_headers=["Authorization", "Last-Event-ID"],
     )
-    web.offline_docs(app, f"{PREFIX}/live/docs/", "VideoPlanet notifier")
-    web.instrument(app, "notifier")
+    offline_docs(app, f"{PREFIX}/live/docs/", "VideoPlanet notifier")
+    instrument(app, "notifier")
 
     @app.get(
         PREFIX + "/stories/{story_id}/events/",

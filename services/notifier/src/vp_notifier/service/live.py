@@ -30,8 +30,8 @@ from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
 from vp_contracts.story.view import INITIAL, evolve
 from vp_runtime.eventstore import CorruptEvent, EventStore, recorded_from
-from vp_runtime.metrics import LIVE_CLIENTS
-from vp_runtime.topology import Topology
+from vp_runtime.messaging.topology import Topology
+from vp_runtime.observability.metrics import LIVE_CLIENTS
 
 from vp_notifier.domain.messages import Link, Message, StageProgress, fact_message
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
-from vp_runtime.consumer import PoisonMessage
+from vp_runtime.messaging.delivery import PoisonMessage
 
 from vp_notifier.domain import signing
 from vp_notifier.settings import Webhook

@@ -22,8 +22,8 @@ from vp_contracts.story import commands as c
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind, ProviderCosts, SceneSpec, Stage, StorySpec
 from vp_runtime.eventstore import EventMeta, EventStore
-from vp_runtime.metrics import timed_generation
-from vp_runtime.progress import Progress
+from vp_runtime.messaging.progress import Progress
+from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.providers.base import TRANSIENT, ProviderError
 from vp_runtime.providers.chat import ChatClient
 

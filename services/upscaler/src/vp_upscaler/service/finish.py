@@ -26,8 +26,8 @@ from vp_contracts.story.rules import final_profile
 from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage
 from vp_runtime.eventstore import EventMeta, EventStore
 from vp_runtime.media import MediaError, probe, run_ffmpeg, thumbnail
-from vp_runtime.metrics import timed_generation
-from vp_runtime.progress import Progress
+from vp_runtime.messaging.progress import Progress
+from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.providers.base import Capability, UpscaleRequest
 from vp_runtime.providers.router import Call, Ledger, ProviderRouter
 from vp_runtime.storage import Storage

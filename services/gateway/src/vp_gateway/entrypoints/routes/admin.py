@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from vp_runtime.auth import Principal
+from vp_runtime.web.auth import Principal
 
 from vp_gateway.entrypoints.deps import GatewayDep, PrincipalDep
 from vp_gateway.entrypoints.errors import ApiError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from vp_contracts.ids import new_id
-from vp_runtime.auth import Principal
+from vp_runtime.web.auth import Principal
 
 from vp_gateway.entrypoints.deps import GatewayDep
 from vp_gateway.entrypoints.errors import ApiError

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from vp_contracts.story.errors import NotFound
 from vp_contracts.values import JobStatus
-from vp_runtime.auth import Principal
+from vp_runtime.web.auth import Principal
 
 from vp_gateway.adapters.db.tables import JobRow
 from vp_gateway.entrypoints.deps import ContextDep, Gateway, GatewayDep, PrincipalDep

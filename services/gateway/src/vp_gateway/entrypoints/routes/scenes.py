@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from vp_contracts.story.errors import NotFound
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import StoryStatus
-from vp_runtime.auth import Principal
+from vp_runtime.web.auth import Principal
 
 from vp_gateway.adapters.db.readmodel import scene_data
 from vp_gateway.entrypoints.deps import ContextDep, Gateway, GatewayDep, PrincipalDep

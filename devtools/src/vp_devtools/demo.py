@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from vp_runtime.sse import ServerEvent, follow
+from vp_devtools.sse import ServerEvent, follow
 
 API = "/api/ai-video"
 SAMPLE_STORIES: dict[str, dict[str, Any]] = {

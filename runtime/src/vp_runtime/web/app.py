@@ -15,8 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vp_runtime import telemetry
-from vp_runtime.metrics import HTTP_REQUESTS, HTTP_SECONDS
+from vp_runtime.observability import telemetry
+from vp_runtime.observability.metrics import HTTP_REQUESTS, HTTP_SECONDS
 
 UNTRACED = "healthz,readyz,metrics"
 

@@ -9,9 +9,9 @@ import argparse
 import asyncio
 import sys
 
-from vp_runtime.connection import ServerTooOld, connect
-from vp_runtime.declare import declare
-from vp_runtime.service import topology_of
+from vp_runtime.messaging.broker import topology_of
+from vp_runtime.messaging.connection import ServerTooOld, connect
+from vp_runtime.messaging.declare import declare
 from vp_runtime.settings import RuntimeSettings
 
 

@@ -1,4 +1,4 @@
-"""Apply a :class:`~vp_runtime.topology.Topology` to a server, idempotently.
+"""Apply a :class:`~vp_runtime.messaging.topology.Topology` to a server, idempotently.
 
 Creates what is missing, updates what differs, and checks that the server kept every setting
 we rely on (an old server silently drops fields it does not know).
@@ -12,8 +12,8 @@ from nats.js.api import KeyValueConfig, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from vp_runtime.connection import ServerTooOld
-from vp_runtime.topology import Topology
+from vp_runtime.messaging.connection import ServerTooOld
+from vp_runtime.messaging.topology import Topology
 
 _REQUIRED_STREAM_FLAGS = ("allow_direct", "allow_atomic", "deny_delete", "deny_purge")
 

@@ -1,15 +1,9 @@
-"""What every service starts with: a checked NATS connection, the event store, dead letters,
-and a FastStream broker whose subscribers bind to the consumers declared in the topology."""
+"""A FastStream broker for a service, and subscribers bound to the consumers the topology
+declares."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import signal
-import socket
-from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -17,15 +11,10 @@ from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.security import SASLPlaintext
-from nats.aio.client import Client
 
-from vp_runtime import telemetry
-from vp_runtime.connection import connect
-from vp_runtime.deadletters import DeadLetters
-from vp_runtime.eventstore import EventStore
+from vp_runtime.messaging.topology import ConsumerSpec, Topology, default_topology
+from vp_runtime.observability import telemetry
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.snapshots import SnapshotStore
-from vp_runtime.topology import ConsumerSpec, Topology, default_topology
 
 SHUTDOWN_GRACE_SECONDS = 1.0
 """On shutdown, work that finishes within this is let finish; longer work (a render) is
@@ -85,57 +74,3 @@ def consumer(topology: Topology, name: str) -> ConsumerSpec:
         if spec.name == wanted:
             return spec
     raise KeyError(f"no consumer {name!r} is declared")
-
-
-@dataclass
-class Runtime:
-    """Connections and stores one service process uses."""
-
-    settings: RuntimeSettings
-    topology: Topology
-    client: Client
-    store: EventStore
-    dead_letters: DeadLetters
-
-    @classmethod
-    async def connect(cls, settings: RuntimeSettings) -> Runtime:
-        topology = topology_of(settings)
-        client = await connect(settings)
-        snapshots = SnapshotStore(client.jetstream(), topology.snapshot_bucket)
-        source = f"/vp/{settings.service_name}"
-        store = EventStore(
-            client, topology, source=source, snapshots=snapshots, header_hooks=[telemetry.inject]
-        )
-        return cls(
-            settings, topology, client, store, DeadLetters(client, topology, settings.service_name)
-        )
-
-    async def close(self) -> None:
-        await self.store.flush_snapshots()
-        await self.client.drain()
-
-
-async def until_stopped() -> None:
-    """Wait for SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-
-
-@contextlib.asynccontextmanager
-async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
-    """Run ``work`` while the block runs; cancel it when the block ends."""
-    task = asyncio.create_task(work)
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-def worker_name(service: str) -> str:
-    """``service@host:pid``, as recorded in job facts."""
-    return f"{service}@{socket.gethostname()}:{os.getpid()}"

@@ -26,10 +26,11 @@ from vp_contracts.envelope import Envelope, EnvelopeError, RecordedEvent
 from vp_contracts.events.base import Event
 from vp_contracts.events.registry import UnknownEventType, parse_event
 
-from vp_runtime.deadletters import DeadLetters
-from vp_runtime.metrics import MESSAGE_SECONDS, MESSAGES, subject_label
-from vp_runtime.service import durable_subscriber, in_background
-from vp_runtime.topology import ConsumerSpec
+from vp_runtime.messaging.broker import durable_subscriber
+from vp_runtime.messaging.deadletters import DeadLetters
+from vp_runtime.messaging.topology import ConsumerSpec
+from vp_runtime.observability.metrics import MESSAGE_SECONDS, MESSAGES, subject_label
+from vp_runtime.process import in_background
 
 log = logging.getLogger(__name__)
 

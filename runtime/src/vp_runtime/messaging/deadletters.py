@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from nats.aio.client import Client
 
-from vp_runtime.topology import Topology
+from vp_runtime.messaging.topology import Topology
 
 if TYPE_CHECKING:
-    from vp_runtime.consumer import Delivery
+    from vp_runtime.messaging.delivery import Delivery
 
 
 class DeadLetters:

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from vp_runtime.connection import check_server_version
+from vp_runtime.messaging.connection import check_server_version
 
 
 def find_binary() -> Path:

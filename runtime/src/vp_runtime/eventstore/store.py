@@ -34,8 +34,8 @@ from vp_contracts.story.decider import decide
 from vp_contracts.story.view import INITIAL, StoryView, evolve
 from vp_contracts.subjects import check_token
 
-from vp_runtime.snapshots import SnapshotStore
-from vp_runtime.topology import Topology
+from vp_runtime.eventstore.snapshots import SnapshotStore
+from vp_runtime.messaging.topology import Topology
 
 log = logging.getLogger(__name__)
 

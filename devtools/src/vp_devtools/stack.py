@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from vp_runtime import devnats
+from vp_devtools import devnats
 
 SERVICES = ("gateway", "notifier", "planner", "generator", "compositor", "upscaler")
 DEFAULT_PORTS = {
@@ -312,7 +312,7 @@ def up(home: Path, out: IO[str]) -> int:
     (home / "logs").mkdir(parents=True, exist_ok=True)
     with (home / "logs" / "supervisor.log").open("ab") as log:
         supervisor = subprocess.Popen(
-            [sys.executable, "-m", "vp_runtime.stack", "supervise", "--home", str(home)],
+            [sys.executable, "-m", "vp_devtools.stack", "supervise", "--home", str(home)],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
