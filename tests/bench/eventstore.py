@@ -87,7 +87,7 @@ class _Writers:
         return story_id, [outcome.version]
 
     def raw(self, story_id: str) -> Callable[[int], Awaitable[object]]:
-        prepared = self.store._prepare(story_id, _cost(story_id), 0, _meta())
+        prepared = self.store.appender.prepare(story_id, _cost(story_id), 0, _meta())
 
         async def publish(index: int) -> object:
             headers = {**prepared.headers, "Nats-Msg-Id": new_id()}

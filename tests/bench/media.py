@@ -27,6 +27,7 @@ from vp_runtime.messaging.declare import declare
 from vp_runtime.messaging.progress import Progress
 from vp_runtime.messaging.topology import default_topology
 from vp_runtime.settings import RuntimeSettings
+from vp_runtime.stage import Worker
 from vp_runtime.storage import LocalStorage, UrlSigner
 
 from tests.support.facts import Driver, spec
@@ -93,9 +94,8 @@ async def _measure(url: str, folder: Path) -> list[Row]:
         final_wall = time.perf_counter() - started
         final_view = await store.view(story_id)
     storage = LocalStorage(storage_dir, "http://x", UrlSigner("s"))
-    composer = Composer(
-        store, storage, Progress(client, topology.subjects, "bench"), CompositorSettings(), "bench"
-    )
+    worker = Worker(store, Progress(client, topology.subjects, "bench"), "bench", "bench")
+    composer = Composer(worker, storage, CompositorSettings())
     rows: list[Row] = [
         (
             "preview: requested -> ready (6 scenes, 42 s, 854x480@24)",

@@ -23,7 +23,7 @@ from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_contracts.values import JobKind
-from vp_generator.main import running
+from vp_generator.bootstrap import running
 from vp_generator.settings import GeneratorSettings
 from vp_runtime.eventstore import EventStore
 from vp_runtime.messaging.declare import declare

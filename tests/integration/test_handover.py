@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 from nats.aio.client import Client
-from vp_compositor.main import running as compositor
+from vp_compositor.bootstrap import running as compositor
 from vp_compositor.settings import CompositorSettings
 from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_contracts.values import JobKind
-from vp_generator.main import running as generator
+from vp_generator.bootstrap import running as generator
 from vp_generator.settings import GeneratorSettings
-from vp_planner.main import running as planner
+from vp_planner.bootstrap import running as planner
 from vp_planner.settings import PlannerSettings
 from vp_runtime.eventstore import EventStore
 from vp_runtime.messaging.topology import WORK_ACK_WAIT, Topology

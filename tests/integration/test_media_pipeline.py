@@ -207,11 +207,11 @@ async def test_a_master_below_target_is_scaled_and_interpolated(
 async def test_a_missing_asset_fails_the_attempt_with_a_clear_reason(
     nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
 ) -> None:
-    from vp_compositor.main import running as compositor
+    from vp_compositor.bootstrap import running as compositor
     from vp_compositor.settings import CompositorSettings
-    from vp_generator.main import running as generator
+    from vp_generator.bootstrap import running as generator
     from vp_generator.settings import GeneratorSettings
-    from vp_planner.main import running as planner
+    from vp_planner.bootstrap import running as planner
     from vp_planner.settings import PlannerSettings
 
     store = EventStore(nats_client, topology, source="/tests")

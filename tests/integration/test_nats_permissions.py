@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -28,7 +29,7 @@ from vp_devtools import devnats
 from vp_runtime.eventstore import EventStore, SnapshotStore
 from vp_runtime.messaging.connection import connect
 from vp_runtime.messaging.declare import declare
-from vp_runtime.messaging.topology import ConsumerSpec, Topology, default_topology
+from vp_runtime.messaging.topology import Topology, default_topology, webhook_consumer
 from vp_runtime.settings import RuntimeSettings
 
 from tests.support import infra_nats
@@ -224,15 +225,15 @@ async def test_notifier_records_nothing_and_follows_the_log(
     loaded = await store_of(notifier, topology).load(story_id)
     assert [type(fact.event) for fact in loaded] == [e.StoryCreated]
 
-    # A webhook consumer of its own: created, pulled and acked by the notifier.
-    hook = ConsumerSpec(
-        name="notifier-webhook-perm",
-        stream=topology.story_stream,
-        filter_subjects=(topology.subjects.event_of_any_story("created"),),
-        only_new=False,
-    )
+    # A webhook consumer of its own: declared with the topology, pulled and acked by the
+    # notifier, which cannot create durable consumers itself.
+    hook = webhook_consumer(topology, "perm", ("created",), attempts=3)
+    hook = dataclasses.replace(hook, only_new=False)
+    with pytest.raises((nats.errors.TimeoutError, nats.errors.NoRespondersError)):
+        await notifier.nc.jetstream(timeout=0.5).add_consumer(hook.stream, hook.config())
+    admin = await login("streams")
+    await admin.nc.jetstream().add_consumer(hook.stream, hook.config())
     js = notifier.nc.jetstream(timeout=2)
-    await js.add_consumer(hook.stream, hook.config())
     pull = await js.pull_subscribe_bind(hook.name, stream=hook.stream)
     messages = await pull.fetch(1, timeout=5)
     await messages[0].ack_sync()
@@ -315,7 +316,7 @@ async def test_the_planner_service_runs_under_its_user(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The real planner (FastStream pull consumer, acks, heartbeats, appends) as user planner."""
-    from vp_planner.main import running
+    from vp_planner.bootstrap import running
     from vp_planner.settings import PlannerSettings
 
     monkeypatch.delenv("VP_PROVIDERS", raising=False)

@@ -18,12 +18,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from vp_contracts.story import commands as c
 from vp_devtools import devnats
+from vp_notifier.bootstrap import running
 from vp_notifier.domain import signing
-from vp_notifier.main import running
 from vp_notifier.service.live import Hub, Session
 from vp_notifier.settings import NotifierSettings
 from vp_runtime.eventstore import EventStore
+from vp_runtime.messaging.broker import topology_of
 from vp_runtime.messaging.connection import connect
+from vp_runtime.messaging.declare import declare
 from vp_runtime.messaging.topology import Topology
 from vp_runtime.settings import RuntimeSettings
 
@@ -178,12 +180,15 @@ async def test_webhooks_are_signed_retried_and_delivered_once_each(
             {"name": "refusing", "url": f"{base}/refusing", "secret": SECRET},
         ]
         notifier_settings = NotifierSettings(
-            **settings.model_dump(exclude={"service_name"}),
+            **settings.model_dump(exclude={"service_name", "webhooks", "webhook_attempts"}),
             jwt_secret="j" * 40,
             webhooks=hooks,
             webhook_first_delay_seconds=0.2,
             webhook_attempts=4,
         )
+        # Each receiver's consumer is part of the topology: declared, as in production,
+        # before the notifier starts.
+        await declare(nats_client.jetstream(), topology_of(notifier_settings))
         async with running(notifier_settings):
             story_id = await driver.created()
             await _retitle(driver, story_id, 3)

@@ -11,7 +11,7 @@ from nats.aio.client import Client
 from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
-from vp_planner.main import running
+from vp_planner.bootstrap import running
 from vp_planner.settings import PlannerSettings
 from vp_runtime.eventstore import EventStore
 from vp_runtime.messaging.topology import Topology

@@ -16,7 +16,7 @@ from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_contracts.values import ScenePrompt, SceneSpec
 from vp_devtools import devnats
-from vp_gateway.main import build_app
+from vp_gateway.bootstrap import build_app
 from vp_gateway.settings import GatewaySettings
 from vp_runtime.eventstore import EventMeta, EventStore
 from vp_runtime.messaging.connection import connect

@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from vp_compositor.main import running as compositor
+from vp_compositor.bootstrap import running as compositor
 from vp_compositor.settings import CompositorSettings
-from vp_generator.main import running as generator
+from vp_generator.bootstrap import running as generator
 from vp_generator.settings import GeneratorSettings
-from vp_planner.main import running as planner
+from vp_planner.bootstrap import running as planner
 from vp_planner.settings import PlannerSettings
 from vp_runtime.settings import RuntimeSettings
-from vp_upscaler.main import running as upscaler
+from vp_upscaler.bootstrap import running as upscaler
 from vp_upscaler.settings import UpscalerSettings
 
 

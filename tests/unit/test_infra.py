@@ -129,7 +129,10 @@ def test_deployments_are_probed_bounded_and_unprivileged(tree: str) -> None:
         assert security["capabilities"]["drop"] == ["ALL"]
         mounts = {mount["mountPath"]: mount["name"] for mount in container["volumeMounts"]}
         assert "emptyDir" in volumes[mounts["/tmp"]]
-        assert container["envFrom"] == [{"configMapRef": {"name": "vp-config"}}]
+        assert container["envFrom"][0] == {"configMapRef": {"name": "vp-config"}}
+        # Only the notifier (and the declare Job) read the webhook receivers.
+        webhooks = {"secretRef": {"name": "vp-webhooks", "optional": True}}
+        assert (webhooks in container["envFrom"]) is (name == "notifier"), name
 
 
 def test_media_stages_get_more_cpu_and_memory_than_the_api() -> None:
@@ -235,6 +238,10 @@ def test_jobs_declare_the_streams_and_migrate_the_database() -> None:
         assert job["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
     migrate = next(job for job in jobs.values() if containers(job)[0]["args"] == ["migrate"])
     assert "VP_DATABASE_URL" in env_of(containers(migrate)[0])
+    # The webhook receivers are part of the topology: their consumers are declared here.
+    declare = next(job for job in jobs.values() if containers(job)[0]["args"] == ["declare"])
+    webhooks = {"secretRef": {"name": "vp-webhooks", "optional": True}}
+    assert webhooks in containers(declare)[0]["envFrom"]
 
 
 def test_dev_runs_one_of_everything_on_dev_images() -> None:

@@ -10,7 +10,7 @@ from vp_contracts.story import fold
 from vp_contracts.values import StoryStatus
 from vp_notifier.domain import signing
 from vp_notifier.domain.messages import StageProgress, fact_message, sse
-from vp_notifier.entrypoints.http import Denied, _resume_point
+from vp_notifier.entrypoints.http import Denied, _resume_point, _status
 from vp_runtime.web.auth import InvalidToken, Principal, TicketPolicy, TokenPolicy
 
 from tests.support import stories
@@ -118,4 +118,5 @@ def test_the_resume_point_comes_from_the_query_or_the_header() -> None:
     assert _resume_point("12", "30") == 30
     with pytest.raises(Denied) as refused:
         _resume_point("abc", None)
-    assert refused.value.status == 422 and "whole number" in refused.value.message
+    assert _status(refused.value) == 422 and "whole number" in refused.value.message
+    assert refused.value.code == "invalid_last_event_id"

@@ -1,26 +1,34 @@
 """What every service process starts with: a checked NATS connection, the event store and dead
-letters (:class:`Runtime`), and the small helpers of a long-running process."""
+letters (:class:`Runtime`); for the pipeline's workers, the whole life of the process
+(:func:`serve_worker`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
-import signal
 import socket
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 from nats.aio.client import Client
 
 from vp_runtime.eventstore import EventStore, SnapshotStore
-from vp_runtime.messaging.broker import topology_of
+from vp_runtime.messaging.broker import make_broker, topology_of
 from vp_runtime.messaging.connection import connect
 from vp_runtime.messaging.deadletters import DeadLetters
+from vp_runtime.messaging.progress import Progress
+from vp_runtime.messaging.settle import stop_consuming
+from vp_runtime.messaging.subscriptions import Subscription, bind
 from vp_runtime.messaging.topology import Topology
 from vp_runtime.observability import telemetry
 from vp_runtime.settings import RuntimeSettings
+from vp_runtime.stage import Worker
+from vp_runtime.web.health import serve_until_stopped
+
+S = TypeVar("S", bound=RuntimeSettings)
 
 
 @dataclass
@@ -46,32 +54,44 @@ class Runtime:
             settings, topology, client, store, DeadLetters(client, topology, settings.service_name)
         )
 
+    def worker(self, service: str) -> Worker:
+        """The stage worker of ``service`` in this process: records facts, sends progress."""
+        progress = Progress(self.client, self.topology.subjects, service)
+        return Worker(self.store, progress, service, worker_name(service))
+
+    @contextlib.asynccontextmanager
+    async def consuming(self, table: Sequence[Subscription]) -> AsyncIterator[None]:
+        """The subscriber ``table`` working while the block runs; on the way out, messages in
+        hand go back to the server first (see :func:`stop_consuming`)."""
+        if not table:
+            yield
+            return
+        broker = make_broker(self.settings)
+        bind(broker, self.topology, self.dead_letters, table)
+        await broker.start()
+        try:
+            yield
+        finally:
+            await stop_consuming(broker)
+
     async def close(self) -> None:
         await self.store.flush_snapshots()
         await self.client.drain()
 
 
-async def until_stopped() -> None:
-    """Wait for SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-
-
-@contextlib.asynccontextmanager
-async def in_background(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
-    """Run ``work`` while the block runs; cancel it when the block ends."""
-    task = asyncio.create_task(work)
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 def worker_name(service: str) -> str:
     """``service@host:pid``, as recorded in job facts."""
     return f"{service}@{socket.gethostname()}:{os.getpid()}"
+
+
+def serve_worker(settings: S, running: Callable[[S], AbstractAsyncContextManager[Runtime]]) -> int:
+    """A pipeline worker's process: telemetry, the service ``running`` builds, health and
+    metrics endpoints, until SIGINT or SIGTERM."""
+    telemetry.setup(settings)
+
+    async def run() -> None:
+        async with running(settings) as runtime:
+            await serve_until_stopped(settings, runtime.store)
+
+    asyncio.run(run())
+    return 0

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebhookSubscription(BaseModel):
+    """Which facts a webhook receiver gets (the notifier's settings add where and how signed)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$", description="Short unique name")
+    events: tuple[str, ...] = Field(
+        default=(), description="Event names to send (e.g. 'completed'); empty: every fact"
+    )
 
 
 class RuntimeSettings(BaseSettings):
@@ -32,6 +44,11 @@ class RuntimeSettings(BaseSettings):
         description="How long a stage's work (plan, scene job, compose, upscale) may go without a"
         " keep-alive before another worker takes it over; keep-alives go every quarter of it",
     )
+    webhooks: tuple[WebhookSubscription, ...] = Field(
+        default=(),
+        description="Webhook receivers (JSON list); each has a durable consumer in the topology",
+    )
+    webhook_attempts: int = Field(default=6, ge=1, le=20, description="Tries per fact and receiver")
 
     storage_backend: Literal["local", "s3"] = Field(
         default="local", description="Where assets and videos live"
@@ -68,6 +85,11 @@ class RuntimeSettings(BaseSettings):
         le=65535,
         description="Port of /healthz, /readyz and /metrics of workers (unset: not served)",
     )
+
+    @field_validator("webhooks", mode="before")
+    @classmethod
+    def _parse_webhooks(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
 
 
 class AuthSettings(RuntimeSettings):

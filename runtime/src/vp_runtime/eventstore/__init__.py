@@ -1,18 +1,22 @@
-"""The event store: each Story's facts on one JetStream subject, appended under optimistic
-concurrency, read back as a fold (with snapshots in a KV bucket)."""
+"""The event log: each Story's facts on one JetStream subject, appended under optimistic
+concurrency, read back as a fold (with snapshots in a KV bucket). Services depend on the
+:class:`StoryLog` port; :class:`EventStore` is its JetStream implementation and
+:class:`InMemoryStoryLog` the one unit tests use."""
 
-from vp_runtime.eventstore.snapshots import SnapshotStore
-from vp_runtime.eventstore.store import (
+from vp_runtime.eventstore.memory import InMemoryStoryLog
+from vp_runtime.eventstore.port import (
     AppendError,
     ConcurrencyError,
     CorruptEvent,
     DuplicateEventId,
     EventMeta,
-    EventStore,
     Outcome,
+    StoryLog,
     WrongExpectedVersion,
-    recorded_from,
 )
+from vp_runtime.eventstore.reader import read_fact, recorded_from
+from vp_runtime.eventstore.snapshots import SnapshotStore
+from vp_runtime.eventstore.store import EventStore
 
 __all__ = [
     "AppendError",
@@ -21,8 +25,11 @@ __all__ = [
     "DuplicateEventId",
     "EventMeta",
     "EventStore",
+    "InMemoryStoryLog",
     "Outcome",
     "SnapshotStore",
+    "StoryLog",
     "WrongExpectedVersion",
+    "read_fact",
     "recorded_from",
 ]

@@ -12,7 +12,12 @@ from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from faststream.security import SASLPlaintext
 
-from vp_runtime.messaging.topology import ConsumerSpec, Topology, default_topology
+from vp_runtime.messaging.topology import (
+    ConsumerSpec,
+    Topology,
+    default_topology,
+    webhook_consumer,
+)
 from vp_runtime.observability import telemetry
 from vp_runtime.settings import RuntimeSettings
 
@@ -22,11 +27,18 @@ interrupted and handed back to the server at once (nak), so another replica take
 
 
 def topology_of(settings: RuntimeSettings) -> Topology:
-    return default_topology(
+    """The topology these settings name: the pipeline's consumers and one per webhook."""
+    topology = default_topology(
         settings.subject_root,
         settings.stream_prefix,
         settings.stream_replicas,
         timedelta(seconds=settings.job_ack_wait_seconds),
+    )
+    return topology.with_consumers(
+        *(
+            webhook_consumer(topology, hook.name, hook.events, settings.webhook_attempts)
+            for hook in settings.webhooks
+        )
     )
 
 
@@ -65,12 +77,3 @@ def durable_subscriber(
         description=spec.description,
     )
     return result
-
-
-def consumer(topology: Topology, name: str) -> ConsumerSpec:
-    """The declared consumer called ``name`` (without the prefix)."""
-    wanted = topology.consumer_name(name)
-    for spec in topology.consumers:
-        if spec.name == wanted:
-            return spec
-    raise KeyError(f"no consumer {name!r} is declared")

@@ -7,6 +7,7 @@ stream; dead letters and max-delivery advisories are kept in a third stream.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -251,6 +252,25 @@ def pipeline_consumers(
             max_deliver=-1,
             description="gateway: projects every fact into the read model, in order",
         ),
+    )
+
+
+def webhook_consumer(
+    topology: Topology, name: str, events: Sequence[str], attempts: int
+) -> ConsumerSpec:
+    """The notifier's consumer for one webhook receiver: the facts it asked for (every fact
+    when ``events`` is empty), recorded after the receiver was added, one at a time."""
+    subjects = topology.subjects
+    wanted = tuple(subjects.event_of_any_story(event) for event in events)
+    return ConsumerSpec(
+        name=topology.consumer_name(f"notifier-webhook-{name}"),
+        stream=topology.story_stream,
+        filter_subjects=wanted or (subjects.all_stories(),),
+        ack_wait=timedelta(seconds=60),
+        max_deliver=attempts + 1,
+        max_ack_pending=1,
+        only_new=True,
+        description=f"notifier: facts for the {name} webhook",
     )
 
 

@@ -19,8 +19,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from nats.js.client import JetStreamContext
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
+
+from vp_runtime.messaging.kv import Bucket
 
 log = logging.getLogger(__name__)
 
@@ -31,55 +31,43 @@ RENEW_SECONDS = 2.0
 
 class CallJournal:
     def __init__(self, js: JetStreamContext, bucket: str) -> None:
-        self._js = js
-        self._bucket = bucket
-        self._kv: KeyValue | None = None
-
-    async def _store(self) -> KeyValue:
-        if self._kv is None:
-            self._kv = await self._js.key_value(self._bucket)
-        return self._kv
+        self._bucket = Bucket(js, bucket)
 
     async def find(self, call_key: str) -> str | None:
         """The provider job id recorded for this call, if any."""
-        try:
-            entry = await (await self._store()).get(call_key)
-        except KeyNotFoundError:
-            return None
-        if not entry.value:
+        entry = await self._bucket.get(call_key)
+        if entry is None or not entry.value:
             return None
         return str(json.loads(entry.value)["provider_job_id"])
 
     async def record(self, call_key: str, provider: str, provider_job_id: str) -> None:
         value = json.dumps({"provider": provider, "provider_job_id": provider_job_id}).encode()
-        await (await self._store()).put(call_key, value)
+        await self._bucket.put(call_key, value)
 
     async def forget(self, call_key: str) -> None:
         """After a provider job failed: the next attempt submits a new one."""
-        await (await self._store()).delete(call_key)
+        await self._bucket.delete(call_key)
 
     async def try_lease(self, call_key: str, holder: str) -> Lease | None:
         """The lease of this call if nobody alive holds it, else None."""
-        kv = await self._store()
         key = f"lease.{call_key}"
         value = _lease_value(holder)
-        try:
-            return Lease(kv, key, holder, await kv.create(key, value))
-        except KeyWrongLastSequenceError:
-            pass
-        try:
-            entry = await kv.get(key)
-        except KeyNotFoundError:
+        created = await self._bucket.create(key, value)
+        if created is not None:
+            return Lease(self._bucket, key, holder, created)
+        entry = await self._bucket.get(key)
+        if entry is None:
             return None  # released meanwhile: the caller looks for the result, then asks again
         held = json.loads(entry.value) if entry.value else {}
         if held and time.time() - float(held.get("at", 0)) < LEASE_SECONDS:
             return None
-        try:  # the holder died: take it over (one taker wins)
-            revision = await kv.update(key, value, last=entry.revision)
-        except KeyWrongLastSequenceError:
+        assert entry.revision is not None
+        # The holder died: take it over (one taker wins).
+        revision = await self._bucket.update(key, value, entry.revision)
+        if revision is None:
             return None
         log.info("took over the lease of call %s from %s", call_key, held.get("holder"))
-        return Lease(kv, key, holder, revision)
+        return Lease(self._bucket, key, holder, revision)
 
 
 def _lease_value(holder: str) -> bytes:
@@ -88,7 +76,7 @@ def _lease_value(holder: str) -> bytes:
 
 @dataclass
 class Lease:
-    kv: KeyValue
+    bucket: Bucket
     key: str
     holder: str
     revision: int
@@ -104,17 +92,19 @@ class Lease:
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
             with contextlib.suppress(Exception):  # an unreleased lease just expires
-                await self.kv.delete(self.key, last=self.revision)
+                await self.bucket.delete(self.key, last=self.revision)
 
     async def _renew(self) -> None:
         while True:
             await asyncio.sleep(RENEW_SECONDS)
             try:
-                self.revision = await self.kv.update(
-                    self.key, _lease_value(self.holder), last=self.revision
+                revision = await self.bucket.update(
+                    self.key, _lease_value(self.holder), self.revision
                 )
-            except KeyWrongLastSequenceError:
-                log.warning("lost the lease %s to another worker", self.key)
-                return
             except Exception as error:  # NATS reconnecting: try again at the next beat
                 log.debug("could not renew %s: %s", self.key, error)
+                continue
+            if revision is None:
+                log.warning("lost the lease %s to another worker", self.key)
+                return
+            self.revision = revision

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nats.js.client import JetStreamContext
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
-from nats.js.kv import KeyValue
 
+from vp_runtime.messaging.kv import Bucket
 from vp_runtime.providers.base import RateLimited
 
 _WINDOWS = (("minute", 60), ("hour", 3600))
@@ -27,15 +26,8 @@ class SharedRateLimiter:
     def __init__(
         self, js: JetStreamContext, bucket: str, clock: Callable[[], float] = time.time
     ) -> None:
-        self._js = js
-        self._bucket = bucket
+        self._bucket = Bucket(js, bucket)
         self._clock = clock
-        self._kv: KeyValue | None = None
-
-    async def _store(self) -> KeyValue:
-        if self._kv is None:
-            self._kv = await self._js.key_value(self._bucket)
-        return self._kv
 
     async def acquire(self, provider: str, per_minute: int | None, per_hour: int | None) -> None:
         """Take one call from each configured window, or raise :class:`RateLimited`."""
@@ -46,29 +38,23 @@ class SharedRateLimiter:
                 await self._take(provider, window, size, limit)
 
     async def _take(self, provider: str, window: str, size: int, limit: int) -> None:
-        kv = await self._store()
         now = self._clock()
         key = f"{provider}.{window}.{math.floor(now / size)}"
         for _ in range(50):
-            try:
-                entry = await kv.get(key)
-            except KeyNotFoundError:
-                try:
-                    await kv.create(key, b"1")
+            entry = await self._bucket.get(key)
+            if entry is None:
+                if await self._bucket.create(key, b"1") is not None:
                     return
-                except KeyWrongLastSequenceError:
-                    continue  # another replica created it first
+                continue  # another replica created it first
             count = int(entry.value or b"0")
             if count >= limit:
                 retry_after = size - (now % size)
                 raise RateLimited(
                     f"{provider}: {limit} calls per {window} used", retry_after=retry_after
                 )
-            try:
-                await kv.update(key, str(count + 1).encode(), last=entry.revision)
+            assert entry.revision is not None
+            if await self._bucket.update(key, str(count + 1).encode(), entry.revision) is not None:
                 return
-            except KeyWrongLastSequenceError:
-                continue
         raise RateLimited(f"{provider}: rate counter too contended", retry_after=1.0)
 
 

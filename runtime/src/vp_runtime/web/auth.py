@@ -14,6 +14,8 @@ from typing import Any
 
 import jwt
 
+from vp_runtime.settings import AuthSettings
+
 ALGORITHM = "HS256"
 TICKET_AUDIENCE_SUFFIX = "/live"
 
@@ -125,3 +127,13 @@ def _claims(
     if claims["exp"] <= now.timestamp():
         raise InvalidToken(f"{what} expired")
     return claims
+
+
+def policies(settings: AuthSettings, secret: str) -> tuple[TokenPolicy, TicketPolicy]:
+    """Access tokens and live tickets as ``settings`` describe them, signed with ``secret``
+    (the gateway issues both, the notifier checks both: they must agree)."""
+    issuer, audience = settings.jwt_issuer, settings.jwt_audience
+    return (
+        TokenPolicy(secret, issuer, audience, timedelta(seconds=settings.jwt_ttl_seconds)),
+        TicketPolicy(secret, issuer, audience, timedelta(seconds=settings.ticket_ttl_seconds)),
+    )

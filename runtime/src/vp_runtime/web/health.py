@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from vp_runtime.aio import until_stopped
 from vp_runtime.eventstore import EventStore
-from vp_runtime.process import until_stopped
 from vp_runtime.settings import RuntimeSettings
 
 Check = Callable[[], Awaitable[dict[str, str]]]

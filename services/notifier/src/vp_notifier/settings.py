@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator
-from vp_runtime.settings import AuthSettings
+from pydantic import Field, HttpUrl, SecretStr
+from vp_runtime.settings import AuthSettings, WebhookSubscription
 
 
-class Webhook(BaseModel):
+class Webhook(WebhookSubscription):
     """A receiver other teams registered: where, how it is signed, and which facts it wants."""
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$", description="Short unique name")
     url: HttpUrl = Field(description="Where facts are POSTed")
     secret: SecretStr = Field(description="Signing key (Standard Webhooks: whsec_<base64> or raw)")
-    events: tuple[str, ...] = Field(
-        default=(), description="Event names to send (e.g. 'completed'); empty: every fact"
-    )
 
 
 class NotifierSettings(AuthSettings):
@@ -38,10 +31,9 @@ class NotifierSettings(AuthSettings):
         description="Web origins allowed to follow stories from a browser (comma-separated;"
         " '*': any, safe here since tickets, not cookies, carry the access)",
     )
-    webhooks: list[Webhook] = Field(
-        default=[], description="Webhook receivers (JSON list of {name, url, secret, events})"
+    webhooks: tuple[Webhook, ...] = Field(
+        default=(), description="Webhook receivers (JSON list of {name, url, secret, events})"
     )
-    webhook_attempts: int = Field(default=6, ge=1, le=20, description="Tries per fact and receiver")
     webhook_first_delay_seconds: float = Field(
         default=5.0, ge=0.1, description="Wait after the first failed try (doubles each time)"
     )
@@ -52,8 +44,3 @@ class NotifierSettings(AuthSettings):
     @property
     def origins(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
-
-    @field_validator("webhooks", mode="before")
-    @classmethod
-    def _parse(cls, value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else value

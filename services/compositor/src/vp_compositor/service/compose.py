@@ -14,21 +14,18 @@ import logging
 import tempfile
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from vp_contracts.envelope import RecordedEvent
-from vp_contracts.events import jobs as j
 from vp_contracts.events.base import Event
-from vp_contracts.ids import derived_id, stage_job_id
+from vp_contracts.ids import stage_job_id
 from vp_contracts.language import sentences
 from vp_contracts.story import commands as c
 from vp_contracts.story.view import Attempt, SceneView, StoryView
 from vp_contracts.values import JobKind, MediaOutput, RenderProfile, SceneAssets, Stage
-from vp_runtime.eventstore import EventMeta, EventStore
 from vp_runtime.media import MediaError, loudness, probe, run_ffmpeg, thumbnail
-from vp_runtime.messaging.progress import Progress
 from vp_runtime.observability.metrics import timed_generation
+from vp_runtime.stage import Job, Worker
 from vp_runtime.storage import MissingObject, Storage
 
 from vp_compositor.adapters.fonts import font_for_text
@@ -87,33 +84,32 @@ def master_profile(target: RenderProfile, max_height: int, max_fps: int | None) 
 
 @dataclass
 class Composer:
-    store: EventStore
+    worker: Worker
     storage: Storage
-    progress: Progress
     settings: CompositorSettings
-    worker: str
 
     async def on_scene_generated(
         self, recorded: RecordedEvent[Event], delivery_attempt: int, trigger: int
     ) -> None:
-        view = await self.store.view(recorded.event.story_id)
+        view = await self.worker.log.view(recorded.event.story_id)
         attempt = view.attempt
         if attempt is None or attempt.stage == Stage.PLANNING or not view.is_current(attempt.id):
             return
         if not view.scenes_ready() or (attempt.stage == Stage.RENDER and view.master is not None):
             return
-        if not await self._claim(view, attempt, delivery_attempt, trigger):
+        job = self._job(view, attempt)
+        if not await job.claim(delivery_attempt, trigger):
             return
         try:
             with timed_generation("compose"):
                 media = await self.compose(view, attempt)
         except BrokenAsset as error:
             await self._fail(
-                view, attempt, "asset_broken", f"{error}: generate the {attempt.stage.value} again"
+                job, attempt, "asset_broken", f"{error}: generate the {attempt.stage.value} again"
             )
             return
         except Unfit as error:
-            await self._fail(view, attempt, error.code, error.reason)
+            await self._fail(job, attempt, error.code, error.reason)
             return
         command: c.Command
         if attempt.stage == Stage.PREVIEW:
@@ -124,46 +120,37 @@ class Composer:
             command = c.RecordFinalComposed(
                 story_id=view.story_id, attempt_id=attempt.id, media=media
             )
-        await self.store.execute(command, self._meta(attempt, "composed"))
-        await self._tick(view, attempt, 100, "composed")
+        await job.execute(command, "composed")
+        await job.tick(100, "composed")
 
-    async def _claim(
-        self, view: StoryView, attempt: Attempt, delivery_attempt: int, trigger: int
-    ) -> bool:
-        job_id = stage_job_id(attempt.id, "compose")
-        started = j.JobStarted(
-            story_id=view.story_id,
-            job_id=job_id,
-            kind=JobKind.COMPOSE,
-            attempt_id=attempt.id,
-            worker=self.worker,
-            attempt=delivery_attempt,
+    def _job(self, view: StoryView, attempt: Attempt) -> Job:
+        return self.worker.job(
+            view.story_id, attempt.id, JobKind.COMPOSE, stage_job_id(attempt.id, "compose")
         )
-        command = c.ClaimJob(story_id=view.story_id, started=started, takeover=delivery_attempt > 1)
-        outcome = await self.store.execute(
-            command, self._meta(attempt, f"claim-{trigger}-{delivery_attempt}")
-        )
-        return bool(outcome.events)
 
     async def fail(self, story_id: str, error: BaseException) -> None:
-        view = await self.store.view(story_id)
+        view = await self.worker.log.view(story_id)
         if view.attempt is not None:
             await self._fail(
-                view, view.attempt, "compose_failed", f"the video could not be composed: {error}"
+                self._job(view, view.attempt),
+                view.attempt,
+                "compose_failed",
+                f"the video could not be composed: {error}",
             )
 
-    async def _fail(self, view: StoryView, attempt: Attempt, code: str, reason: str) -> None:
+    async def _fail(self, job: Job, attempt: Attempt, code: str, reason: str) -> None:
         command = c.RecordStageFailure(
-            story_id=view.story_id,
+            story_id=job.story_id,
             attempt_id=attempt.id,
             stage=attempt.stage,
             code=code,
             reason=reason[:2000],
         )
-        await self.store.execute(command, self._meta(attempt, "failed"))
+        await job.execute(command, "failed")
 
     async def compose(self, view: StoryView, attempt: Attempt) -> MediaOutput:
         assert attempt.profile is not None and view.spec is not None
+        job = self._job(view, attempt)
         preview = attempt.stage == Stage.PREVIEW
         profile = (
             attempt.profile
@@ -175,7 +162,7 @@ class Composer:
         crossfade = view.spec.generation_params.crossfade_seconds
         with tempfile.TemporaryDirectory(prefix="compose-") as name:
             folder = Path(name)
-            await self._tick(view, attempt, 2, "gathering the scenes")
+            await job.tick(2, "gathering the scenes")
             clock = [time.perf_counter()]
             scenes = await self._gather(view, profile, folder)
             clock.append(time.perf_counter())
@@ -217,11 +204,8 @@ class Composer:
             duration = total_duration(scenes)
 
             async def progress(share: float) -> None:
-                await self._tick(
-                    view,
-                    attempt,
-                    5 + 85 * share,
-                    f"encoding {'preview' if preview else 'final master'}",
+                await job.tick(
+                    5 + 85 * share, f"encoding {'preview' if preview else 'final master'}"
                 )
 
             video = folder / "out.mp4"
@@ -360,22 +344,3 @@ class Composer:
         except MissingObject:
             raise BrokenAsset(f"{what} is missing from storage") from None
         return target
-
-    def _meta(self, attempt: Attempt, what: str) -> EventMeta:
-        return EventMeta(
-            command_id=derived_id("compositor", attempt.id, what),
-            at=datetime.now(UTC),
-            actor=self.worker,
-            correlation_id=attempt.id,
-            causation_id=attempt.id,
-        )
-
-    async def _tick(self, view: StoryView, attempt: Attempt, percent: float, message: str) -> None:
-        await self.progress.tick(
-            view.story_id,
-            attempt.id,
-            "compose",
-            percent,
-            message,
-            stage_job_id(attempt.id, "compose"),
-        )

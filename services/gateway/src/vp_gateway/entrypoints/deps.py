@@ -31,7 +31,7 @@ from vp_gateway.settings import GatewaySettings
 
 @dataclass
 class Gateway:
-    """Everything the routes use, wired once in ``main``."""
+    """Everything the routes use, wired once in :mod:`vp_gateway.bootstrap`."""
 
     settings: GatewaySettings
     stories: Stories

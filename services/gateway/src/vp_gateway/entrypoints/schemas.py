@@ -4,27 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, create_model
 from pydantic.config import JsonDict
 from vp_contracts.ids import check_id
 from vp_contracts.values import (
-    DESCRIPTION_MAX,
-    DURATION_MAX_SECONDS,
-    DURATION_MIN_SECONDS,
     NARRATION_MAX,
     PROMPT_MAX,
     SCENE_DURATION_MAX_SECONDS,
     SCENE_DURATION_MIN_SECONDS,
-    TITLE_MAX,
     AspectRatio,
-    Fps,
     GenerationParams,
     LanguageTag,
     Motion,
     Resolution,
+    StorySpec,
     StoryStatus,
     Style,
 )
@@ -90,88 +86,46 @@ class TokenOut(Out):
 # -- stories ---------------------------------------------------------------------------
 
 
-class StoryCreate(Body):
-    title: str = Field(min_length=1, max_length=TITLE_MAX, description="Story title")
-    project_id: str | None = Field(
-        default=None,
-        pattern=r"^[A-Za-z0-9_-]{1,64}$",
-        description="The creator's project this story belongs to (costs are reported per project)",
-    )
-    description: str = Field(
-        default="", max_length=DESCRIPTION_MAX, description="The story; narration comes from it"
-    )
-    character_prompt: str = Field(
-        min_length=1, max_length=PROMPT_MAX, description="Who appears (same in every scene)"
-    )
-    background_prompt: str = Field(
-        min_length=1, max_length=PROMPT_MAX, description="Where it happens"
-    )
-    action_prompt: str = Field(default="", max_length=PROMPT_MAX, description="What happens")
-    style: Style = Field(default=Style.REALISTIC, description="Visual style")
-    duration_seconds: int = Field(
-        default=6,
-        ge=DURATION_MIN_SECONDS,
-        le=DURATION_MAX_SECONDS,
-        description="Length in seconds (1-600)",
-    )
-    resolution: Resolution = Field(default=Resolution.P1080, description="Final resolution")
-    fps: Fps = Field(default=30, description="Final frame rate: 24, 25, 30 or 60")
-    aspect_ratio: AspectRatio = Field(
-        default=AspectRatio.LANDSCAPE, description="16:9, 9:16 or 1:1"
-    )
-    narration: bool = Field(default=True, description="Speak the narration")
-    burn_subtitles: bool = Field(default=False, description="Burn subtitles into the picture")
+class StoryCreate(StorySpec):
+    """A new story: the contracts' :class:`StorySpec`, refusing unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
     generation_params: GenerationParamsIn = Field(
-        default_factory=GenerationParamsIn, description="Optional knobs"
-    )
-    language: LanguageTag | None = Field(
-        default=None,
-        description="Language of the story (BCP 47: 'ko', 'en', 'ja', 'zh', ...); detected from"
-        " the title, description and prompts when left out",
-        examples=["ko"],
+        default_factory=GenerationParamsIn,
+        description=StorySpec.model_fields["generation_params"].description,
     )
 
 
-class StoryPatch(Body):
-    """Any subset of the story's fields."""
+def _optional(model: type[BaseModel], name: str, doc: str, **overrides: Any) -> type[Body]:
+    """A body with every field of ``model`` optional (same rules and descriptions), for partial
+    updates; ``overrides`` replace fields as ``(annotation, FieldInfo)``."""
+    fields: dict[str, Any] = {
+        field: (info.rebuild_annotation() | None, Field(default=None, description=info.description))
+        for field, info in model.model_fields.items()
+    }
+    fields.update(overrides)
+    patch: type[Body] = create_model(name, __base__=Body, __doc__=doc, **fields)
+    return patch
 
-    title: str | None = Field(
-        default=None, min_length=1, max_length=TITLE_MAX, description="Story title"
-    )
-    project_id: str | None = Field(
-        default=None,
-        pattern=r"^[A-Za-z0-9_-]{1,64}$",
-        description="The creator's project this story belongs to (costs are reported per project)",
-    )
-    description: str | None = Field(
-        default=None, max_length=DESCRIPTION_MAX, description="The story"
-    )
-    character_prompt: str | None = Field(
-        default=None, min_length=1, max_length=PROMPT_MAX, description="Who appears"
-    )
-    background_prompt: str | None = Field(
-        default=None, min_length=1, max_length=PROMPT_MAX, description="Where"
-    )
-    action_prompt: str | None = Field(
-        default=None, max_length=PROMPT_MAX, description="What happens"
-    )
-    style: Style | None = Field(default=None, description="Visual style")
-    duration_seconds: int | None = Field(
-        default=None,
-        ge=DURATION_MIN_SECONDS,
-        le=DURATION_MAX_SECONDS,
-        description="Length in seconds",
-    )
-    resolution: Resolution | None = Field(default=None, description="Final resolution")
-    fps: Fps | None = Field(default=None, description="Final frame rate")
-    aspect_ratio: AspectRatio | None = Field(default=None, description="Frame shape")
-    narration: bool | None = Field(default=None, description="Speak the narration")
-    burn_subtitles: bool | None = Field(default=None, description="Burn subtitles in")
-    generation_params: dict[str, Any] | None = Field(
-        default=None, description="Knobs to change; merged into the current ones"
-    )
-    language: LanguageTag | None = Field(
-        default=None, description="Language of the story (BCP 47); null detects it again"
+
+if TYPE_CHECKING:
+    StoryPatch = Body
+else:
+    StoryPatch = _optional(
+        StorySpec,
+        "StoryPatch",
+        "Any subset of the story's fields.",
+        generation_params=(
+            dict[str, Any] | None,
+            Field(default=None, description="Knobs to change; merged into the current ones"),
+        ),
+        language=(
+            LanguageTag | None,
+            Field(
+                default=None, description="Language of the story (BCP 47); null detects it again"
+            ),
+        ),
     )
 
 

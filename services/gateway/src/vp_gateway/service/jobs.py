@@ -12,15 +12,18 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from vp_contracts.events import jobs as j
 from vp_contracts.story import commands as c
-from vp_contracts.story.errors import Refused
+from vp_contracts.story.errors import NotFound, Refused
 from vp_contracts.values import JobKind, JobStatus, StoryStatus
 from vp_runtime.eventstore import Outcome
+from vp_runtime.web.access import can_read
+from vp_runtime.web.auth import Principal
 
-from vp_gateway.adapters.db.tables import CostRow, JobRow
 from vp_gateway.domain.jobs import TERMINAL
 from vp_gateway.service.stories import RequestContext, Stories
 
@@ -39,6 +42,44 @@ class JobNotRetryable(Refused):
     code = "job_not_retryable"
 
 
+class JobRecord(Protocol):
+    """A job as the read model shows it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def story_id(self) -> str: ...
+    @property
+    def owner_id(self) -> str: ...
+    @property
+    def attempt_id(self) -> str: ...
+    @property
+    def scene_id(self) -> str | None: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def started_at(self) -> datetime | None: ...
+    @property
+    def finished_at(self) -> datetime | None: ...
+
+
+class CostRecord(Protocol):
+    @property
+    def provider(self) -> str: ...
+    @property
+    def amount_micros(self) -> int: ...
+    @property
+    def cache_hit(self) -> bool: ...
+
+
+class JobQueries(Protocol):
+    async def job(self, job_id: str) -> JobRecord | None: ...
+
+
 @dataclass(frozen=True)
 class Retried:
     outcome: Outcome
@@ -47,10 +88,19 @@ class Retried:
 
 
 class Jobs:
-    def __init__(self, stories: Stories) -> None:
+    def __init__(self, stories: Stories, queries: JobQueries) -> None:
         self._stories = stories
+        self._queries = queries
 
-    async def cancel(self, ctx: RequestContext, job: JobRow) -> Outcome:
+    async def get(self, job_id: str, principal: Principal) -> JobRecord:
+        """The job; NotFound unless the caller owns its story (or is an admin)."""
+        job = await self._queries.job(job_id)
+        if job is None or not can_read(principal, job.owner_id):
+            raise NotFound(f"job {job_id} does not exist")
+        return job
+
+    async def cancel(self, ctx: RequestContext, job_id: str) -> Outcome:
+        job = await self.get(job_id, ctx.principal)
         if JobStatus(job.status) in TERMINAL:
             raise JobFinished(
                 f"job {job.id} is {job.status}: nothing to cancel", {"status": job.status}
@@ -72,7 +122,12 @@ class Jobs:
             )
         return outcome
 
-    async def retry(self, ctx: RequestContext, job: JobRow, stage_type: str) -> Retried:
+    async def retry(self, ctx: RequestContext, job_id: str) -> Retried:
+        """Run the job's stage again: a scene job its scene, a planning job (or any job of a
+        failed story) the planning, a preview's or final's job their preview or render."""
+        job = await self.get(job_id, ctx.principal)
+        stage = await self._queries.job(job.attempt_id)
+        stage_type = stage.type if stage else job.type
         if job.status not in (JobStatus.FAILED.value, JobStatus.CANCELLED.value):
             raise JobNotRetryable(
                 f"job {job.id} is {job.status}: only failed or cancelled jobs can be retried",
@@ -97,7 +152,7 @@ class Jobs:
         return Retried(outcome, _new_job_id(outcome), "preview")
 
 
-def _is_single_scene(job: JobRow) -> bool:
+def _is_single_scene(job: JobRecord) -> bool:
     return job.type == "scene" and job.attempt_id == job.id
 
 
@@ -124,7 +179,7 @@ class JobStatistics:
 
 
 def job_statistics(
-    jobs: Sequence[JobRow], costs: Sequence[CostRow], ratings: Sequence[int] = ()
+    jobs: Sequence[JobRecord], costs: Sequence[CostRecord], ratings: Sequence[int] = ()
 ) -> JobStatistics:
     by_status = Counter(job.status for job in jobs)
     finished = by_status[JobStatus.SUCCEEDED.value] + by_status[JobStatus.FAILED.value]

@@ -13,6 +13,7 @@ from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.values import Stage
+from vp_runtime.aio import in_background
 from vp_runtime.eventstore import EventStore
 from vp_runtime.messaging.topology import Topology
 from vp_runtime.observability.metrics import (
@@ -21,7 +22,6 @@ from vp_runtime.observability.metrics import (
     GENERATION_SECONDS,
     QUEUE_DEPTH,
 )
-from vp_runtime.process import in_background
 
 log = logging.getLogger(__name__)
 KIND = {Stage.PREVIEW: "preview", Stage.RENDER: "final"}

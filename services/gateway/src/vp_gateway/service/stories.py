@@ -18,6 +18,7 @@ from vp_contracts.story.errors import NotFound, Refused
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import ProviderCosts, StorySpec, StoryStatus
 from vp_runtime.eventstore import EventMeta, EventStore, Outcome
+from vp_runtime.web.access import can_change, can_read
 from vp_runtime.web.auth import Principal
 
 
@@ -63,13 +64,13 @@ class Stories:
     async def read(self, story_id: str, principal: Principal) -> StoryView:
         """The story, folded from the log; NotFound unless the caller owns it (or is an admin)."""
         view = await self._store.view(story_id)
-        if not view.exists or (view.owner_id != principal.user_id and not principal.is_admin):
+        if not view.exists or not can_read(principal, view.owner_id):
             raise NotFound(f"story {story_id} does not exist")
         return view
 
     async def _owned(self, story_id: str, principal: Principal) -> StoryView:
         view = await self.read(story_id, principal)
-        if view.owner_id != principal.user_id:
+        if not can_change(principal, view.owner_id):
             raise Forbidden("admins can read other users' stories but not change them")
         return view
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vp_contracts.ids import new_id
 from vp_runtime.web.auth import Principal
-
-from vp_gateway.adapters.db.tables import UserRow
 
 
 class EmailTaken(Exception):
@@ -24,35 +21,47 @@ class BadCredentials(Exception):
     """Unknown email or wrong password (never said which)."""
 
 
+@dataclass(frozen=True)
+class Account:
+    id: str
+    email: str
+    """Lower case: one account per address, however it is typed."""
+    password_hash: str
+    role: str
+    created_at: datetime
+
+
+class Accounts(Protocol):
+    async def add(self, account: Account) -> None:
+        """Store a new account; :class:`EmailTaken` if its email has one already."""
+        ...
+
+    async def by_email(self, email: str) -> Account | None: ...
+
+
 class Users:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], admins: frozenset[str]) -> None:
-        self._sessions = sessions
+    def __init__(self, accounts: Accounts, admins: frozenset[str]) -> None:
+        self._accounts = accounts
         self._admins = admins
         self._hasher = PasswordHasher()
         # Compared against when the email is unknown, so both cases take the same time.
         self._decoy = self._hasher.hash("decoy password")
 
-    async def register(self, email: str, password: str, now: datetime) -> UserRow:
+    async def register(self, email: str, password: str, now: datetime) -> Account:
         email = email.strip().lower()
         digest = await asyncio.to_thread(self._hasher.hash, password)
         role = "admin" if email in self._admins else "user"
-        row = UserRow(id=new_id(), email=email, password_hash=digest, role=role, created_at=now)
-        try:
-            async with self._sessions.begin() as session:
-                session.add(row)
-        except IntegrityError as error:
-            raise EmailTaken(email) from error
-        return row
+        account = Account(new_id(), email, digest, role, now)
+        await self._accounts.add(account)
+        return account
 
     async def authenticate(self, email: str, password: str) -> Principal:
-        email = email.strip().lower()
-        async with self._sessions() as session:
-            row = await session.scalar(select(UserRow).where(func.lower(UserRow.email) == email))
-        digest = row.password_hash if row else self._decoy
+        account = await self._accounts.by_email(email.strip().lower())
+        digest = account.password_hash if account else self._decoy
         try:
             await asyncio.to_thread(self._hasher.verify, digest, password)
         except (VerificationError, InvalidHashError):
             raise BadCredentials() from None
-        if row is None:
+        if account is None:
             raise BadCredentials()
-        return Principal(user_id=row.id, email=row.email, role=row.role)
+        return Principal(user_id=account.id, email=account.email, role=account.role)

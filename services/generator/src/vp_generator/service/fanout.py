@@ -4,32 +4,34 @@ so any number of generator replicas share them."""
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
-from nats.js.client import JetStreamContext
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.ids import scene_job_id
-from vp_runtime.eventstore import EventStore
-from vp_runtime.messaging.topology import Topology
-from vp_runtime.observability import telemetry
+from vp_runtime.eventstore import StoryLog
 
 from vp_generator.domain.jobs import SceneJob
 
 log = logging.getLogger(__name__)
 
 
+class SceneQueue(Protocol):
+    async def put(self, job: SceneJob) -> None:
+        """Queue ``job`` once: putting the same job id again does nothing."""
+        ...
+
+
 class FanOut:
-    def __init__(self, store: EventStore, js: JetStreamContext, topology: Topology) -> None:
-        self._store = store
-        self._js = js
-        self._subject = topology.subjects.scene_jobs("scene")
-        self._stream = topology.jobs_stream
+    def __init__(self, log: StoryLog, queue: SceneQueue) -> None:
+        self._log = log
+        self._queue = queue
 
     async def on_request(self, recorded: RecordedEvent[Event]) -> int:
         """Queue the jobs a request asks for; returns how many (0 for a stale request)."""
         event = recorded.event
-        view = await self._store.view(event.story_id)
+        view = await self._log.view(event.story_id)
         if isinstance(event, e.PreviewRequested | e.RenderRequested):
             if not view.is_current(event.attempt_id):
                 return 0
@@ -65,12 +67,6 @@ class FanOut:
         else:
             return 0
         for job in jobs:
-            # The job id as message id: a redelivered request does not queue a job twice.
-            await self._js.publish(
-                self._subject,
-                job.model_dump_json().encode(),
-                stream=self._stream,
-                headers=telemetry.traced({"Nats-Msg-Id": job.job_id}),
-            )
+            await self._queue.put(job)
         log.info("queued %d scene jobs for %s", len(jobs), event.story_id)
         return len(jobs)

@@ -15,21 +15,18 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from PIL import Image
 from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
-from vp_contracts.events.base import Event
-from vp_contracts.ids import derived_id, new_id
+from vp_contracts.ids import new_id
 from vp_contracts.language import sentences
 from vp_contracts.story import commands as c
 from vp_contracts.story.rules import story_language
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind, SceneAssets, SceneSpec, StorySpec
-from vp_runtime.eventstore import EventMeta, EventStore
-from vp_runtime.messaging.progress import Progress
+from vp_runtime.messaging.delivery import TransientError
 from vp_runtime.providers.base import (
     Capability,
     ImageRequest,
@@ -37,8 +34,17 @@ from vp_runtime.providers.base import (
     SpeechRequest,
     VideoRequest,
 )
-from vp_runtime.providers.router import Call, Ledger, Produced, ProviderRouter
+from vp_runtime.providers.router import (
+    AllProvidersRefused,
+    Call,
+    Ledger,
+    NoProviderAvailable,
+    NoVoice,
+    Produced,
+    ProviderRouter,
+)
 from vp_runtime.providers.speech import read_wav, resample, write_wav
+from vp_runtime.stage import Job, Worker
 from vp_runtime.storage import Storage
 
 from vp_generator.adapters.keying import key_out_background
@@ -59,15 +65,76 @@ class Stale(Exception):
 
 @dataclass
 class SceneGenerator:
-    store: EventStore
+    worker: Worker
     router: ProviderRouter
     storage: Storage
     translator: PromptTranslator
-    progress: Progress
-    worker: str
+
+    async def run(self, job: SceneJob, delivery_attempt: int) -> None:
+        """Generate the scene; what can never succeed is recorded as the scene's failure, what
+        may succeed later is raised as a :class:`TransientError` (retried)."""
+        try:
+            await self.generate(job, delivery_attempt)
+        except Stale:
+            log.info("scene job %s stopped: its attempt is no longer current", job.job_id)
+        except AllProvidersRefused as refused:
+            await self.fail(
+                job,
+                delivery_attempt,
+                "content_refused",
+                f"the content filter refused scene {job.scene_id}: change its prompt ({refused})",
+            )
+        except NoVoice as error:
+            language = (await self.worker.log.view(job.story_id)).language or "en"
+            await self.fail(
+                job,
+                delivery_attempt,
+                "no_voice",
+                f"no voice can narrate scene {job.scene_id} in language '{language}' ({error}):"
+                f" choose another voice (GET /api/ai-video/voices/?language={language}), another"
+                " language, or set up a text-to-speech provider that speaks it",
+            )
+        except NoProviderAvailable as error:
+            raise TransientError(f"no provider could generate the scene: {error}") from error
+
+    async def retrying(
+        self, job: SceneJob, delivery_attempt: int, error: BaseException, delay: float
+    ) -> None:
+        fact = j.JobRetried(
+            story_id=job.story_id,
+            job_id=job.job_id,
+            kind=JobKind.SCENE,
+            attempt_id=job.attempt_id,
+            scene_id=job.scene_id,
+            attempt=delivery_attempt,
+            error=str(error)[:1000],
+            retry_in_seconds=delay,
+        )
+        await self._work(job).record(fact, f"retried-{delivery_attempt}")
+
+    async def give_up(self, job: SceneJob, delivery_attempt: int, error: BaseException) -> None:
+        code = "provider_unavailable" if isinstance(error, TransientError) else "internal_error"
+        reason = f"scene could not be generated after {delivery_attempt} attempts: {error}. Try again later."
+        await self.fail(job, delivery_attempt, code, reason)
+
+    async def fail(self, job: SceneJob, attempts: int, code: str, reason: str) -> None:
+        command = c.RecordSceneFailure(
+            story_id=job.story_id,
+            attempt_id=job.attempt_id,
+            scene_id=job.scene_id,
+            code=code,
+            reason=reason[:2000],
+            attempts=attempts,
+        )
+        await self._work(job).execute(command, "failed")
+
+    def _work(self, job: SceneJob) -> Job:
+        return self.worker.job(
+            job.story_id, job.attempt_id, JobKind.SCENE, job.job_id, scene_id=job.scene_id
+        )
 
     async def generate(self, job: SceneJob, delivery_attempt: int) -> None:
-        view = await self.store.view(job.story_id)
+        view = await self.worker.log.view(job.story_id)
         if not view.scene_job_is_current(job.scene_id, job.attempt_id):
             log.info("scene job %s belongs to a finished or cancelled attempt: dropped", job.job_id)
             return
@@ -76,27 +143,16 @@ class SceneGenerator:
             return
         scene, spec = _scene_and_spec(view, job)
         started = time.monotonic()
-        await self._record(
-            job,
-            j.JobStarted(
-                story_id=job.story_id,
-                job_id=job.job_id,
-                kind=JobKind.SCENE,
-                attempt_id=job.attempt_id,
-                scene_id=job.scene_id,
-                worker=self.worker,
-                attempt=delivery_attempt,
-            ),
-            f"started-{delivery_attempt}",
-        )
+        work = self._work(job)
+        await work.start(delivery_attempt)
         spent: list[Decimal] = []
         hits: list[bool] = []
         free: list[e.CostRecorded] = []
-        ledger = self._ledger(job, spent, hits, free)
+        ledger = _ledger(work, spent, hits, free)
         preferred = spec.generation_params.image_provider
         drawn = await self._in_english(scene, view.language or story_language(spec), ledger)
 
-        await self._tick(job, 10, f"scene {scene.position + 1}: painting the background")
+        await work.tick(10, f"scene {scene.position + 1}: painting the background")
         background = await self.router.produce(
             Capability.IMAGE,
             lambda provider: self._background_request(provider, job, drawn),
@@ -104,17 +160,17 @@ class SceneGenerator:
             preferred,
         )
         await self._still_current(job)
-        await self._tick(job, 40, f"scene {scene.position + 1}: drawing the character")
+        await work.tick(40, f"scene {scene.position + 1}: drawing the character")
         character = await self._character(job, drawn, ledger, preferred)
         await self._still_current(job)
         clip_key = None
         if spec.generation_params.video_provider not in (None, "offline"):
-            await self._tick(job, 60, f"scene {scene.position + 1}: animating")
+            await work.tick(60, f"scene {scene.position + 1}: animating")
             clip_key = (await self._clip(job, drawn, spec, background.key, character, ledger)).key
             await self._still_current(job)
         narration_key, narration = None, None
         if spec.narration and sentences(scene.narration):
-            await self._tick(job, 80, f"scene {scene.position + 1}: recording the narration")
+            await work.tick(80, f"scene {scene.position + 1}: recording the narration")
             narration_key, narration = await self._narrate(job, view, scene, ledger)
         assets = SceneAssets(
             background_key=background.key,
@@ -126,7 +182,7 @@ class SceneGenerator:
             width=job.width,
             height=job.height,
         )
-        outcome = await self.store.execute(
+        outcome = await work.execute(
             c.RecordSceneGenerated(
                 story_id=job.story_id,
                 attempt_id=job.attempt_id,
@@ -137,12 +193,12 @@ class SceneGenerator:
                 cache_hit=bool(hits) and all(hits),
                 generation_seconds=round(time.monotonic() - started, 3),
             ),
-            self._meta(job, "generated"),
+            "generated",
         )
         if outcome.events:  # this delivery's result is the one kept: so are its free calls
             for index, fact in enumerate(free):
-                await self._record(job, fact, f"free-{index}")
-        await self._tick(job, 100, f"scene {scene.position + 1}: ready")
+                await work.record(fact, f"free-{index}")
+        await work.tick(100, f"scene {scene.position + 1}: ready")
 
     # -- steps -----------------------------------------------------------------------------
 
@@ -277,68 +333,34 @@ class SceneGenerator:
             )
         return key
 
-    # -- bookkeeping -----------------------------------------------------------------------
-
-    def _ledger(
-        self,
-        job: SceneJob,
-        spent: list[Decimal],
-        hits: list[bool],
-        free: list[e.CostRecorded],
-    ) -> Ledger:
-        """One record per call. A call that was made (paid, or failed) is recorded at once: its
-        id is the provider's job id when there is one (two deliveries polling one provider job
-        record it once), else a fresh one (each such call really happened). Calls that cost
-        nothing (cache hits, the offline renderer) are kept until the scene's result is
-        recorded, and dropped with it when another delivery's result is kept instead."""
-
-        async def record(call: Call) -> None:
-            spent.append(call.amount)
-            hits.append(call.cache_hit)
-            fact = e.CostRecorded(
-                story_id=job.story_id,
-                attempt_id=job.attempt_id,
-                job_id=job.job_id,
-                scene_id=job.scene_id,
-                provider=call.provider,
-                operation=call.capability.value,
-                units=call.units,
-                amount=call.amount,
-                cache_hit=call.cache_hit,
-                provider_job_id=call.provider_job_id,
-                outcome=call.outcome[:500],
-            )
-            if call.amount == 0 and not call.outcome.startswith("error"):
-                free.append(fact)
-                return
-            await self._record(job, fact, f"call-{call.provider_job_id or new_id()}")
-
-        return record
-
-    async def _record(self, job: SceneJob, fact: Event, what: str) -> None:
-        await self.store.execute(
-            c.RecordFact(story_id=job.story_id, event=fact), self._meta(job, what)
-        )
-
-    def _meta(self, job: SceneJob, what: str) -> EventMeta:
-        # Derived ids: a redelivered job records the same facts under the same ids (once).
-        return EventMeta(
-            command_id=derived_id("generator", job.job_id, what),
-            at=datetime.now(UTC),
-            actor=self.worker,
-            correlation_id=job.attempt_id,
-            causation_id=job.job_id,
-        )
-
     async def _still_current(self, job: SceneJob) -> None:
-        view = await self.store.view(job.story_id)
+        view = await self.worker.log.view(job.story_id)
         if not view.scene_job_is_current(job.scene_id, job.attempt_id) or _done(view, job):
             raise Stale(job.attempt_id)
 
-    async def _tick(self, job: SceneJob, percent: float, message: str) -> None:
-        await self.progress.tick(
-            job.story_id, job.attempt_id, "scene", percent, message, job.job_id
-        )
+
+def _ledger(
+    work: Job,
+    spent: list[Decimal],
+    hits: list[bool],
+    free: list[e.CostRecorded],
+) -> Ledger:
+    """One record per call. A call that was made (paid, or failed) is recorded at once: its
+    id is the provider's job id when there is one (two deliveries polling one provider job
+    record it once), else a fresh one (each such call really happened). Calls that cost
+    nothing (cache hits, the offline renderer) are kept until the scene's result is
+    recorded, and dropped with it when another delivery's result is kept instead."""
+
+    async def record(call: Call) -> None:
+        spent.append(call.amount)
+        hits.append(call.cache_hit)
+        fact = work.cost(call)
+        if call.amount == 0 and not call.outcome.startswith("error"):
+            free.append(fact)
+            return
+        await work.record(fact, f"call-{call.provider_job_id or new_id()}")
+
+    return record
 
 
 def _done(view: StoryView, job: SceneJob) -> bool:

@@ -13,86 +13,34 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
-from vp_contracts.ids import check_id
-from vp_runtime.eventstore import EventStore
 from vp_runtime.web.app import instrument, offline_docs
-from vp_runtime.web.auth import InvalidToken, TicketPolicy, TokenPolicy
 from vp_runtime.web.health import health_routes
 
-from vp_notifier.domain.messages import Link, sse
-from vp_notifier.service.live import Hub, Session
-from vp_notifier.settings import NotifierSettings
+from vp_notifier.domain.messages import sse
+from vp_notifier.service.notifier import (
+    PREFIX,
+    BadRequest,
+    Denied,
+    NotFound,
+    Notifier,
+    Unauthenticated,
+)
 
 log = logging.getLogger(__name__)
-PREFIX = "/api/ai-video"
 RETRY_MILLISECONDS = 3000
 
 
-class Denied(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+STATUS = {BadRequest: 422, Unauthenticated: 401, NotFound: 404}
 
 
-@dataclass
-class Notifier:
-    settings: NotifierSettings
-    store: EventStore
-    hub: Hub
-    tokens: TokenPolicy
-    tickets: TicketPolicy
-    link: Link
-    clock: Callable[[], datetime]
-    readiness: Callable[[], Awaitable[dict[str, str]]]
-
-    async def authorize(self, story_id: str, ticket: str | None, authorization: str | None) -> None:
-        try:
-            check_id(story_id)
-        except ValueError as error:
-            raise Denied(422, "invalid_input", f"story_id: {error}") from None
-        now = self.clock()
-        missing = Denied(404, "not_found", f"no story {story_id} (or it is not yours)")
-        if ticket:
-            try:
-                self.tickets.check(ticket, story_id, now)
-            except InvalidToken as error:
-                raise Denied(
-                    401,
-                    "unauthorized",
-                    f"the ticket is not valid ({error}); ask the gateway for a new one: "
-                    f"POST {PREFIX}/stories/{story_id}/events/ticket/",
-                ) from None
-            if not (await self.store.view(story_id)).exists:
-                raise missing
-            return
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Denied(
-                401,
-                "unauthorized",
-                f"pass ?ticket= (POST {PREFIX}/stories/{story_id}/events/ticket/ on the gateway "
-                "gives one) or send 'Authorization: Bearer <access token>'",
-            )
-        try:
-            principal = self.tokens.check(token, now)
-        except InvalidToken as error:
-            raise Denied(
-                401, "unauthorized", f"the token is not valid ({error}); log in again"
-            ) from None
-        view = await self.store.view(story_id)
-        if not view.exists or (view.owner_id != principal.user_id and not principal.is_admin):
-            raise missing
-
-    def session(self, story_id: str, after: int) -> Session:
-        return Session(self.store, story_id, after, self.settings.client_queue_size, self.link)
+class BadResumePoint(BadRequest):
+    code = "invalid_last_event_id"
 
 
 def _resume_point(header: str | None, query: str | None) -> int:
@@ -100,20 +48,24 @@ def _resume_point(header: str | None, query: str | None) -> int:
     if value is None or value == "":
         return 0
     if not value.isdigit():
-        raise Denied(
-            422,
-            "invalid_last_event_id",
-            f"Last-Event-ID must be the id of an event received before (a whole number), not {value!r}",
+        raise BadResumePoint(
+            f"Last-Event-ID must be the id of an event received before (a whole number), not {value!r}"
         )
     return int(value)
 
 
+def _status(denied: Denied) -> int:
+    return next(status for kind, status in STATUS.items() if isinstance(denied, kind))
+
+
 def _error(denied: Denied) -> JSONResponse:
     body = {"error": {"code": denied.code, "message": denied.message, "details": {}}}
-    return JSONResponse(body, status_code=denied.status)
+    return JSONResponse(body, status_code=_status(denied))
 
 
-def create_app(lifespan: Any = None, cors_origins: list[str] | None = None) -> FastAPI:
+def create_app(
+    lifespan: Any = None, cors_origins: list[str] | None = None, keepalive_seconds: float = 15.0
+) -> FastAPI:
     """The ASGI app; ``lifespan`` puts the running :class:`Notifier` in ``app.state.notifier``."""
     app = FastAPI(
         title="VideoPlanet notifier",
@@ -166,7 +118,7 @@ def create_app(lifespan: Any = None, cors_origins: list[str] | None = None) -> F
         async def stream() -> AsyncIterator[bytes]:
             yield f"retry: {RETRY_MILLISECONDS}\n\n".encode()
             with notifier.hub.watching(session):
-                async for message in session.messages(notifier.settings.keepalive_seconds):
+                async for message in session.messages(keepalive_seconds):
                     yield b": keep-alive\n\n" if message is None else sse(message)
 
         return StreamingResponse(
@@ -194,14 +146,14 @@ def create_app(lifespan: Any = None, cors_origins: list[str] | None = None) -> F
                 )
             )
             # Close reasons are capped at 123 bytes: the frame above carries the whole message.
-            await socket.close(code=4000 + denied.status, reason=denied.code)
+            await socket.close(code=4000 + _status(denied), reason=denied.code)
             return
         session = notifier.session(story_id, after)
         last_id: list[object] = [after]
 
         async def send() -> None:
             with notifier.hub.watching(session):
-                async for message in session.messages(notifier.settings.keepalive_seconds):
+                async for message in session.messages(keepalive_seconds):
                     if message is not None:
                         await socket.send_text(json.dumps(message, separators=(",", ":")))
                         if message.get("id") is not None:

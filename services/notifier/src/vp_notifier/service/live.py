@@ -29,7 +29,7 @@ from nats.js.api import DeliverPolicy
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
 from vp_contracts.story.view import INITIAL, evolve
-from vp_runtime.eventstore import CorruptEvent, EventStore, recorded_from
+from vp_runtime.eventstore import CorruptEvent, StoryLog, recorded_from
 from vp_runtime.messaging.topology import Topology
 from vp_runtime.observability.metrics import LIVE_CLIENTS
 
@@ -42,7 +42,7 @@ Fact = RecordedEvent[Event]
 
 class Session:
     def __init__(
-        self, store: EventStore, story_id: str, after: int, capacity: int, link: Link
+        self, store: StoryLog, story_id: str, after: int, capacity: int, link: Link
     ) -> None:
         self.story_id = story_id
         self.last = after

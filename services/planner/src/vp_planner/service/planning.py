@@ -10,22 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from vp_contracts.envelope import RecordedEvent
-from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
-from vp_contracts.ids import derived_id
 from vp_contracts.story import commands as c
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind, ProviderCosts, SceneSpec, Stage, StorySpec
-from vp_runtime.eventstore import EventMeta, EventStore
-from vp_runtime.messaging.progress import Progress
 from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.providers.base import TRANSIENT, ProviderError
 from vp_runtime.providers.chat import ChatClient
+from vp_runtime.stage import Job, Worker
 
 from vp_planner.domain.llm_plan import (
     SYSTEM_PROMPT,
@@ -41,10 +37,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Planner:
-    store: EventStore
+    worker: Worker
     chat: ChatClient | None
-    progress: Progress
-    worker: str
     costs: ProviderCosts
     default_planner: str = "rules"
     llm_tries: int = 3
@@ -55,27 +49,17 @@ class Planner:
     ) -> None:
         event = recorded.event
         assert isinstance(event, e.PlanningRequested)
-        view = await self.store.view(event.story_id)
+        view = await self.worker.log.view(event.story_id)
         if not view.is_current(event.attempt_id, Stage.PLANNING):
             log.info("planning %s is no longer current: nothing to do", event.attempt_id)
             return
         assert view.spec is not None
-        await self._fact(
-            event,
-            j.JobStarted(
-                story_id=event.story_id,
-                job_id=event.attempt_id,
-                kind=JobKind.PLANNING,
-                attempt_id=event.attempt_id,
-                worker=self.worker,
-                attempt=delivery_attempt,
-            ),
-            f"started-{delivery_attempt}",
-        )
-        await self._tick(event, 10, "planning the scenes")
+        job = self._job(event)
+        await job.start(delivery_attempt)
+        await job.tick(10, "planning the scenes")
         with timed_generation("plan"):
-            scenes, planner = await self._plan(event, view, view.spec)
-        await self._tick(event, 90, f"{len(scenes)} scenes planned ({planner})")
+            scenes, planner = await self._plan(job, event, view, view.spec)
+        await job.tick(90, f"{len(scenes)} scenes planned ({planner})")
         command = c.RecordPlan(
             story_id=event.story_id,
             attempt_id=event.attempt_id,
@@ -83,26 +67,29 @@ class Planner:
             planner=planner,
             costs=self.costs,
         )
-        await self.store.execute(command, self._meta(event, "planned"))
-        await self._tick(event, 100, "planned")
+        await job.execute(command, "planned")
+        await job.tick(100, "planned")
+
+    def _job(self, event: e.PlanningRequested) -> Job:
+        return self.worker.job(event.story_id, event.attempt_id, JobKind.PLANNING)
 
     async def _plan(
-        self, event: e.PlanningRequested, view: StoryView, spec: StorySpec
+        self, job: Job, event: e.PlanningRequested, view: StoryView, spec: StorySpec
     ) -> tuple[tuple[SceneSpec, ...], str]:
         if view.scenes and view.planner is None:
             return tuple(scene.spec for scene in view.scenes), "manual"
         choice = event.planner or spec.generation_params.planner or self.default_planner
         if choice == "llm":
             if self.chat is None:
-                await self._tick(event, 20, "no language model is configured: planning by rules")
+                await job.tick(20, "no language model is configured: planning by rules")
             else:
-                planned = await self._by_llm(event, spec, self.chat)
+                planned = await self._by_llm(job, spec, self.chat)
                 if planned is not None:
                     return planned, f"llm:{self.chat.model}"
         return plan_by_rules(event.story_id, spec), "rules"
 
     async def _by_llm(
-        self, event: e.PlanningRequested, spec: StorySpec, chat: ChatClient
+        self, job: Job, spec: StorySpec, chat: ChatClient
     ) -> tuple[SceneSpec, ...] | None:
         messages = [
             {"role": "system", "content": SYSTEM_PROMPT},
@@ -112,19 +99,19 @@ class Planner:
             try:
                 answer = await chat.complete(messages)
             except TRANSIENT as error:
-                await self._cost(event, chat, attempt, 0, f"error: {error}")
+                await self._cost(job, chat, attempt, 0, f"error: {error}")
                 log.warning("language model call %d failed: %s", attempt, error)
                 await asyncio.sleep(self.llm_backoff * 2 ** (attempt - 1))
                 continue
             except ProviderError as error:
-                await self._cost(event, chat, attempt, 0, f"error: {error}")
+                await self._cost(job, chat, attempt, 0, f"error: {error}")
                 log.warning("language model refused: %s", error)
                 break
             await self._cost(
-                event, chat, attempt, answer.tokens, "ok", answer.cost, answer.request_id
+                job, chat, attempt, answer.tokens, "ok", answer.cost, answer.request_id
             )
             try:
-                return to_scenes(event.story_id, spec, read_plan(answer.text))
+                return to_scenes(job.story_id, spec, read_plan(answer.text))
             except PlanUnreadable as error:
                 log.warning("language model answer %d unreadable: %s", attempt, error)
                 messages += [
@@ -134,12 +121,12 @@ class Planner:
                         "content": f"That was not a valid plan ({error}). Reply with the JSON object only.",
                     },
                 ]
-        await self._tick(event, 50, "the language model did not deliver a plan: planning by rules")
+        await job.tick(50, "the language model did not deliver a plan: planning by rules")
         return None
 
     async def _cost(
         self,
-        event: e.PlanningRequested,
+        job: Job,
         chat: ChatClient,
         attempt: int,
         tokens: int,
@@ -148,9 +135,9 @@ class Planner:
         request_id: str | None = None,
     ) -> None:
         fact = e.CostRecorded(
-            story_id=event.story_id,
-            attempt_id=event.attempt_id,
-            job_id=event.attempt_id,
+            story_id=job.story_id,
+            attempt_id=job.attempt_id,
+            job_id=job.job_id,
             provider=chat.name,
             operation="plan",
             units=tokens,
@@ -158,24 +145,7 @@ class Planner:
             provider_job_id=request_id,
             outcome=outcome[:500],
         )
-        await self._fact(event, fact, f"cost-{attempt}")
-
-    async def _fact(self, event: e.PlanningRequested, fact: Event, what: str) -> None:
-        await self.store.execute(
-            c.RecordFact(story_id=event.story_id, event=fact), self._meta(event, what)
-        )
-
-    def _meta(self, event: e.PlanningRequested, what: str) -> EventMeta:
-        return EventMeta(
-            command_id=derived_id("planner", event.attempt_id, what),
-            at=datetime.now(UTC),
-            actor=self.worker,
-            correlation_id=event.attempt_id,
-            causation_id=event.attempt_id,
-        )
-
-    async def _tick(self, event: e.PlanningRequested, percent: float, message: str) -> None:
-        await self.progress.tick(event.story_id, event.attempt_id, "planning", percent, message)
+        await job.record(fact, f"cost-{attempt}")
 
     async def give_up(self, recorded: RecordedEvent[Event], error: BaseException) -> None:
         event = recorded.event
@@ -186,4 +156,4 @@ class Planner:
             code="internal_error",
             reason=f"planning failed ({error}); try again, or plan the story by hand with bulk_create",
         )
-        await self.store.execute(command, self._meta(event, "failed"))
+        await self._job(event).execute(command, "failed")

@@ -12,24 +12,20 @@ import asyncio
 import logging
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 from vp_contracts.envelope import RecordedEvent
-from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
-from vp_contracts.ids import derived_id, stage_job_id
+from vp_contracts.ids import stage_job_id
 from vp_contracts.story import commands as c
 from vp_contracts.story.rules import final_profile
 from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage
-from vp_runtime.eventstore import EventMeta, EventStore
 from vp_runtime.media import MediaError, probe, run_ffmpeg, thumbnail
-from vp_runtime.messaging.progress import Progress
 from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.providers.base import Capability, UpscaleRequest
 from vp_runtime.providers.router import Call, Ledger, ProviderRouter
+from vp_runtime.stage import Job, Worker
 from vp_runtime.storage import Storage
 
 from vp_upscaler.settings import UpscalerSettings
@@ -66,40 +62,25 @@ def filters(source: MediaOutput, target: RenderProfile, interpolation: str) -> s
 
 @dataclass
 class Finisher:
-    store: EventStore
+    worker: Worker
     storage: Storage
     router: ProviderRouter | None
-    progress: Progress
     settings: UpscalerSettings
-    worker: str
 
     async def on_final_composed(
         self, recorded: RecordedEvent[Event], delivery_attempt: int, trigger: int
     ) -> None:
         event = recorded.event
         assert isinstance(event, e.FinalComposed)
-        view = await self.store.view(event.story_id)
+        view = await self.worker.log.view(event.story_id)
         if (
             not view.is_current(event.attempt_id, Stage.RENDER)
             or view.final is not None
             or view.spec is None
         ):
             return
-        job_id = stage_job_id(event.attempt_id, "upscale")
-        started = j.JobStarted(
-            story_id=event.story_id,
-            job_id=job_id,
-            kind=JobKind.UPSCALE,
-            attempt_id=event.attempt_id,
-            worker=self.worker,
-            attempt=delivery_attempt,
-        )
-        claim = c.ClaimJob(story_id=event.story_id, started=started, takeover=delivery_attempt > 1)
-        if not (
-            await self.store.execute(
-                claim, self._meta(event, f"claim-{trigger}-{delivery_attempt}")
-            )
-        ).events:
+        job = self._job(event)
+        if not await job.claim(delivery_attempt, trigger):
             return
         target = final_profile(view.spec)
         interpolation = view.spec.generation_params.interpolation or self.settings.interpolation
@@ -107,28 +88,34 @@ class Finisher:
             media, upscaled = event.media, False
         else:
             with timed_generation("upscale"):
-                media, upscaled = await self._finish(event, target, interpolation), True
+                media, upscaled = await self._finish(job, event, target, interpolation), True
         done = c.RecordRenderCompleted(
             story_id=event.story_id, attempt_id=event.attempt_id, media=media, upscaled=upscaled
         )
-        await self.store.execute(done, self._meta(event, "completed"))
-        await self._tick(event, 100, "the final video is ready")
+        await job.execute(done, "completed")
+        await job.tick(100, "the final video is ready")
+
+    def _job(self, event: e.FinalComposed) -> Job:
+        return self.worker.job(
+            event.story_id,
+            event.attempt_id,
+            JobKind.UPSCALE,
+            stage_job_id(event.attempt_id, "upscale"),
+        )
 
     async def _finish(
-        self, event: e.FinalComposed, target: RenderProfile, interpolation: str
+        self, job: Job, event: e.FinalComposed, target: RenderProfile, interpolation: str
     ) -> MediaOutput:
         master = event.media
         with tempfile.TemporaryDirectory(prefix="upscale-") as name:
             folder = Path(name)
             source = folder / "master.mp4"
             await self.storage.download(master.video_key, source)
-            source = await self._super_resolution(event, source, master, target, folder)
+            source = await self._super_resolution(job, source, master, target, folder)
             final = folder / "final.mp4"
 
             async def progress(share: float) -> None:
-                await self._tick(
-                    event, 5 + 90 * share, f"finishing at {target.height}p{target.fps}"
-                )
+                await job.tick(5 + 90 * share, f"finishing at {target.height}p{target.fps}")
 
             video = ["-vf", filters(master, target, interpolation), "-r", str(target.fps)]
             codec = ["-c:v", "libx264", "-preset", self.settings.final_preset]
@@ -170,7 +157,7 @@ class Finisher:
 
     async def _super_resolution(
         self,
-        event: e.FinalComposed,
+        job: Job,
         source: Path,
         master: MediaOutput,
         target: RenderProfile,
@@ -183,36 +170,15 @@ class Finisher:
             or target.height <= master.height
         ):
             return source
-        await self._tick(event, 3, "super-resolution")
+        await job.tick(3, "super-resolution")
         data = await asyncio.to_thread(source.read_bytes)
         request = UpscaleRequest(image=data, scale=2, content_type="video/mp4")
         produced = await self.router.produce(
-            Capability.UPSCALE, lambda provider: request, self._ledger(event)
+            Capability.UPSCALE, lambda provider: request, _ledger(job)
         )
         upscaled = folder / "upscaled.mp4"
         await self.storage.download(produced.key, upscaled)
         return upscaled
-
-    def _ledger(self, event: e.FinalComposed) -> Ledger:
-        async def record(call: Call) -> None:
-            fact = e.CostRecorded(
-                story_id=event.story_id,
-                attempt_id=event.attempt_id,
-                job_id=stage_job_id(event.attempt_id, "upscale"),
-                provider=call.provider,
-                operation="upscale",
-                units=call.units,
-                amount=call.amount or Decimal(0),
-                cache_hit=call.cache_hit,
-                provider_job_id=call.provider_job_id,
-                outcome=call.outcome[:500],
-            )
-            await self.store.execute(
-                c.RecordFact(story_id=event.story_id, event=fact),
-                self._meta(event, f"cost-{call.call_key}-{call.try_number}-{call.cache_hit}"),
-            )
-
-        return record
 
     async def fail(self, recorded: RecordedEvent[Event], error: BaseException) -> None:
         event = recorded.event
@@ -224,23 +190,11 @@ class Finisher:
             code="upscale_failed",
             reason=f"the final video could not be finished: {error}"[:2000],
         )
-        await self.store.execute(command, self._meta(event, "failed"))
+        await self._job(event).execute(command, "failed")
 
-    def _meta(self, event: e.FinalComposed, what: str) -> EventMeta:
-        return EventMeta(
-            command_id=derived_id("upscaler", event.attempt_id, what),
-            at=datetime.now(UTC),
-            actor=self.worker,
-            correlation_id=event.attempt_id,
-            causation_id=event.attempt_id,
-        )
 
-    async def _tick(self, event: e.FinalComposed, percent: float, message: str) -> None:
-        await self.progress.tick(
-            event.story_id,
-            event.attempt_id,
-            "upscale",
-            percent,
-            message,
-            stage_job_id(event.attempt_id, "upscale"),
-        )
+def _ledger(job: Job) -> Ledger:
+    async def record(call: Call) -> None:
+        await job.record(job.cost(call), f"cost-{call.call_key}-{call.try_number}-{call.cache_hit}")
+
+    return record

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from vp_contracts.story.errors import NotFound
 from vp_contracts.values import JobStatus
-from vp_runtime.web.auth import Principal
+from vp_runtime.web.access import owner_filter
 
-from vp_gateway.adapters.db.tables import JobRow
-from vp_gateway.entrypoints.deps import ContextDep, Gateway, GatewayDep, PrincipalDep
+from vp_gateway.domain.jobs import JOB_TYPES
+from vp_gateway.entrypoints.deps import ContextDep, GatewayDep, PrincipalDep
 from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.presenters import job_out, story_out
 from vp_gateway.entrypoints.routes.stories import Cursor, Limit, _check_cursor
@@ -31,7 +30,6 @@ router = APIRouter(
     tags=["jobs"],
     responses={401: {"model": ErrorOut}, 404: {"model": ErrorOut}, 409: {"model": ErrorOut}},
 )
-JOB_TYPES = ("planning", "preview", "final", "scene", "upscale")
 
 
 @router.get("/", response_model=Page[JobOut])
@@ -62,7 +60,7 @@ async def list_jobs(
     if story is not None:
         await gw.stories.read(story, caller)
     await gw.fresh_read_model()
-    owner = None if caller.is_admin else caller.user_id
+    owner = owner_filter(caller)
     page = await gw.readmodel.jobs(
         owner, story, status.value if status else None, type, limit, cursor
     )
@@ -73,7 +71,7 @@ async def list_jobs(
 async def statistics(gw: GatewayDep, caller: PrincipalDep) -> JobStatisticsOut:
     """Counts by status and type, success rate, average generation time and queue wait, costs."""
     await gw.fresh_read_model()
-    owner = None if caller.is_admin else caller.user_id
+    owner = owner_filter(caller)
     stats = job_statistics(
         await gw.readmodel.job_rows(owner),
         await gw.readmodel.cost_rows(owner),
@@ -82,35 +80,27 @@ async def statistics(gw: GatewayDep, caller: PrincipalDep) -> JobStatisticsOut:
     return JobStatisticsOut(**stats.__dict__)
 
 
-async def _job(gw: Gateway, job_id: str, caller: Principal) -> JobRow:
-    await gw.fresh_read_model()
-    row = await gw.readmodel.job(job_id)
-    if row is None or (row.owner_id != caller.user_id and not caller.is_admin):
-        raise NotFound(f"job {job_id} does not exist")
-    return row
-
-
 @router.get("/{job_id}/", response_model=JobOut)
 async def get_job(job_id: JobIdPath, gw: GatewayDep, caller: PrincipalDep) -> JobOut:
     """One job."""
-    return job_out(await _job(gw, job_id, caller))
+    await gw.fresh_read_model()
+    return job_out(await gw.jobs.get(job_id, caller))
 
 
 @router.post("/{job_id}/cancel/", response_model=JobOut)
 async def cancel_job(job_id: JobIdPath, gw: GatewayDep, ctx: ContextDep) -> JobOut:
     """Cancel a queued or running job: its whole attempt (the preview or render) stops."""
-    job = await _job(gw, job_id, ctx.principal)
-    outcome = await gw.jobs.cancel(ctx, job)
+    await gw.fresh_read_model()
+    outcome = await gw.jobs.cancel(ctx, job_id)
     await gw.readmodel.wait_for(outcome.version, gw.settings.read_wait_seconds)
-    return job_out(await _job(gw, job_id, ctx.principal))
+    return job_out(await gw.jobs.get(job_id, ctx.principal))
 
 
 @router.post("/{job_id}/retry/", status_code=202, response_model=AcceptedOut)
 async def retry_job(job_id: JobIdPath, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
     """Run a failed or cancelled job's stage again (a failed story is planned again first)."""
-    job = await _job(gw, job_id, ctx.principal)
-    stage = await gw.readmodel.job(job.attempt_id)
-    retried = await gw.jobs.retry(ctx, job, stage.type if stage else job.type)
+    await gw.fresh_read_model()
+    retried = await gw.jobs.retry(ctx, job_id)
     event = retried.outcome.events[0].event if retried.outcome.events else None
     return AcceptedOut(
         job_id=retried.job_id,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from vp_contracts.story.errors import NotFound
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import StoryStatus
+from vp_runtime.web.access import can_read, owner_filter
 from vp_runtime.web.auth import Principal
 
 from vp_gateway.adapters.db.readmodel import scene_data
@@ -48,7 +49,7 @@ class ScenesOut(BaseModel):
 async def _story_of_scene(gw: Gateway, scene_id: str, caller: Principal) -> str:
     await gw.fresh_read_model()
     found = await gw.readmodel.scene_story(scene_id)
-    if found is None or (found[1] != caller.user_id and not caller.is_admin):
+    if found is None or not can_read(caller, found[1]):
         raise NotFound(f"scene {scene_id} does not exist")
     return found[0]
 
@@ -71,7 +72,7 @@ async def list_scenes(
             if status is None or scene.status.value == status
         ]
     await gw.fresh_read_model()
-    owner = None if caller.is_admin else caller.user_id
+    owner = owner_filter(caller)
     return [scene_out(data, gw.link) for data in await gw.readmodel.scenes(owner, None, status)]
 
 

@@ -10,6 +10,7 @@ from vp_contracts.story.errors import NotFound
 from vp_contracts.story.rules import cost_breakdown, split_duration, story_language
 from vp_contracts.values import StorySpec, StoryStatus
 from vp_runtime.eventstore import Outcome
+from vp_runtime.web.access import owner_filter
 
 from vp_gateway.adapters.db.readmodel import decode_cursor
 from vp_gateway.entrypoints.deps import ContextDep, GatewayDep, PrincipalDep
@@ -61,7 +62,7 @@ async def list_stories(
     """Your stories, newest first (an admin sees everyone's)."""
     _check_cursor(cursor)
     await gw.fresh_read_model()
-    owner = None if caller.is_admin else caller.user_id
+    owner = owner_filter(caller)
     page = await gw.readmodel.stories(owner, status.value if status else None, limit, cursor)
     return Page[StoryOut](
         results=[story_out(view, gw.link, stale=stale) for view, stale in page.items],

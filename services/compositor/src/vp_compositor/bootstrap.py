@@ -1,0 +1,27 @@
+"""The compositor's object graph, built from settings and torn down in reverse."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from vp_runtime.process import Runtime
+from vp_runtime.storage import storage_from
+
+from vp_compositor.entrypoints.subscribers import subscriptions
+from vp_compositor.service.compose import Composer
+from vp_compositor.settings import CompositorSettings
+
+
+@contextlib.asynccontextmanager
+async def running(settings: CompositorSettings) -> AsyncIterator[Runtime]:
+    """The compositor, subscribed and working until the block ends."""
+    runtime = await Runtime.connect(settings)
+    storage = storage_from(settings)
+    await storage.prepare()
+    composer = Composer(runtime.worker("compositor"), storage, settings)
+    try:
+        async with runtime.consuming(subscriptions(composer)):
+            yield runtime
+    finally:
+        await runtime.close()

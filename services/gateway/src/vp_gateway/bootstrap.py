@@ -1,0 +1,195 @@
+"""The gateway's object graph, built from settings and torn down in reverse: the API with its
+projector (``running``), the projector alone (``projecting``), a rebuild of the read model."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from vp_contracts.envelope import RecordedEvent
+from vp_contracts.events.base import Event
+from vp_runtime.aio import in_background
+from vp_runtime.process import Runtime
+from vp_runtime.providers.chat import chat_client
+from vp_runtime.providers.config import load_provider_configs, prices
+from vp_runtime.storage import storage_from
+from vp_runtime.web.auth import policies
+
+from vp_gateway.adapters.db.engine import make_engine, upgrade_async
+from vp_gateway.adapters.db.idempotency import SqlIdempotencyRecords
+from vp_gateway.adapters.db.readmodel import ReadModel, describe
+from vp_gateway.adapters.db.users import SqlAccounts
+from vp_gateway.entrypoints.deps import Gateway
+from vp_gateway.entrypoints.http import create_app
+from vp_gateway.entrypoints.subscribers import subscriptions
+from vp_gateway.service import metrics
+from vp_gateway.service.idempotency import Idempotency
+from vp_gateway.service.jobs import Jobs
+from vp_gateway.service.projection import Projector
+from vp_gateway.service.stories import Stories
+from vp_gateway.service.suggestions import Suggester
+from vp_gateway.service.users import Users
+from vp_gateway.settings import GatewaySettings
+
+log = logging.getLogger("vp_gateway")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _secret(settings: GatewaySettings) -> str:
+    if settings.jwt_secret is None:
+        log.warning(
+            "VP_JWT_SECRET is unset: tokens are signed with a random key that dies with the process"
+        )
+        return secrets.token_urlsafe(48)
+    return settings.jwt_secret.get_secret_value()
+
+
+def _projector(runtime: Runtime, readmodel: ReadModel) -> Projector:
+    async def observe(recorded: RecordedEvent[Event]) -> None:
+        await metrics.observe(runtime.store, recorded)
+
+    return Projector(readmodel, runtime.store.load, observe, describe)
+
+
+@contextlib.asynccontextmanager
+async def _database(
+    settings: GatewaySettings,
+) -> AsyncIterator[tuple[AsyncEngine, async_sessionmaker[AsyncSession]]]:
+    """The read model's database, migrated to the newest schema."""
+    await upgrade_async(settings.database_url)
+    engine, sessions = make_engine(settings.database_url)
+    try:
+        yield engine, sessions
+    finally:
+        await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
+    """Everything the gateway needs, started in order and stopped in reverse."""
+    runtime = await Runtime.connect(settings)
+    try:
+        async with (
+            _database(settings) as (_, sessions),
+            _serving(settings, runtime, sessions) as gw,
+        ):
+            yield gw
+    finally:
+        await runtime.close()
+
+
+@contextlib.asynccontextmanager
+async def _serving(
+    settings: GatewaySettings, runtime: Runtime, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Gateway]:
+    readmodel = ReadModel(sessions)
+    if not await readmodel.check_revision():
+        log.warning("the read model was folded by other code: rebuilding it from the log")
+        await readmodel.rebuild(runtime.store.replay())
+    storage = storage_from(settings)
+    await storage.prepare()
+    providers = load_provider_configs()
+    costs = prices(providers)
+    stories = Stories(runtime.store, lambda: costs)
+    projector = _projector(runtime, readmodel)
+    await projector.refresh_gauge()
+
+    async def readiness() -> dict[str, str]:
+        checks = {"nats": "ok" if runtime.client.is_connected else "disconnected"}
+        try:
+            async with sessions() as session:
+                await session.execute(text("select 1"))
+            checks["database"] = "ok"
+        except Exception as error:  # any failure means not ready; the reason is shown
+            checks["database"] = f"error: {type(error).__name__}"
+        return checks
+
+    tokens, tickets = policies(settings, _secret(settings))
+    keys = SqlIdempotencyRecords(sessions)
+    chat = chat_client(providers)
+    gateway = Gateway(
+        settings=settings,
+        stories=stories,
+        jobs=Jobs(stories, readmodel),
+        users=Users(SqlAccounts(sessions), settings.admins),
+        idempotency=Idempotency(keys),
+        tokens=tokens,
+        tickets=tickets,
+        readmodel=readmodel,
+        projector=projector,
+        suggester=Suggester(chat),
+        store=runtime.store,
+        link=lambda key: storage.url(key) if key else None,
+        storage=storage,
+        costs=costs,
+        providers=providers,
+        clock=now,
+        readiness=readiness,
+    )
+    table = subscriptions(projector) if settings.run_projector else []
+    try:
+        async with (
+            runtime.consuming(table),
+            in_background(_expire_keys(keys)),
+            metrics.queue_depths(runtime.client.jetstream(), runtime.topology),
+        ):
+            yield gateway
+    finally:
+        if chat is not None:
+            await chat.close()
+
+
+async def _expire_keys(keys: SqlIdempotencyRecords, every: float = 3600) -> None:
+    """Forget idempotency keys past their 24 hours, hourly (any replica may: it is idempotent)."""
+    while True:
+        try:
+            if removed := await keys.expire(now()):
+                log.info("forgot %d expired idempotency keys", removed)
+        except Exception as error:  # the database may be away for a while: try again later
+            log.warning("could not expire idempotency keys: %s", error)
+        await asyncio.sleep(every)
+
+
+def build_app(settings: GatewaySettings) -> FastAPI:
+    """The ASGI app; its lifespan starts and stops the gateway."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(settings) as gateway:
+            app.state.gateway = gateway
+            yield
+
+    return create_app(settings, lifespan)
+
+
+async def rebuild(settings: GatewaySettings) -> int:
+    """Fold the whole log into an empty read model; how many facts it took."""
+    runtime = await Runtime.connect(settings)
+    try:
+        async with _database(settings) as (_, sessions):
+            return await ReadModel(sessions).rebuild(runtime.store.replay())
+    finally:
+        await runtime.close()
+
+
+@contextlib.asynccontextmanager
+async def projecting(settings: GatewaySettings) -> AsyncIterator[Runtime]:
+    """Only the projector (no HTTP), working until the block ends."""
+    runtime = await Runtime.connect(settings)
+    try:
+        async with _database(settings) as (_, sessions):
+            projector = _projector(runtime, ReadModel(sessions))
+            async with runtime.consuming(subscriptions(projector)):
+                yield runtime
+    finally:
+        await runtime.close()

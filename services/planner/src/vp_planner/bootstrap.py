@@ -1,0 +1,32 @@
+"""The planner's object graph, built from settings and torn down in reverse."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from vp_runtime.process import Runtime
+from vp_runtime.providers.chat import chat_client
+from vp_runtime.providers.config import load_provider_configs, prices
+
+from vp_planner.entrypoints.subscribers import subscriptions
+from vp_planner.service.planning import Planner
+from vp_planner.settings import PlannerSettings
+
+
+@contextlib.asynccontextmanager
+async def running(settings: PlannerSettings) -> AsyncIterator[Runtime]:
+    """The planner, subscribed and working until the block ends."""
+    runtime = await Runtime.connect(settings)
+    configs = load_provider_configs()
+    chat = chat_client(configs, settings.llm_provider)
+    planner = Planner(
+        runtime.worker("planner"), chat, prices(configs), default_planner=settings.default_planner
+    )
+    try:
+        async with runtime.consuming(subscriptions(planner)):
+            yield runtime
+    finally:
+        if chat is not None:
+            await chat.close()
+        await runtime.close()

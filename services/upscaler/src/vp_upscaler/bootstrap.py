@@ -1,0 +1,33 @@
+"""The upscaler's object graph, built from settings and torn down in reverse."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from vp_runtime.process import Runtime
+from vp_runtime.providers.config import load_provider_configs
+from vp_runtime.providers.registry import build_router
+from vp_runtime.storage import storage_from
+
+from vp_upscaler.entrypoints.subscribers import subscriptions
+from vp_upscaler.service.finish import Finisher
+from vp_upscaler.settings import UpscalerSettings
+
+
+@contextlib.asynccontextmanager
+async def running(settings: UpscalerSettings) -> AsyncIterator[Runtime]:
+    """The upscaler, subscribed and working until the block ends."""
+    runtime = await Runtime.connect(settings)
+    storage = storage_from(settings)
+    await storage.prepare()
+    router = build_router(
+        load_provider_configs(), storage, runtime.client.jetstream(), runtime.topology
+    )
+    finisher = Finisher(runtime.worker("upscaler"), storage, router, settings)
+    try:
+        async with runtime.consuming(subscriptions(finisher)):
+            yield runtime
+    finally:
+        await router.close()
+        await runtime.close()
