@@ -30,6 +30,7 @@ from vp_runtime.messaging.topology import Topology
 from vp_runtime.settings import RuntimeSettings
 
 from tests.support.stories import spec
+from tests.support.story_log_contract import CHECKS, Check
 
 pytestmark = pytest.mark.integration
 
@@ -349,3 +350,10 @@ async def test_a_snapshot_of_another_fold_revision_is_ignored(
     )
 
     assert (await reader.view(story_id)).event_count == 1
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
+async def test_the_jetstream_store_keeps_the_story_log_contract(
+    check: Check, store: EventStore
+) -> None:
+    await check(store)

@@ -18,7 +18,7 @@ from vp_contracts.values import (
     Stage,
     StorySpec,
 )
-from vp_runtime.eventstore import EventMeta, EventStore, Outcome
+from vp_runtime.eventstore import EventMeta, Outcome, StoryLog
 
 
 def meta(actor: str = "tests") -> EventMeta:
@@ -39,15 +39,16 @@ def spec(**changes: object) -> StorySpec:
 class Driver:
     """Issues the commands the gateway and the stages would, against one event store."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: StoryLog) -> None:
         self.store = store
 
     async def run(self, command: c.Command, actor: str = "tests") -> Outcome:
         return await self.store.execute(command, meta(actor))
 
-    async def created(self, owner: str = "owner-1") -> str:
+    async def created(self, owner: str = "owner-1", **changes: object) -> str:
+        """A new story of ``owner`` (``changes`` to the sample spec); its id."""
         story_id = new_id()
-        await self.run(c.CreateStory(story_id=story_id, owner_id=owner, spec=spec()))
+        await self.run(c.CreateStory(story_id=story_id, owner_id=owner, spec=spec(**changes)))
         return story_id
 
     async def planned(self, story_id: str, scenes: int = 3) -> None:
@@ -82,7 +83,22 @@ class Driver:
             "planner",
         )
 
-    async def generated(self, story_id: str, stage: Stage, fail_scene: bool = False) -> str:
+    async def generated(
+        self,
+        story_id: str,
+        stage: Stage,
+        fail_scene: bool = False,
+        media: MediaOutput | None = None,
+    ) -> str:
+        """An attempt of ``stage`` whose scenes were generated and composed (or whose second
+        scene failed); its id."""
+        attempt = await self.scenes_generated(story_id, stage, fail_scene)
+        if not fail_scene:
+            await self.composed(story_id, stage, attempt, media)
+        return attempt
+
+    async def scenes_generated(self, story_id: str, stage: Stage, fail_scene: bool = False) -> str:
+        """An attempt of ``stage`` with every scene generated (or the second one failed)."""
         attempt = new_id()
         request = c.RequestPreview if stage == Stage.PREVIEW else c.RequestRender
         outcome = await self.run(request(story_id=story_id, attempt_id=attempt))
@@ -165,6 +181,17 @@ class Driver:
                 ),
                 "generator",
             )
+        return attempt
+
+    async def composed(
+        self,
+        story_id: str,
+        stage: Stage,
+        attempt: str,
+        media: MediaOutput | None = None,
+        finish: bool = True,
+    ) -> None:
+        """The attempt's video composed (and a final one finished, unless not ``finish``)."""
         await self.run(
             c.RecordFact(
                 story_id=story_id,
@@ -179,7 +206,7 @@ class Driver:
             ),
             "compositor",
         )
-        media = MediaOutput(
+        media = media or MediaOutput(
             video_key=f"{story_id}/{attempt}/out.mp4",
             thumbnail_key=f"{story_id}/{attempt}/t.jpg",
             duration_seconds=21,
@@ -193,18 +220,18 @@ class Driver:
                 c.RecordPreviewComposed(story_id=story_id, attempt_id=attempt, media=media),
                 "compositor",
             )
-        else:
-            await self.run(
-                c.RecordFinalComposed(story_id=story_id, attempt_id=attempt, media=media),
-                "compositor",
-            )
+            return
+        await self.run(
+            c.RecordFinalComposed(story_id=story_id, attempt_id=attempt, media=media),
+            "compositor",
+        )
+        if finish:
             await self.run(
                 c.RecordRenderCompleted(
                     story_id=story_id, attempt_id=attempt, media=media, upscaled=False
                 ),
                 "upscaler",
             )
-        return attempt
 
     async def many_lives(self, owners: int = 2) -> int:
         """Several stories through every path: done, failed, cancelled, archived, edited."""

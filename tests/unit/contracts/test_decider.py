@@ -484,3 +484,14 @@ def test_a_rating_outside_one_to_five_is_refused(rating: int) -> None:
 def test_only_a_finished_video_can_be_rated() -> None:
     with pytest.raises(WrongState):
         decide(c.GiveFeedback(story_id=STORY, rating=5), story_in(S.PLANNED))
+
+
+def test_every_command_has_a_handler() -> None:
+    from vp_contracts.story.decider.registry import HANDLERS
+
+    commands = {
+        value
+        for value in vars(c).values()
+        if isinstance(value, type) and issubclass(value, c.Command) and value is not c.Command
+    }
+    assert commands == set(HANDLERS)

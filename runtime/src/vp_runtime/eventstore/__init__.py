@@ -14,7 +14,7 @@ from vp_runtime.eventstore.port import (
     StoryLog,
     WrongExpectedVersion,
 )
-from vp_runtime.eventstore.reader import read_fact, recorded_from
+from vp_runtime.eventstore.reader import recorded_from
 from vp_runtime.eventstore.snapshots import SnapshotStore
 from vp_runtime.eventstore.store import EventStore
 
@@ -30,6 +30,5 @@ __all__ = [
     "SnapshotStore",
     "StoryLog",
     "WrongExpectedVersion",
-    "read_fact",
     "recorded_from",
 ]

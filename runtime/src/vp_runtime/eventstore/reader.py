@@ -1,21 +1,19 @@
 """Reading the story stream with JetStream direct gets: one story's facts (``next_by_subj``
-in batches), every fact in log order, the newest sequence. A stored message is read into a
-fact here, and only here."""
+in batches), every fact in log order, the newest sequence."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from pydantic import ValidationError
-from vp_contracts.envelope import Envelope, EnvelopeError, RecordedEvent
+from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
-from vp_contracts.events.registry import UnknownEventType, parse_event
+from vp_contracts.facts import UnreadableFact, read_fact
 
 from vp_runtime.eventstore.port import AppendError, CorruptEvent
 from vp_runtime.messaging.topology import Topology
@@ -26,25 +24,14 @@ LOAD_BATCH = 1000
 TIMEOUT = 5.0
 
 
-def read_fact(
-    headers: Mapping[str, str] | None, data: bytes, sequence: int, where: str
-) -> RecordedEvent[Event]:
-    """The fact in a message (its CloudEvents headers and JSON body) at log ``sequence``;
-    :class:`CorruptEvent` if it is not a valid fact of a known type."""
-    try:
-        envelope = Envelope.from_headers(dict(headers or {}))
-        event = parse_event(envelope.type, data)
-    except (EnvelopeError, UnknownEventType, ValidationError, ValueError) as error:
-        raise CorruptEvent(
-            f"stored message {where} #{sequence} is not a valid event: {error}"
-        ) from error
-    return RecordedEvent(envelope, event, sequence)
-
-
 def recorded_from(message: Msg, sequence: int) -> RecordedEvent[Event]:
     """The fact in a stored message (direct get or consumer delivery) at ``sequence``."""
     headers = message.headers or {}
-    return read_fact(headers, message.data, sequence, headers.get("Nats-Subject", message.subject))
+    try:
+        return read_fact(headers, message.data, sequence)
+    except UnreadableFact as error:
+        where = f"{headers.get('Nats-Subject', message.subject)} #{sequence}"
+        raise CorruptEvent(f"stored message {where} is not a valid event: {error}") from error
 
 
 def _recorded(message: Msg) -> RecordedEvent[Event]:

@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from faststream.nats import NatsMessage
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
-
-from vp_runtime.eventstore.port import CorruptEvent
-from vp_runtime.eventstore.reader import read_fact
+from vp_contracts.facts import UnreadableFact, read_fact
 
 
 class TransientError(Exception):
@@ -63,8 +61,8 @@ class Delivery:
         """The Story fact in this message; raises :class:`PoisonMessage` if it is not one."""
         raw = self.message.raw_message
         try:
-            return read_fact(raw.headers, raw.data, self.stream_sequence, raw.subject)
-        except CorruptEvent as error:
+            return read_fact(raw.headers, raw.data, self.stream_sequence)
+        except UnreadableFact as error:
             raise PoisonMessage(f"not a valid story event: {error}") from error
 
 

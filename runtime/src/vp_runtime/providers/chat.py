@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 import httpx
 
@@ -25,7 +26,22 @@ class Answer:
     request_id: str | None
 
 
+class Chat(Protocol):
+    """A language model answering chat messages (the port planner and translator use)."""
+
+    name: str
+    model: str
+
+    async def complete(self, messages: list[dict[str, str]], json_object: bool = True) -> Answer:
+        """The model's answer, with its tokens and cost."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 class ChatClient:
+    """An OpenAI-compatible chat completions API."""
+
     def __init__(self, config: ProviderConfig) -> None:
         key = config.api_key()
         if key is None:

@@ -8,12 +8,14 @@ from pathlib import Path
 
 from vp_runtime.settings import RuntimeSettings
 from vp_runtime.storage.local import LocalStorage
+from vp_runtime.storage.memory import InMemoryStorage
 from vp_runtime.storage.port import DEFAULT_LINK_LIFETIME, MissingObject, Storage, check_key
 from vp_runtime.storage.s3 import S3Storage
 from vp_runtime.storage.signer import UrlSigner, media_secret
 
 __all__ = [
     "DEFAULT_LINK_LIFETIME",
+    "InMemoryStorage",
     "LocalStorage",
     "MissingObject",
     "S3Storage",

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from vp_runtime.process import Runtime
 from vp_runtime.storage import storage_from
 
+from vp_compositor.adapters.fonts import font_for_text
 from vp_compositor.entrypoints.subscribers import subscriptions
 from vp_compositor.service.compose import Composer
 from vp_compositor.settings import CompositorSettings
@@ -19,7 +20,7 @@ async def running(settings: CompositorSettings) -> AsyncIterator[Runtime]:
     runtime = await Runtime.connect(settings)
     storage = storage_from(settings)
     await storage.prepare()
-    composer = Composer(runtime.worker("compositor"), storage, settings)
+    composer = Composer(runtime.worker("compositor"), storage, settings, font_for_text)
     try:
         async with runtime.consuming(subscriptions(composer)):
             yield runtime

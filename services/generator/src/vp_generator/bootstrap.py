@@ -13,11 +13,11 @@ from vp_runtime.storage import storage_from
 
 from vp_generator.adapters.offline.provider import OfflineProvider
 from vp_generator.adapters.queue import JetStreamSceneQueue
-from vp_generator.adapters.translator import PromptTranslator
 from vp_generator.entrypoints.cancel_watch import CancelWatch
 from vp_generator.entrypoints.subscribers import subscriptions
 from vp_generator.service.fanout import FanOut
 from vp_generator.service.scenes import SceneGenerator
+from vp_generator.service.translator import PromptTranslator
 from vp_generator.settings import GeneratorSettings
 
 

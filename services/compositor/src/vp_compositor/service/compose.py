@@ -13,6 +13,7 @@ import itertools
 import logging
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -28,7 +29,6 @@ from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.stage import Job, Worker
 from vp_runtime.storage import MissingObject, Storage
 
-from vp_compositor.adapters.fonts import font_for_text
 from vp_compositor.domain.layers import BrokenAsset, check_image, cut_out
 from vp_compositor.domain.subtitles import Cue, Layout, ass, paged, timeline_cues, webvtt
 from vp_compositor.domain.timeline import (
@@ -82,11 +82,16 @@ def master_profile(target: RenderProfile, max_height: int, max_fps: int | None) 
     return RenderProfile(width=width, height=height, fps=fps)
 
 
+FontFor = Callable[[str, str], str | None]
+"""(preferred font, text) -> a font that draws every letter of the text, or None."""
+
+
 @dataclass
 class Composer:
     worker: Worker
     storage: Storage
     settings: CompositorSettings
+    font_for: FontFor
 
     async def on_scene_generated(
         self, recorded: RecordedEvent[Event], delivery_attempt: int, trigger: int
@@ -263,7 +268,7 @@ class Composer:
 
     async def _with_a_font_for(self, layout: Layout, cues: list[Cue]) -> Layout:
         text = "".join(cue.text for cue in cues)
-        font = await asyncio.to_thread(font_for_text, layout.font, text)
+        font = await asyncio.to_thread(self.font_for, layout.font, text)
         if font is None:
             raise Unfit(
                 "no_font",

@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from vp_contracts.ids import new_id
 from vp_contracts.values import ProviderCosts
-from vp_runtime.eventstore import EventStore
+from vp_runtime.eventstore import StoryLog
 from vp_runtime.providers.config import ProviderConfig
 from vp_runtime.storage import Storage
 from vp_runtime.web.auth import InvalidToken, Principal, TicketPolicy, TokenPolicy
@@ -43,7 +43,7 @@ class Gateway:
     readmodel: ReadModel
     projector: Projector
     suggester: Suggester
-    store: EventStore
+    store: StoryLog
     link: Link
     storage: Storage
     costs: ProviderCosts

@@ -14,7 +14,7 @@ from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.values import Stage
 from vp_runtime.aio import in_background
-from vp_runtime.eventstore import EventStore
+from vp_runtime.eventstore import StoryLog
 from vp_runtime.messaging.topology import Topology
 from vp_runtime.observability.metrics import (
     COST_DOLLARS,
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 KIND = {Stage.PREVIEW: "preview", Stage.RENDER: "final"}
 
 
-async def observe(store: EventStore, recorded: RecordedEvent[Event]) -> None:
+async def observe(store: StoryLog, recorded: RecordedEvent[Event]) -> None:
     """Called by the projector once per fact (a shared consumer: each fact on one replica)."""
     event = recorded.event
     if isinstance(event, e.FeedbackGiven):

@@ -17,7 +17,7 @@ from vp_contracts.story import commands as c
 from vp_contracts.story.errors import NotFound, Refused
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import ProviderCosts, StorySpec, StoryStatus
-from vp_runtime.eventstore import EventMeta, EventStore, Outcome
+from vp_runtime.eventstore import EventMeta, Outcome, StoryLog
 from vp_runtime.web.access import can_change, can_read
 from vp_runtime.web.auth import Principal
 
@@ -57,7 +57,7 @@ class RequestContext:
 
 
 class Stories:
-    def __init__(self, store: EventStore, costs: Callable[[], ProviderCosts]) -> None:
+    def __init__(self, store: StoryLog, costs: Callable[[], ProviderCosts]) -> None:
         self._store = store
         self._costs = costs
 

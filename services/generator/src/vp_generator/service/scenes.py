@@ -47,12 +47,11 @@ from vp_runtime.providers.speech import read_wav, resample, write_wav
 from vp_runtime.stage import Job, Worker
 from vp_runtime.storage import Storage
 
-from vp_generator.adapters.keying import key_out_background
-from vp_generator.adapters.offline.provider import png
-from vp_generator.adapters.translator import PromptTranslator
 from vp_generator.domain.jobs import SceneJob
+from vp_generator.domain.layers import key_out_background, png
 from vp_generator.domain.narration import SAMPLE_RATE, Narration, assemble
 from vp_generator.domain.prompts import background_prompt, character_prompt, motion_prompt
+from vp_generator.service.translator import PromptTranslator
 
 log = logging.getLogger(__name__)
 NARRATION_MARGIN = 0.3

@@ -20,7 +20,7 @@ from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind, ProviderCosts, SceneSpec, Stage, StorySpec
 from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.providers.base import TRANSIENT, ProviderError
-from vp_runtime.providers.chat import ChatClient
+from vp_runtime.providers.chat import Chat
 from vp_runtime.stage import Job, Worker
 
 from vp_planner.domain.llm_plan import (
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Planner:
     worker: Worker
-    chat: ChatClient | None
+    chat: Chat | None
     costs: ProviderCosts
     default_planner: str = "rules"
     llm_tries: int = 3
@@ -88,9 +88,7 @@ class Planner:
                     return planned, f"llm:{self.chat.model}"
         return plan_by_rules(event.story_id, spec), "rules"
 
-    async def _by_llm(
-        self, job: Job, spec: StorySpec, chat: ChatClient
-    ) -> tuple[SceneSpec, ...] | None:
+    async def _by_llm(self, job: Job, spec: StorySpec, chat: Chat) -> tuple[SceneSpec, ...] | None:
         messages = [
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": user_prompt(spec)},
@@ -127,7 +125,7 @@ class Planner:
     async def _cost(
         self,
         job: Job,
-        chat: ChatClient,
+        chat: Chat,
         attempt: int,
         tokens: int,
         outcome: str,

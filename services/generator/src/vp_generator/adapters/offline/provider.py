@@ -4,10 +4,8 @@ no cost."""
 from __future__ import annotations
 
 import asyncio
-import io
 from decimal import Decimal
 
-from PIL import Image
 from vp_runtime.providers.base import (
     Capability,
     Generated,
@@ -20,14 +18,9 @@ from vp_runtime.providers.config import ProviderConfig
 
 from vp_generator.adapters.offline.painter import paint_background, paint_character
 from vp_generator.adapters.offline.speech import OfflineVoices
+from vp_generator.domain.layers import png
 
 MODEL = "painter-1"
-
-
-def png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG", compress_level=3)
-    return buffer.getvalue()
 
 
 class OfflineProvider(Provider):

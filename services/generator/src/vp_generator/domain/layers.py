@@ -1,5 +1,6 @@
-"""Cut a character out of a cloud provider's image: the prompt asks for a plain green
-background, and every pixel close to the border's colour becomes transparent."""
+"""Image layers in bytes: PNG encoding, and cutting a character out of a cloud provider's
+image (the prompt asks for a plain green background; every pixel close to the border's colour
+becomes transparent)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ import io
 
 import numpy as np
 from PIL import Image, ImageFilter
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=3)
+    return buffer.getvalue()
 
 
 def key_out_background(data: bytes, tolerance: float = 60.0, softness: float = 30.0) -> bytes:

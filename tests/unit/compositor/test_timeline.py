@@ -11,8 +11,7 @@ from vp_compositor.domain.timeline import (
     total_duration,
 )
 from vp_compositor.service.compose import master_profile
-from vp_contracts.values import MediaOutput, Motion, RenderProfile
-from vp_upscaler.service.finish import at_target, filters
+from vp_contracts.values import Motion, RenderProfile
 
 OUT = Output(width=854, height=480, fps=24, preset="ultrafast", crf=28, crossfade=0.5)
 
@@ -108,27 +107,3 @@ def test_master_profile(
         RenderProfile(width=target[0], height=target[1], fps=target[2]), height, fps
     )
     assert (profile.width, profile.height, profile.fps) == master
-
-
-def _media(width: int, height: int, fps: float) -> MediaOutput:
-    return MediaOutput(
-        video_key="m.mp4",
-        thumbnail_key="m.jpg",
-        duration_seconds=8,
-        width=width,
-        height=height,
-        fps=fps,
-        size_bytes=1,
-    )
-
-
-def test_the_upscaler_leaves_a_master_at_target_alone_and_otherwise_scales_and_interpolates() -> (
-    None
-):
-    target = RenderProfile(width=1920, height=1080, fps=60)
-    assert at_target(_media(1920, 1080, 60), target)
-    assert filters(_media(960, 540, 30), target, "blend") == (
-        "scale=1920:1080:flags=lanczos,tpad=stop_mode=clone:stop_duration=0.1,"
-        "minterpolate=fps=60:mi_mode=blend,setsar=1"
-    )
-    assert "mi_mode=mci" in filters(_media(1920, 1080, 30), target, "mci")

@@ -9,7 +9,7 @@ import logging
 
 from vp_contracts.language import primary
 from vp_runtime.providers.base import Capability, ProviderError
-from vp_runtime.providers.chat import ChatClient
+from vp_runtime.providers.chat import Chat
 from vp_runtime.providers.router import Call, Ledger
 from vp_runtime.storage import MissingObject, Storage
 
@@ -29,7 +29,7 @@ def is_english(text: str) -> bool:
 
 
 class PromptTranslator:
-    def __init__(self, storage: Storage, chat: ChatClient | None = None) -> None:
+    def __init__(self, storage: Storage, chat: Chat | None = None) -> None:
         self._storage = storage
         self._chat = chat
 

@@ -1,22 +1,16 @@
-"""The read model: the projector that writes it and the queries that read it.
-
-Every fact is applied in one transaction together with its stream sequence, so a redelivered
-fact is skipped and a rebuild is a replay. Stories are stored as the reference fold made them,
-so a list shows exactly what the single-story answer shows.
-"""
+"""The projector's side of the read model: every fact applied in one transaction with its
+stream sequence (a redelivered fact is skipped, a rebuild is a replay), facts that keep
+failing parked, the position a reader waits for."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 from collections.abc import AsyncIterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -25,9 +19,10 @@ from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.story import snapshot
-from vp_contracts.story.view import INITIAL, SceneView, StoryView, evolve
+from vp_contracts.story.view import INITIAL, StoryView, evolve
 from vp_contracts.values import JobStatus
 
+from vp_gateway.adapters.db.readmodel.queries import ReadModelOutdated, scene_data, view_of
 from vp_gateway.adapters.db.tables import (
     READ_MODEL,
     CostRow,
@@ -46,61 +41,9 @@ MICROS = Decimal(1_000_000)
 _TERMINAL = tuple(status.value for status in TERMINAL)
 
 
-class ReadModelOutdated(RuntimeError):
-    """Stored views were made by another revision of the fold: rebuild the read model."""
-
-
-def scene_data(story_id: str, scene: SceneView) -> dict[str, Any]:
-    """A scene as stored in the read model: storage keys, not links."""
-    spec = scene.spec
-    assets = scene.assets
-    return {
-        "id": spec.scene_id,
-        "story": story_id,
-        "position": spec.position,
-        "duration_seconds": spec.duration_seconds,
-        "prompt": spec.prompt.model_dump(mode="json"),
-        "narration": spec.narration,
-        "seed": spec.seed,
-        "status": scene.status.value,
-        "keys": {
-            "background": assets.background_key if assets else None,
-            "character": assets.character_key if assets else None,
-            "clip": assets.clip_key if assets else None,
-            "narration": assets.narration_key if assets else None,
-        },
-        "provider": scene.provider,
-        "cost": str(scene.cost),
-        "error": scene.error,
-    }
-
-
-@dataclass(frozen=True)
-class PageOf:
-    items: list[Any]
-    next_cursor: str | None
-
-
-def _encode_cursor(at: datetime, row_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([at.isoformat(), row_id]).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """Raise ValueError for a cursor this API did not hand out."""
-    try:
-        at, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), str(row_id)
-    except (ValueError, TypeError) as error:
-        raise ValueError("not a cursor from this API") from error
-
-
-class ReadModel:
-    """Projector and queries over one database."""
-
+class Projection:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-
-    # -- projecting --------------------------------------------------------------------
 
     async def position(self) -> int:
         async with self._sessions() as session:
@@ -245,7 +188,7 @@ class ReadModel:
     async def _apply(self, session: AsyncSession, recorded: RecordedEvent[Event]) -> None:
         story_id = recorded.event.story_id
         row = await session.get(StoryRow, story_id)
-        old = _view_of(row) if row else INITIAL
+        old = view_of(row) if row else INITIAL
         new = evolve(old, recorded)
         if not new.exists:
             return  # a fact about a story that was never created: nothing to show
@@ -337,130 +280,6 @@ class ReadModel:
                 if job_row is not None:
                     job_row.cost_micros += micros
                     job_row.provider = job_row.provider or cost.provider
-
-    # -- queries -----------------------------------------------------------------------
-
-    async def stories(
-        self, owner_id: str | None, status: str | None, limit: int, cursor: str | None
-    ) -> PageOf:
-        """A page of ``(view, stale)``: stale when a fact of the story is parked."""
-        query = select(StoryRow)
-        if owner_id is not None:
-            query = query.where(StoryRow.owner_id == owner_id)
-        if status is not None:
-            query = query.where(StoryRow.status == status)
-        rows, next_cursor = await self._page(query, StoryRow, limit, cursor)
-        return PageOf([(_view_of(row), row.stale) for row in rows], next_cursor)
-
-    async def scenes(
-        self, owner_id: str | None, story_id: str | None, status: str | None
-    ) -> list[dict[str, Any]]:
-        query = select(SceneRow).order_by(SceneRow.story_id, SceneRow.position)
-        if owner_id is not None:
-            query = query.where(SceneRow.owner_id == owner_id)
-        if story_id is not None:
-            query = query.where(SceneRow.story_id == story_id)
-        if status is not None:
-            query = query.where(SceneRow.status == status)
-        async with self._sessions() as session:
-            return [row.data for row in (await session.scalars(query.limit(1000))).all()]
-
-    async def scene_story(self, scene_id: str) -> tuple[str, str] | None:
-        """``(story_id, owner_id)`` of a scene, or None."""
-        async with self._sessions() as session:
-            row = await session.get(SceneRow, scene_id)
-            return (row.story_id, row.owner_id) if row else None
-
-    async def jobs(
-        self,
-        owner_id: str | None,
-        story_id: str | None,
-        status: str | None,
-        job_type: str | None,
-        limit: int,
-        cursor: str | None,
-    ) -> PageOf:
-        query = select(JobRow)
-        if owner_id is not None:
-            query = query.where(JobRow.owner_id == owner_id)
-        if story_id is not None:
-            query = query.where(JobRow.story_id == story_id)
-        if status is not None:
-            query = query.where(JobRow.status == status)
-        if job_type is not None:
-            query = query.where(JobRow.type == job_type)
-        rows, next_cursor = await self._page(query, JobRow, limit, cursor)
-        return PageOf(rows, next_cursor)
-
-    async def job(self, job_id: str) -> JobRow | None:
-        async with self._sessions() as session:
-            return await session.get(JobRow, job_id)
-
-    async def history(self, story_id: str) -> Sequence[HistoryRow]:
-        query = (
-            select(HistoryRow).where(HistoryRow.story_id == story_id).order_by(HistoryRow.sequence)
-        )
-        async with self._sessions() as session:
-            return (await session.scalars(query)).all()
-
-    async def job_rows(self, owner_id: str | None) -> Sequence[JobRow]:
-        query = select(JobRow)
-        if owner_id is not None:
-            query = query.where(JobRow.owner_id == owner_id)
-        async with self._sessions() as session:
-            return (await session.scalars(query)).all()
-
-    async def ratings(self, owner_id: str | None) -> list[int]:
-        """The latest rating of every rated story (of ``owner_id``, or everyone's)."""
-        query = select(StoryRow.rating).where(StoryRow.rating.is_not(None))
-        if owner_id is not None:
-            query = query.where(StoryRow.owner_id == owner_id)
-        async with self._sessions() as session:
-            return [value for value in (await session.scalars(query)).all() if value is not None]
-
-    async def cost_rows(self, owner_id: str | None) -> Sequence[CostRow]:
-        query = select(CostRow)
-        if owner_id is not None:
-            query = query.where(CostRow.owner_id == owner_id)
-        async with self._sessions() as session:
-            return (await session.scalars(query)).all()
-
-    async def dump(self) -> dict[str, list[dict[str, Any]]]:
-        """Every read-model row as plain values (for comparing two projections)."""
-        out: dict[str, list[dict[str, Any]]] = {}
-        async with self._sessions() as session:
-            for table in READ_MODEL:
-                rows = (await session.scalars(select(table))).all()
-                columns = [column.key for column in table.__mapper__.columns]
-                out[table.__tablename__] = sorted(
-                    ({name: getattr(row, name) for name in columns} for row in rows), key=repr
-                )
-        return out
-
-    async def _page(
-        self, query: Select[Any], table: Any, limit: int, cursor: str | None
-    ) -> tuple[list[Any], str | None]:
-        if cursor is not None:
-            at, row_id = decode_cursor(cursor)
-            query = query.where(
-                or_(table.created_at < at, and_(table.created_at == at, table.id < row_id))
-            )
-        query = query.order_by(table.created_at.desc(), table.id.desc()).limit(limit + 1)
-        async with self._sessions() as session:
-            rows = list((await session.scalars(query)).all())
-        if len(rows) <= limit:
-            return rows, None
-        last = rows[limit - 1]
-        return rows[:limit], _encode_cursor(last.created_at, last.id)
-
-
-def _view_of(row: StoryRow) -> StoryView:
-    view = snapshot.load(row.view.encode())
-    if view is None:
-        raise ReadModelOutdated(
-            f"story {row.id} was folded by another fold revision: rebuild the read model"
-        )
-    return view
 
 
 async def _change_job(session: AsyncSession, change: JobChange) -> None:

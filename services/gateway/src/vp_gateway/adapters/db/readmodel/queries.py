@@ -1,0 +1,161 @@
+"""The read model's queries: pages of stories and jobs, scenes, history, the rows statistics
+are made from; stories come back as the reference fold stored them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from vp_contracts.story import snapshot
+from vp_contracts.story.view import SceneView, StoryView
+
+from vp_gateway.adapters.db.readmodel.cursor import PageOf, page
+from vp_gateway.adapters.db.tables import (
+    READ_MODEL,
+    CostRow,
+    HistoryRow,
+    JobRow,
+    SceneRow,
+    StoryRow,
+)
+
+
+class ReadModelOutdated(RuntimeError):
+    """Stored views were made by another revision of the fold: rebuild the read model."""
+
+
+def scene_data(story_id: str, scene: SceneView) -> dict[str, Any]:
+    """A scene as stored in the read model: storage keys, not links."""
+    spec = scene.spec
+    assets = scene.assets
+    return {
+        "id": spec.scene_id,
+        "story": story_id,
+        "position": spec.position,
+        "duration_seconds": spec.duration_seconds,
+        "prompt": spec.prompt.model_dump(mode="json"),
+        "narration": spec.narration,
+        "seed": spec.seed,
+        "status": scene.status.value,
+        "keys": {
+            "background": assets.background_key if assets else None,
+            "character": assets.character_key if assets else None,
+            "clip": assets.clip_key if assets else None,
+            "narration": assets.narration_key if assets else None,
+        },
+        "provider": scene.provider,
+        "cost": str(scene.cost),
+        "error": scene.error,
+    }
+
+
+class StoryQueries:
+    _sessions: async_sessionmaker[AsyncSession]
+
+    async def stories(
+        self, owner_id: str | None, status: str | None, limit: int, cursor: str | None
+    ) -> PageOf:
+        """A page of ``(view, stale)``: stale when a fact of the story is parked."""
+        query = select(StoryRow)
+        if owner_id is not None:
+            query = query.where(StoryRow.owner_id == owner_id)
+        if status is not None:
+            query = query.where(StoryRow.status == status)
+        rows, next_cursor = await page(self._sessions, query, StoryRow, limit, cursor)
+        return PageOf([(view_of(row), row.stale) for row in rows], next_cursor)
+
+    async def scenes(
+        self, owner_id: str | None, story_id: str | None, status: str | None
+    ) -> list[dict[str, Any]]:
+        query = select(SceneRow).order_by(SceneRow.story_id, SceneRow.position)
+        if owner_id is not None:
+            query = query.where(SceneRow.owner_id == owner_id)
+        if story_id is not None:
+            query = query.where(SceneRow.story_id == story_id)
+        if status is not None:
+            query = query.where(SceneRow.status == status)
+        async with self._sessions() as session:
+            return [row.data for row in (await session.scalars(query.limit(1000))).all()]
+
+    async def scene_story(self, scene_id: str) -> tuple[str, str] | None:
+        """``(story_id, owner_id)`` of a scene, or None."""
+        async with self._sessions() as session:
+            row = await session.get(SceneRow, scene_id)
+            return (row.story_id, row.owner_id) if row else None
+
+    async def jobs(
+        self,
+        owner_id: str | None,
+        story_id: str | None,
+        status: str | None,
+        job_type: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> PageOf:
+        query = select(JobRow)
+        if owner_id is not None:
+            query = query.where(JobRow.owner_id == owner_id)
+        if story_id is not None:
+            query = query.where(JobRow.story_id == story_id)
+        if status is not None:
+            query = query.where(JobRow.status == status)
+        if job_type is not None:
+            query = query.where(JobRow.type == job_type)
+        rows, next_cursor = await page(self._sessions, query, JobRow, limit, cursor)
+        return PageOf(rows, next_cursor)
+
+    async def job(self, job_id: str) -> JobRow | None:
+        async with self._sessions() as session:
+            return await session.get(JobRow, job_id)
+
+    async def history(self, story_id: str) -> Sequence[HistoryRow]:
+        query = (
+            select(HistoryRow).where(HistoryRow.story_id == story_id).order_by(HistoryRow.sequence)
+        )
+        async with self._sessions() as session:
+            return (await session.scalars(query)).all()
+
+    async def job_rows(self, owner_id: str | None) -> Sequence[JobRow]:
+        query = select(JobRow)
+        if owner_id is not None:
+            query = query.where(JobRow.owner_id == owner_id)
+        async with self._sessions() as session:
+            return (await session.scalars(query)).all()
+
+    async def ratings(self, owner_id: str | None) -> list[int]:
+        """The latest rating of every rated story (of ``owner_id``, or everyone's)."""
+        query = select(StoryRow.rating).where(StoryRow.rating.is_not(None))
+        if owner_id is not None:
+            query = query.where(StoryRow.owner_id == owner_id)
+        async with self._sessions() as session:
+            return [value for value in (await session.scalars(query)).all() if value is not None]
+
+    async def cost_rows(self, owner_id: str | None) -> Sequence[CostRow]:
+        query = select(CostRow)
+        if owner_id is not None:
+            query = query.where(CostRow.owner_id == owner_id)
+        async with self._sessions() as session:
+            return (await session.scalars(query)).all()
+
+    async def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every read-model row as plain values (for comparing two projections)."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        async with self._sessions() as session:
+            for table in READ_MODEL:
+                rows = (await session.scalars(select(table))).all()
+                columns = [column.key for column in table.__mapper__.columns]
+                out[table.__tablename__] = sorted(
+                    ({name: getattr(row, name) for name in columns} for row in rows), key=repr
+                )
+        return out
+
+
+def view_of(row: StoryRow) -> StoryView:
+    view = snapshot.load(row.view.encode())
+    if view is None:
+        raise ReadModelOutdated(
+            f"story {row.id} was folded by another fold revision: rebuild the read model"
+        )
+    return view
