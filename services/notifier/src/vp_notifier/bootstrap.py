@@ -47,6 +47,7 @@ async def running(settings: NotifierSettings) -> AsyncIterator[Notifier]:
         clock=_now,
         readiness=store_check(runtime.store),
         queue_size=settings.client_queue_size,
+        keepalive_seconds=settings.keepalive_seconds,
     )
     await hub.start()
     try:
@@ -65,4 +66,4 @@ def build_app(settings: NotifierSettings) -> FastAPI:
             app.state.notifier = notifier
             yield
 
-    return create_app(lifespan, settings.origins, settings.keepalive_seconds)
+    return create_app(lifespan, settings.origins)

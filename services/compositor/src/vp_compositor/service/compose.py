@@ -73,6 +73,15 @@ async def _check_audible(video: Path, language: str) -> None:
         )
 
 
+def _cues(view: StoryView, starts: list[float], layout: Layout) -> list[Cue]:
+    """Every scene's cues on the video's timeline, paged to fit the frame."""
+    per_scene = [
+        [(q.start_seconds, q.end_seconds, q.text) for q in (s.assets.cues if s.assets else ())]
+        for s in view.attempt_scenes()
+    ]
+    return paged(timeline_cues(starts, per_scene), layout)
+
+
 def master_profile(target: RenderProfile, max_height: int, max_fps: int | None) -> RenderProfile:
     """The final master: the target, or smaller / slower when the upscaler is to finish it."""
     short = min(target.width, target.height)
@@ -179,33 +188,13 @@ class Composer:
                 subtitle_font(self.settings.subtitle_fonts, language),
                 language,
             )
-            cues = paged(
-                timeline_cues(
-                    starts,
-                    [
-                        [
-                            (q.start_seconds, q.end_seconds, q.text)
-                            for q in (s.assets.cues if s.assets else ())
-                        ]
-                        for s in view.attempt_scenes()
-                    ],
-                ),
-                layout,
-            )
+            cues = _cues(view, starts, layout)
             subtitles = None
             if cues and view.spec.burn_subtitles:
                 layout = await self._with_a_font_for(layout, cues)
                 (folder / "subtitles.ass").write_text(ass(cues, layout), encoding="utf-8")
                 subtitles = "subtitles.ass"
-            out = Output(
-                width=profile.width,
-                height=profile.height,
-                fps=profile.fps,
-                preset=self.settings.preview_preset if preview else self.settings.final_preset,
-                crf=self.settings.preview_crf if preview else self.settings.final_crf,
-                crossfade=self.settings.crossfade_seconds if crossfade is None else crossfade,
-                subtitles=subtitles,
-            )
+            out = self._output(profile, preview, crossfade, subtitles)
             duration = total_duration(scenes)
 
             async def progress(share: float) -> None:
@@ -233,20 +222,7 @@ class Composer:
                 video, cover, at_seconds=min(duration / 2, starts[0] + scenes[0].duration / 2)
             )
             base = f"stories/{view.story_id}/{attempt.id}/{'preview' if preview else 'master'}"
-            subtitles_key = f"{base}.vtt" if cues else None
-            await asyncio.gather(
-                self.storage.put_file(f"{base}.mp4", video, "video/mp4"),
-                self.storage.put_file(f"{base}.jpg", cover, "image/jpeg"),
-                *(
-                    [
-                        self.storage.put_bytes(
-                            subtitles_key, webvtt(cues, language).encode(), "text/vtt"
-                        )
-                    ]
-                    if subtitles_key
-                    else []
-                ),
-            )
+            subtitles_key = await self._store(base, video, cover, cues, language)
             clock.append(time.perf_counter())
             log.info(
                 "composed %s of %s: assets %.2fs, ffmpeg %.2fs, probe+thumbnail+upload %.2fs",
@@ -265,6 +241,36 @@ class Composer:
                 fps=facts.fps or profile.fps,
                 size_bytes=facts.size,
             )
+
+    def _output(
+        self, profile: RenderProfile, preview: bool, crossfade: float | None, subtitles: str | None
+    ) -> Output:
+        settings = self.settings
+        return Output(
+            width=profile.width,
+            height=profile.height,
+            fps=profile.fps,
+            preset=settings.preview_preset if preview else settings.final_preset,
+            crf=settings.preview_crf if preview else settings.final_crf,
+            crossfade=settings.crossfade_seconds if crossfade is None else crossfade,
+            subtitles=subtitles,
+        )
+
+    async def _store(
+        self, base: str, video: Path, cover: Path, cues: list[Cue], language: str
+    ) -> str | None:
+        """Video, thumbnail and (when there are cues) WebVTT subtitles under ``base``; the
+        subtitles' key."""
+        subtitles_key = f"{base}.vtt" if cues else None
+        uploads = [
+            self.storage.put_file(f"{base}.mp4", video, "video/mp4"),
+            self.storage.put_file(f"{base}.jpg", cover, "image/jpeg"),
+        ]
+        if subtitles_key:
+            vtt = webvtt(cues, language).encode()
+            uploads.append(self.storage.put_bytes(subtitles_key, vtt, "text/vtt"))
+        await asyncio.gather(*uploads)
+        return subtitles_key
 
     async def _with_a_font_for(self, layout: Layout, cues: list[Cue]) -> Layout:
         text = "".join(cue.text for cue in cues)

@@ -55,6 +55,8 @@ class Notifier:
     clock: Callable[[], datetime]
     readiness: Callable[[], Awaitable[dict[str, str]]]
     queue_size: int = 256
+    keepalive_seconds: float = 15.0
+    """Quiet seconds before a live stream sends a keep-alive."""
 
     async def authorize(self, story_id: str, ticket: str | None, authorization: str | None) -> None:
         try:
