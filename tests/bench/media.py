@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from vp_compositor.adapters.fonts import font_for_text
+from vp_compositor.adapters.queue import JetStreamComposeQueue
 from vp_compositor.domain.layers import cut_out
 from vp_compositor.service.compose import Composer
 from vp_compositor.settings import CompositorSettings
@@ -96,7 +97,8 @@ async def _measure(url: str, folder: Path) -> list[Row]:
         final_view = await store.view(story_id)
     storage = LocalStorage(storage_dir, "http://x", UrlSigner("s"))
     worker = Worker(store, Progress(client, topology.subjects, "bench"), "bench", "bench")
-    composer = Composer(worker, storage, CompositorSettings(), font_for_text)
+    queue = JetStreamComposeQueue(client.jetstream(), topology)
+    composer = Composer(worker, storage, CompositorSettings(), font_for_text, queue)
     rows: list[Row] = [
         (
             "preview: requested -> ready (6 scenes, 42 s, 854x480@24)",

@@ -119,12 +119,16 @@ async def test_cancelling_stops_the_jobs_of_the_attempt(
 ) -> None:
     store = EventStore(nats_client, topology, source="/tests")
     driver, story_id = await planned_story(store, scenes=6)
-    async with running(generator_settings(settings, tmp_path, generator_workers=1)):
+    async with running(generator_settings(settings, tmp_path, generator_interactive_workers=1)):
         await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
         await wait_for(nats_client, topology, story_id, has(j.JobStarted, 2))
         await driver.run(c.Cancel(story_id=story_id))
         # Every job of the cancelled attempt is taken off the queue and dropped.
-        await drained(nats_client, topology.jobs_stream, topology.consumer_name("generator-scenes"))
+        await drained(
+            nats_client,
+            topology.jobs_stream,
+            topology.consumer_name("generator-scenes-interactive"),
+        )
     after = await store.load(story_id)
     cancelled_at = next(i for i, f in enumerate(after) if isinstance(f.event, e.StoryCancelled))
     assert count(after[cancelled_at:], e.SceneGenerated) == 0
@@ -229,14 +233,20 @@ async def test_a_poison_job_goes_straight_to_the_dead_letters(
     js = nats_client.jetstream()
     async with running(generator_settings(settings, tmp_path)):
         await js.publish(
-            topology.subjects.scene_jobs("scene"), b'{"story_id": 42', stream=topology.jobs_stream
+            topology.subjects.jobs("scene", "interactive"),
+            b'{"story_id": 42',
+            stream=topology.jobs_stream,
         )
-        await drained(nats_client, topology.jobs_stream, topology.consumer_name("generator-scenes"))
+        await drained(
+            nats_client,
+            topology.jobs_stream,
+            topology.consumer_name("generator-scenes-interactive"),
+        )
     letters = await _dead_letters(nats_client, topology)
     assert [(letter["vp-dead-kind"], letter["vp-dead-attempts"]) for letter in letters] == [
         ("poison", "1")
     ]
-    assert "not a scene job" in letters[0]["vp-dead-reason"]
+    assert "not a SceneJob" in letters[0]["vp-dead-reason"]
 
 
 async def test_a_job_that_keeps_failing_is_retried_three_times_then_fails_the_story(
@@ -268,7 +278,9 @@ async def test_a_job_that_keeps_failing_is_retried_three_times_then_fails_the_st
             await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
             facts = await wait_for(nats_client, topology, story_id, has(e.SceneFailed), timeout=60)
             await drained(
-                nats_client, topology.jobs_stream, topology.consumer_name("generator-scenes")
+                nats_client,
+                topology.jobs_stream,
+                topology.consumer_name("generator-scenes-interactive"),
             )
 
     retried = [f.event for f in facts if isinstance(f.event, j.JobRetried)]

@@ -165,7 +165,7 @@ async def test_planner_publishes_its_own_facts_only(login: Login, topology: Topo
         f"vp.story.{story}.created",
         f"vp.story.{story}.render_requested",
         f"vp.story.{story}.completed",
-        "vp.jobs.scene",
+        "vp.jobs.scene.batch",
         "vp.dead.generator",
         "$JS.API.STREAM.DELETE.VP_STORY",
         "$JS.API.CONSUMER.MSG.NEXT.VP_STORY.compositor",
@@ -173,7 +173,11 @@ async def test_planner_publishes_its_own_facts_only(login: Login, topology: Topo
         await planner.nc.publish(subject, b"{}")
     await settle(planner)
     denied = "\n".join(planner.violations())
-    for subject in (f"vp.story.{story}.created", "vp.jobs.scene", f"vp.story.{story}.completed"):
+    for subject in (
+        f"vp.story.{story}.created",
+        "vp.jobs.scene.batch",
+        f"vp.story.{story}.completed",
+    ):
         assert f'publish to "{subject.lower()}"' in denied  # nats-py lowercases the message
     assert len(planner.violations()) == 7
 
@@ -195,7 +199,7 @@ async def test_notifier_records_nothing_and_follows_the_log(
 
     for name in ("created", "planned", "completed", "job_started", "cost_recorded"):
         await notifier.nc.publish(f"vp.story.s1.{name}", b"{}")
-    await notifier.nc.publish("vp.jobs.scene", b"{}")
+    await notifier.nc.publish("vp.jobs.scene.batch", b"{}")
     await notifier.nc.publish("vp.progress.s1", b"{}")
     await settle(notifier)
     assert len(notifier.violations()) == 7
@@ -247,7 +251,7 @@ async def test_notifier_records_nothing_and_follows_the_log(
     with pytest.raises((nats.errors.TimeoutError, nats.errors.NoRespondersError)):
         await notifier.nc.jetstream(timeout=0.5).add_consumer("VP_STORY", taken)
     with pytest.raises((nats.errors.TimeoutError, nats.errors.NoRespondersError)):
-        await notifier.nc.jetstream(timeout=0.5).delete_consumer("VP_STORY", "compositor")
+        await notifier.nc.jetstream(timeout=0.5).delete_consumer("VP_STORY", "compositor-dispatch")
 
 
 async def test_every_stage_records_its_facts_under_its_own_user(
@@ -293,8 +297,8 @@ async def test_every_stage_records_its_facts_under_its_own_user(
     # The generator queues scene jobs and pulls them from its own consumer.
     generator = sessions["generator"]
     js = generator.nc.jetstream(timeout=2)
-    await js.publish("vp.jobs.scene", b"{}", stream=topology.jobs_stream)
-    pull = await js.pull_subscribe_bind("generator-scenes", stream=topology.jobs_stream)
+    await js.publish("vp.jobs.scene.interactive", b"{}", stream=topology.jobs_stream)
+    pull = await js.pull_subscribe_bind("generator-scenes-interactive", stream=topology.jobs_stream)
     jobs = await pull.fetch(1, timeout=5)
     await jobs[0].ack_sync()
 

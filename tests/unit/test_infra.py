@@ -18,6 +18,7 @@ from vp_contracts.events import story as story_events
 from vp_contracts.events.base import Event
 from vp_runtime.messaging.topology import default_topology
 from vp_runtime.observability import metrics
+from vp_runtime.settings import RuntimeSettings
 
 from tests.support import infra_kustomize, infra_nats
 
@@ -224,6 +225,37 @@ def test_workers_scale_with_keda_on_their_declared_consumers() -> None:
     assert triggered == workers
 
 
+@pytest.mark.parametrize("tree", ["base", "overlays/dev", "overlays/prod"])
+def test_capacity_is_declared_once_and_the_scaling_agrees(tree: str) -> None:
+    """The ConfigMap's replicas and workers are what the consumers are declared with; KEDA
+    scales each worker to exactly those replicas, one replica per lane's worth of lag."""
+    config = of_kind(tree, "ConfigMap")["vp-config"]["data"]
+    settings = RuntimeSettings.model_validate(
+        {key.removeprefix("VP_").lower(): value for key, value in config.items()}
+    )
+    capacity = settings.capacity()
+    topology = default_topology(capacity=capacity)
+    pending = {spec.name: spec.max_ack_pending for spec in topology.consumers}
+    for name, scaled in of_kind(tree, "ScaledObject").items():
+        replicas = scaled["spec"]["maxReplicaCount"]
+        assert replicas == getattr(capacity, f"{name}_replicas"), (tree, name)
+        for trigger in scaled["spec"]["triggers"]:
+            consumer = trigger["metadata"]["consumer"]
+            lane = "interactive" if consumer.endswith("-interactive") else "batch"
+            lag = int(trigger["metadata"]["lagThreshold"])
+            if consumer in ("generator-requests", "compositor-dispatch"):
+                assert pending[consumer] == replicas  # one dispatcher per replica
+                continue
+            assert lag == capacity.workers(name, lane), (tree, consumer)
+            assert pending[consumer] == replicas * lag, (tree, consumer)
+    for deployment in of_kind(tree, "Deployment").values():
+        for container in containers(deployment):
+            sources = [
+                ref.get("configMapRef", {}).get("name") for ref in container.get("envFrom", [])
+            ]
+            assert "vp-config" in sources
+
+
 def test_jobs_declare_the_streams_and_migrate_the_database() -> None:
     jobs = of_kind("base", "Job")
     commands = {
@@ -332,8 +364,11 @@ def test_nats_users_are_limited_to_their_own_consumers() -> None:
     owner = {
         "planner": "planner",
         "generator-requests": "generator",
-        "generator-scenes": "generator",
-        "compositor": "compositor",
+        "generator-scenes-interactive": "generator",
+        "generator-scenes-batch": "generator",
+        "compositor-dispatch": "compositor",
+        "compositor-interactive": "compositor",
+        "compositor-batch": "compositor",
         "upscaler": "upscaler",
         "gateway-projector": "gateway",
     }

@@ -62,9 +62,10 @@ class Subjects:
         """Progress ticks of every story."""
         return f"{self.root}.progress.*"
 
-    def scene_jobs(self, kind: str = "*") -> str:
-        """Work-queue subject of per-scene jobs."""
-        return f"{self.root}.jobs.{kind}"
+    def jobs(self, kind: str = "*", lane: str = "*") -> str:
+        """Work-queue subject of one kind of job (``scene``, ``compose``) in one priority lane
+        (``interactive``, ``batch``): ``vp.jobs.scene.interactive``."""
+        return f"{self.root}.jobs.{kind}.{lane}"
 
     def dead_letters(self, source: str = "*") -> str:
         """Subject of dead letters from one source stage."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vp_runtime.capacity import Capacity
 
 
 class WebhookSubscription(BaseModel):
@@ -43,6 +46,37 @@ class RuntimeSettings(BaseSettings):
         le=3600,
         description="How long a stage's work (plan, scene job, compose, upscale) may go without a"
         " keep-alive before another worker takes it over; keep-alives go every quarter of it",
+    )
+    planner_replicas: int = Field(
+        default=1, ge=1, le=1000, description="Most planner processes that run at once"
+    )
+    planner_workers: int = Field(default=1, ge=1, le=64, description="Plans at once per process")
+    generator_replicas: int = Field(
+        default=1, ge=1, le=1000, description="Most generator processes that run at once"
+    )
+    generator_workers: int = Field(
+        default=2, ge=1, le=64, description="Scene jobs of final renders at once per process"
+    )
+    generator_interactive_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Scene jobs of previews and single-scene regenerations at once per process",
+    )
+    compositor_replicas: int = Field(
+        default=1, ge=1, le=1000, description="Most compositor processes that run at once"
+    )
+    compositor_workers: int = Field(
+        default=1, ge=1, le=64, description="Final masters composed at once per process"
+    )
+    compositor_interactive_workers: int = Field(
+        default=1, ge=1, le=64, description="Previews composed at once per process"
+    )
+    upscaler_replicas: int = Field(
+        default=1, ge=1, le=1000, description="Most upscaler processes that run at once"
+    )
+    upscaler_workers: int = Field(
+        default=1, ge=1, le=64, description="Finals upscaled at once per process"
     )
     webhooks: tuple[WebhookSubscription, ...] = Field(
         default=(),
@@ -85,6 +119,10 @@ class RuntimeSettings(BaseSettings):
         le=65535,
         description="Port of /healthz, /readyz and /metrics of workers (unset: not served)",
     )
+
+    def capacity(self) -> Capacity:
+        """Replicas and workers per stage, as the consumers are declared with them."""
+        return Capacity(**{name.name: getattr(self, name.name) for name in fields(Capacity)})
 
     @field_validator("webhooks", mode="before")
     @classmethod

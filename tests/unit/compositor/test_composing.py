@@ -1,11 +1,13 @@
-"""The compositor's decisions on an in-memory log: compose when the last scene of the attempt
-is in, once however many triggers arrive, never for stale work; a broken asset or an unfit
-video fails the story saying what to do. (The ffmpeg pass itself is an integration test.)"""
+"""The compositor's decisions on an in-memory log: queue the compose job in its lane when the
+last scene of the attempt is in, compose it once however many triggers and deliveries arrive,
+never for stale work; a broken asset or an unfit video fails the story saying what to do. (The
+ffmpeg pass itself is an integration test.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from vp_compositor.domain.jobs import ComposeJob
 from vp_compositor.domain.layers import BrokenAsset
 from vp_compositor.service.compose import Composer, Unfit
 from vp_compositor.settings import CompositorSettings
@@ -33,6 +35,16 @@ MEDIA = MediaOutput(
 )
 
 
+class Queue:
+    """The work queue as JetStream keeps it: one message per job id (the duplicate window)."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, ComposeJob] = {}
+
+    async def put(self, job: ComposeJob) -> None:
+        self.jobs.setdefault(job.attempt_id, job)
+
+
 class Composing:
     """A composer whose ffmpeg pass is replaced by ``result`` (media, or an error raised)."""
 
@@ -42,7 +54,9 @@ class Composing:
             InMemoryStorage(),
             CompositorSettings(),
             font_for=lambda preferred, text: preferred,
+            queue=(queue := Queue()),
         )
+        self.queue = queue
         self.calls: list[str] = []
 
         async def compose(view: StoryView, attempt: Attempt) -> MediaOutput:
@@ -54,7 +68,10 @@ class Composing:
         self.composer.compose = compose  # type: ignore[method-assign]
 
     async def trigger(self, fact: Any, delivery_attempt: int = 1) -> None:
-        await self.composer.on_scene_generated(fact, delivery_attempt, fact.sequence)
+        """A scene fact arrives; every job it queued is delivered to a compose worker."""
+        await self.composer.on_scene_generated(fact)
+        for number, job in enumerate(self.queue.jobs.values(), start=1):
+            await self.composer.on_compose_job(job, delivery_attempt, number)
 
 
 async def _ready(log: InMemoryStoryLog) -> Any:
@@ -82,6 +99,33 @@ async def test_the_last_scene_composes_the_preview() -> None:
     (composed,) = _of(log, e.PreviewComposed)
     assert composed.media == MEDIA
     assert [s.kind for s in _of(log, j.JobStarted)][-1] == "compose"
+
+
+async def test_previews_wait_in_the_interactive_lane_and_finals_in_the_batch_lane() -> None:
+    log = InMemoryStoryLog()
+    composing = Composing(log)
+    await composing.trigger(await _ready(log))
+    (preview,) = composing.queue.jobs.values()
+    assert (preview.stage, preview.lane) == ("preview", "interactive")
+
+    driver = Driver(log)
+    story_id = preview.story_id
+    await driver.scenes_generated(story_id, Stage.RENDER)
+    await composing.trigger(_last(log, e.SceneGenerated))
+    final = composing.queue.jobs[log.facts[-1].event.attempt_id]
+    assert (final.stage, final.lane) == ("render", "batch")
+    assert len(_of(log, e.FinalComposed)) == 1
+
+
+async def test_a_job_whose_attempt_was_cancelled_while_queued_composes_nothing() -> None:
+    log = InMemoryStoryLog()
+    trigger = await _ready(log)
+    composing = Composing(log)
+    job = await composing.composer.on_scene_generated(trigger)
+    assert job is not None
+    await Driver(log).run(c.Cancel(story_id=job.story_id))
+    await composing.composer.on_compose_job(job, 1, 1)
+    assert composing.calls == []
 
 
 async def test_many_triggers_compose_once() -> None:

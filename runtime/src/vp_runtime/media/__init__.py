@@ -1,6 +1,7 @@
 """ffmpeg and ffprobe, run as subprocesses: encode, probe, thumbnail, measure loudness."""
 
 from vp_runtime.media.ffmpeg import (
+    BATCH_NICENESS,
     Loudness,
     MediaError,
     Probe,
@@ -13,6 +14,7 @@ from vp_runtime.media.ffmpeg import (
 )
 
 __all__ = [
+    "BATCH_NICENESS",
     "Loudness",
     "MediaError",
     "Probe",

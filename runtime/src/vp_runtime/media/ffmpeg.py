@@ -4,6 +4,7 @@ words, results probed rather than assumed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -18,6 +19,10 @@ import anyio
 
 log = logging.getLogger(__name__)
 OnProgress = Callable[[float], Awaitable[None]]
+
+BATCH_NICENESS = 10
+"""How much lower final renders run than previews on a shared machine (``nice``): a preview
+composing beside a final gets the CPU first."""
 
 
 class MediaError(RuntimeError):
@@ -38,8 +43,10 @@ async def run_ffmpeg(
     duration: float | None = None,
     on_progress: OnProgress | None = None,
     cwd: Path | None = None,
+    niceness: int = 0,
 ) -> None:
-    """Run ``ffmpeg <args>``; ``on_progress`` gets 0..1 as the output advances."""
+    """Run ``ffmpeg <args>``; ``on_progress`` gets 0..1 as the output advances; ``niceness``
+    lowers its CPU priority (see :data:`BATCH_NICENESS`)."""
     command = [
         ffmpeg_binary(),
         "-hide_banner",
@@ -55,6 +62,9 @@ async def run_ffmpeg(
         *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=cwd
     )
     assert process.stdout is not None and process.stderr is not None
+    if niceness:
+        with contextlib.suppress(OSError):  # gone already: its exit code tells
+            os.setpriority(os.PRIO_PROCESS, process.pid, niceness)
     errors = asyncio.create_task(process.stderr.read())
     try:
         async for line in process.stdout:

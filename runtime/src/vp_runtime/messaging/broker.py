@@ -33,6 +33,7 @@ def topology_of(settings: RuntimeSettings) -> Topology:
         settings.stream_prefix,
         settings.stream_replicas,
         timedelta(seconds=settings.job_ack_wait_seconds),
+        settings.capacity(),
     )
     return topology.with_consumers(
         *(

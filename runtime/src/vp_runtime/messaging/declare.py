@@ -13,7 +13,7 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from vp_runtime.messaging.connection import ServerTooOld
-from vp_runtime.messaging.topology import Topology
+from vp_runtime.messaging.topology import RETIRED_CONSUMERS, Topology
 
 _REQUIRED_STREAM_FLAGS = ("allow_direct", "allow_atomic", "deny_delete", "deny_purge")
 
@@ -31,7 +31,19 @@ async def declare(js: JetStreamContext, topology: Topology) -> list[str]:
         after = asdict(info.config)
         state = "created" if before is None else ("unchanged" if before == after else "updated")
         report.append(f"consumer {consumer.stream}/{consumer.name}: {state}")
+    for stream, name in _retired(topology):
+        if await _consumer_config(js, stream, name) is not None:
+            await js.delete_consumer(stream, name)
+            report.append(f"consumer {stream}/{name}: deleted (retired)")
     return report
+
+
+def _retired(topology: Topology) -> list[tuple[str, str]]:
+    return [
+        (stream, topology.consumer_name(name))
+        for name in RETIRED_CONSUMERS
+        for stream in (topology.story_stream, topology.jobs_stream)
+    ]
 
 
 async def _declare_stream(js: JetStreamContext, wanted: StreamConfig) -> str:

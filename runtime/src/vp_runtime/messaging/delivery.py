@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from faststream.nats import NatsMessage
+from pydantic import BaseModel, ValidationError
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
 from vp_contracts.facts import UnreadableFact, read_fact
+
+J = TypeVar("J", bound=BaseModel)
 
 
 class TransientError(Exception):
@@ -64,6 +68,13 @@ class Delivery:
             return read_fact(raw.headers, raw.data, self.stream_sequence)
         except UnreadableFact as error:
             raise PoisonMessage(f"not a valid story event: {error}") from error
+
+    def job(self, model: type[J]) -> J:
+        """The work-queue job in this message; raises :class:`PoisonMessage` if it is not one."""
+        try:
+            return model.model_validate_json(self.message.raw_message.data)
+        except ValidationError as error:
+            raise PoisonMessage(f"not a {model.__name__}: {error}") from error
 
 
 Handler = Callable[[Delivery], Awaitable[None]]

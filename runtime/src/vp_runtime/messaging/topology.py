@@ -23,6 +23,8 @@ from nats.js.api import (
 )
 from vp_contracts.subjects import Subjects
 
+from vp_runtime.capacity import DEFAULT_CAPACITY, LANES, Capacity
+
 DUPLICATE_WINDOW = timedelta(minutes=5)
 DEAD_LETTER_MAX_AGE = timedelta(days=30)
 MAX_DELIVER = 3
@@ -124,7 +126,7 @@ class Topology:
         )
         jobs = StreamConfig(
             name=self.jobs_stream,
-            description="Per-scene work shared by generator replicas",
+            description="Scene and compose jobs in priority lanes, each taken by one worker",
             subjects=[f"{self.root}.jobs.>"],
             retention=RetentionPolicy.WORK_QUEUE,
             storage=StorageType.FILE,
@@ -191,20 +193,54 @@ class Topology:
         return Topology(self.root, self.prefix, self.replicas, (*self.consumers, *consumers))
 
 
+PROJECTOR_BATCH = 500
+"""Facts the gateway's projector applies per transaction (in flight at once, across replicas)."""
+
+
+RETIRED_CONSUMERS = ("generator-scenes", "compositor")
+"""Consumers of earlier versions, deleted by the declare command (their work now has lanes)."""
+
+
 def pipeline_consumers(
-    topology: Topology, job_ack_wait: timedelta = WORK_ACK_WAIT
+    topology: Topology,
+    job_ack_wait: timedelta = WORK_ACK_WAIT,
+    capacity: Capacity = DEFAULT_CAPACITY,
 ) -> tuple[ConsumerSpec, ...]:
     """The durable consumers of the six services. Workers send keep-alives, so ``job_ack_wait``
-    bounds how long a crashed worker's work waits before another worker takes it over."""
+    bounds how long a crashed worker's work waits before another worker takes it over;
+    ``capacity`` sets how many messages of each are in flight at once."""
     s = topology.subjects
     story, jobs = topology.story_stream, topology.jobs_stream
     name = topology.consumer_name
+    lanes = tuple(
+        spec
+        for lane in LANES
+        for spec in (
+            ConsumerSpec(
+                name=name(f"generator-scenes-{lane}"),
+                stream=jobs,
+                filter_subjects=(s.jobs("scene", lane),),
+                ack_wait=job_ack_wait,
+                max_ack_pending=capacity.in_flight("generator", lane),
+                description=f"generator: one scene's layers and narration ({lane} lane)",
+            ),
+            ConsumerSpec(
+                name=name(f"compositor-{lane}"),
+                stream=jobs,
+                filter_subjects=(s.jobs("compose", lane),),
+                ack_wait=job_ack_wait,
+                max_ack_pending=capacity.in_flight("compositor", lane),
+                description=f"compositor: composes one video ({lane} lane)",
+            ),
+        )
+    )
     return (
         ConsumerSpec(
             name=name("planner"),
             stream=story,
             filter_subjects=(s.event_of_any_story("planning_requested"),),
             ack_wait=job_ack_wait,
+            max_ack_pending=capacity.in_flight("planner"),
             description="planner: plans stories into scenes",
         ),
         ConsumerSpec(
@@ -215,42 +251,36 @@ def pipeline_consumers(
                 for event in ("preview_requested", "render_requested", "scene_generation_requested")
             ),
             ack_wait=job_ack_wait,
-            description="generator: fans requests out into scene jobs",
+            max_ack_pending=capacity.generator_replicas,
+            description="generator: fans requests out into scene jobs in their lanes",
         ),
         ConsumerSpec(
-            name=name("generator-scenes"),
-            stream=jobs,
-            filter_subjects=(s.scene_jobs("scene"),),
-            ack_wait=job_ack_wait,
-            max_ack_pending=4,
-            description="generator: one scene's layers and narration",
-        ),
-        ConsumerSpec(
-            name=name("compositor"),
+            name=name("compositor-dispatch"),
             stream=story,
             filter_subjects=(s.event_of_any_story("scene_generated"),),
             ack_wait=job_ack_wait,
-            max_ack_pending=2,
-            description="compositor: composes the preview and the final master",
+            max_ack_pending=capacity.compositor_replicas,
+            description="compositor: queues a compose job when an attempt's scenes are ready",
         ),
+        *lanes,
         ConsumerSpec(
             name=name("upscaler"),
             stream=story,
             filter_subjects=(s.event_of_any_story("final_composed"),),
             ack_wait=job_ack_wait,
-            max_ack_pending=2,
-            description="upscaler: scales and interpolates the master",
+            max_ack_pending=capacity.in_flight("upscaler"),
+            description="upscaler: scales and interpolates the master (final renders only)",
         ),
         ConsumerSpec(
             name=name("gateway-projector"),
             stream=story,
             filter_subjects=(s.all_stories(),),
-            # One fact at a time, in order; a fact applies in milliseconds, so a crashed
-            # projector's unacked fact comes back after a few seconds, not half a minute.
+            # One batch in flight across replicas, in order; a batch applies in milliseconds,
+            # so a crashed projector's facts come back after a few seconds.
             ack_wait=timedelta(seconds=5),
-            max_ack_pending=1,
+            max_ack_pending=PROJECTOR_BATCH,
             max_deliver=-1,
-            description="gateway: projects every fact into the read model, in order",
+            description="gateway: projects every fact into the read model, in order, in batches",
         ),
     )
 
@@ -279,7 +309,8 @@ def default_topology(
     prefix: str = "",
     replicas: int = 1,
     job_ack_wait: timedelta = WORK_ACK_WAIT,
+    capacity: Capacity = DEFAULT_CAPACITY,
 ) -> Topology:
     """The production topology with every pipeline consumer."""
     base = Topology(root=root, prefix=prefix, replicas=replicas)
-    return base.with_consumers(*pipeline_consumers(base, job_ack_wait))
+    return base.with_consumers(*pipeline_consumers(base, job_ack_wait, capacity))

@@ -9,6 +9,7 @@ from vp_runtime.process import Runtime
 from vp_runtime.storage import storage_from
 
 from vp_compositor.adapters.fonts import font_for_text
+from vp_compositor.adapters.queue import JetStreamComposeQueue
 from vp_compositor.entrypoints.subscribers import subscriptions
 from vp_compositor.service.compose import Composer
 from vp_compositor.settings import CompositorSettings
@@ -20,9 +21,10 @@ async def running(settings: CompositorSettings) -> AsyncIterator[Runtime]:
     runtime = await Runtime.connect(settings)
     storage = storage_from(settings)
     await storage.prepare()
-    composer = Composer(runtime.worker("compositor"), storage, settings, font_for_text)
+    queue = JetStreamComposeQueue(runtime.client.jetstream(), runtime.topology)
+    composer = Composer(runtime.worker("compositor"), storage, settings, font_for_text, queue)
     try:
-        async with runtime.consuming(subscriptions(composer)):
+        async with runtime.consuming(subscriptions(composer, settings.capacity())):
             yield runtime
     finally:
         await runtime.close()

@@ -43,7 +43,7 @@ async def running(settings: GeneratorSettings) -> AsyncIterator[Runtime]:
     fanout = FanOut(runtime.store, JetStreamSceneQueue(js, runtime.topology))
     watch = CancelWatch()
     await watch.start(runtime.client, runtime.topology.subjects)
-    table = subscriptions(fanout, generator, watch, settings.generator_workers)
+    table = subscriptions(fanout, generator, watch, settings.capacity())
     try:
         async with runtime.consuming(table):
             yield runtime

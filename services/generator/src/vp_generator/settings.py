@@ -10,9 +10,6 @@ from vp_runtime.settings import RuntimeSettings
 
 class GeneratorSettings(RuntimeSettings):
     service_name: str = "generator"
-    generator_workers: int = Field(
-        default=2, ge=1, le=32, description="Scene jobs run at once in this process"
-    )
     narration_engine: Literal["auto", "hibari", "espeak"] = Field(
         default="auto",
         description="Built-in English voice: auto (and hibari) the neural one, espeak the robotic"

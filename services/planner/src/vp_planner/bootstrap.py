@@ -24,7 +24,7 @@ async def running(settings: PlannerSettings) -> AsyncIterator[Runtime]:
         runtime.worker("planner"), chat, prices(configs), default_planner=settings.default_planner
     )
     try:
-        async with runtime.consuming(subscriptions(planner)):
+        async with runtime.consuming(subscriptions(planner, settings.capacity())):
             yield runtime
     finally:
         if chat is not None:

@@ -26,7 +26,7 @@ async def running(settings: UpscalerSettings) -> AsyncIterator[Runtime]:
     )
     finisher = Finisher(runtime.worker("upscaler"), storage, router, settings)
     try:
-        async with runtime.consuming(subscriptions(finisher)):
+        async with runtime.consuming(subscriptions(finisher, settings.capacity())):
             yield runtime
     finally:
         await router.close()

@@ -1,20 +1,37 @@
-"""The compositor's subscriber table: each generated scene, which may complete a set."""
+"""The compositor's subscriber table: each generated scene, which may complete a set and queue
+its compose job; compose jobs in two priority lanes, each with its own workers."""
 
 from __future__ import annotations
 
+from vp_runtime.capacity import LANES, Capacity
 from vp_runtime.messaging.delivery import Delivery
 from vp_runtime.messaging.subscriptions import Subscription
 
+from vp_compositor.domain.jobs import ComposeJob
 from vp_compositor.service.compose import Composer
 
 
-def subscriptions(composer: Composer) -> list[Subscription]:
+def subscriptions(composer: Composer, capacity: Capacity) -> list[Subscription]:
+    async def dispatch(delivery: Delivery) -> None:
+        await composer.on_scene_generated(delivery.story_event())
+
     async def compose(delivery: Delivery) -> None:
-        await composer.on_scene_generated(
-            delivery.story_event(), delivery.attempt, delivery.stream_sequence
+        await composer.on_compose_job(
+            delivery.job(ComposeJob), delivery.attempt, delivery.stream_sequence
         )
 
     async def give_up(delivery: Delivery, error: BaseException) -> None:
-        await composer.fail(delivery.story_event().event.story_id, error)
+        await composer.fail(delivery.job(ComposeJob).story_id, error)
 
-    return [Subscription("compositor", compose, on_give_up=give_up)]
+    return [
+        Subscription("compositor-dispatch", dispatch),
+        *(
+            Subscription(
+                f"compositor-{lane}",
+                compose,
+                on_give_up=give_up,
+                workers=capacity.workers("compositor", lane),
+            )
+            for lane in LANES
+        ),
+    ]

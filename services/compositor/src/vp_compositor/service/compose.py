@@ -1,7 +1,8 @@
 """Compose an attempt's scenes into one video, once per attempt.
 
-Triggered by each ``scene_generated``; the fact that completes the set claims the compose job
-(``ClaimJob``: one claim wins; a redelivered trigger takes over from a worker that died),
+Each ``scene_generated`` is looked at; the fact that completes the set queues the attempt's compose
+job in its lane (previews interactive, finals batch). A compose worker of that lane claims it
+(``ClaimJob``: one claim wins; a redelivered job takes over from a worker that died),
 downloads the assets, runs one ffmpeg pass, probes the result, stores video, thumbnail and
 subtitles, and records ``preview_composed`` or ``final_composed``.
 """
@@ -24,11 +25,12 @@ from vp_contracts.language import sentences
 from vp_contracts.story import commands as c
 from vp_contracts.story.view import Attempt, SceneView, StoryView
 from vp_contracts.values import JobKind, MediaOutput, RenderProfile, SceneAssets, Stage
-from vp_runtime.media import MediaError, loudness, probe, run_ffmpeg, thumbnail
+from vp_runtime.media import BATCH_NICENESS, MediaError, loudness, probe, run_ffmpeg, thumbnail
 from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.stage import Job, Worker
 from vp_runtime.storage import MissingObject, Storage
 
+from vp_compositor.domain.jobs import ComposeJob, ComposeQueue
 from vp_compositor.domain.layers import BrokenAsset, check_image, cut_out
 from vp_compositor.domain.subtitles import Cue, Layout, ass, paged, timeline_cues, webvtt
 from vp_compositor.domain.timeline import (
@@ -101,16 +103,38 @@ class Composer:
     storage: Storage
     settings: CompositorSettings
     font_for: FontFor
+    queue: ComposeQueue
 
-    async def on_scene_generated(
-        self, recorded: RecordedEvent[Event], delivery_attempt: int, trigger: int
-    ) -> None:
+    async def on_scene_generated(self, recorded: RecordedEvent[Event]) -> ComposeJob | None:
+        """Queue the attempt's compose job in its lane when this fact completes its scenes."""
         view = await self.worker.log.view(recorded.event.story_id)
+        attempt = self._composable(view)
+        if attempt is None:
+            return None
+        job = ComposeJob(
+            story_id=view.story_id,
+            attempt_id=attempt.id,
+            stage="preview" if attempt.stage == Stage.PREVIEW else "render",
+        )
+        await self.queue.put(job)
+        return job
+
+    @staticmethod
+    def _composable(view: StoryView) -> Attempt | None:
+        """The current attempt if all its scenes are ready and it is not composed yet."""
         attempt = view.attempt
         if attempt is None or attempt.stage == Stage.PLANNING or not view.is_current(attempt.id):
-            return
+            return None
         if not view.scenes_ready() or (attempt.stage == Stage.RENDER and view.master is not None):
-            return
+            return None
+        return attempt
+
+    async def on_compose_job(self, queued: ComposeJob, delivery_attempt: int, trigger: int) -> None:
+        """Compose the queued attempt once (one claim wins; a redelivery takes over)."""
+        view = await self.worker.log.view(queued.story_id)
+        attempt = self._composable(view)
+        if attempt is None or attempt.id != queued.attempt_id:
+            return  # cancelled, superseded or composed meanwhile
         job = self._job(view, attempt)
         if not await job.claim(delivery_attempt, trigger):
             return
@@ -174,6 +198,7 @@ class Composer:
             )
         )
         crossfade = view.spec.generation_params.crossfade_seconds
+        niceness = 0 if preview else BATCH_NICENESS
         with tempfile.TemporaryDirectory(prefix="compose-") as name:
             folder = Path(name)
             await job.tick(2, "gathering the scenes")
@@ -208,6 +233,7 @@ class Composer:
                 duration=duration,
                 on_progress=progress,
                 cwd=folder,
+                niceness=niceness,
             )
             clock.append(time.perf_counter())
             facts = await probe(video)

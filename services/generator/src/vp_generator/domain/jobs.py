@@ -18,3 +18,8 @@ class SceneJob(BaseModel):
     width: int = Field(gt=0, description="Image width")
     height: int = Field(gt=0, description="Image height")
     fps: int = Field(gt=0, description="Frames per second (for motion clips)")
+
+    @property
+    def lane(self) -> str:
+        """Final renders wait in the batch lane; previews and single scenes go first."""
+        return "batch" if self.stage == "render" else "interactive"

@@ -1,13 +1,13 @@
-"""The generator's subscriber table: requests fan out into scene jobs; scene jobs run, several
-at a time, each interrupted the moment its attempt is cancelled."""
+"""The generator's subscriber table: requests fan out into scene jobs; scene jobs run in two
+priority lanes, several at a time, each interrupted the moment its attempt is cancelled."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from pydantic import ValidationError
-from vp_runtime.messaging.delivery import Delivery, PoisonMessage
+from vp_runtime.capacity import LANES, Capacity
+from vp_runtime.messaging.delivery import Delivery
 from vp_runtime.messaging.subscriptions import Subscription
 from vp_runtime.observability.metrics import timed_generation
 
@@ -19,15 +19,8 @@ from vp_generator.service.scenes import SceneGenerator
 log = logging.getLogger(__name__)
 
 
-def scene_job_of(delivery: Delivery) -> SceneJob:
-    try:
-        return SceneJob.model_validate_json(delivery.message.raw_message.data)
-    except ValidationError as error:
-        raise PoisonMessage(f"not a scene job: {error}") from error
-
-
 def subscriptions(
-    fanout: FanOut, generator: SceneGenerator, watch: CancelWatch, workers: int
+    fanout: FanOut, generator: SceneGenerator, watch: CancelWatch, capacity: Capacity
 ) -> list[Subscription]:
     async def fan_out(delivery: Delivery) -> None:
         await fanout.on_request(delivery.story_event())
@@ -37,7 +30,7 @@ def subscriptions(
             await generator.run(job, attempt)
 
     async def run(delivery: Delivery) -> None:
-        job = scene_job_of(delivery)
+        job = delivery.job(SceneJob)
         task = asyncio.create_task(timed(job, delivery.attempt))
         watch.track((job.attempt_id, job.job_id), task)
         try:
@@ -49,14 +42,21 @@ def subscriptions(
             log.info("scene job %s stopped: its attempt was cancelled", job.job_id)
 
     async def retrying(delivery: Delivery, error: BaseException, delay: float) -> None:
-        await generator.retrying(scene_job_of(delivery), delivery.attempt, error, delay)
+        await generator.retrying(delivery.job(SceneJob), delivery.attempt, error, delay)
 
     async def give_up(delivery: Delivery, error: BaseException) -> None:
-        await generator.give_up(scene_job_of(delivery), delivery.attempt, error)
+        await generator.give_up(delivery.job(SceneJob), delivery.attempt, error)
 
     return [
         Subscription("generator-requests", fan_out),
-        Subscription(
-            "generator-scenes", run, on_retry=retrying, on_give_up=give_up, workers=workers
+        *(
+            Subscription(
+                f"generator-scenes-{lane}",
+                run,
+                on_retry=retrying,
+                on_give_up=give_up,
+                workers=capacity.workers("generator", lane),
+            )
+            for lane in LANES
         ),
     ]

@@ -21,7 +21,7 @@ from vp_contracts.ids import stage_job_id
 from vp_contracts.story import commands as c
 from vp_contracts.story.rules import final_profile
 from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage
-from vp_runtime.media import MediaError, probe, run_ffmpeg, thumbnail
+from vp_runtime.media import BATCH_NICENESS, MediaError, probe, run_ffmpeg, thumbnail
 from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.providers.base import Capability, UpscaleRequest
 from vp_runtime.providers.router import Call, Ledger, ProviderRouter
@@ -133,6 +133,7 @@ class Finisher:
                 args,
                 duration=master.duration_seconds,
                 on_progress=progress,
+                niceness=BATCH_NICENESS,  # finals only: a preview elsewhere goes first
             )
             facts = await probe(final)
             if (facts.width, facts.height) != (target.width, target.height):
