@@ -1,5 +1,5 @@
-"""The read model: a projector killed mid-stream and restarted, and a rebuild from zero,
-give identical tables."""
+"""The read model: a projector killed mid-stream (between or inside its batches) and
+restarted, and a rebuild from zero, give identical tables."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy import text
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
 from vp_gateway.adapters.db.readmodel import ReadModel
 from vp_runtime.eventstore import EventStore
-from vp_runtime.messaging.topology import Topology
+from vp_runtime.messaging.topology import PROJECTOR_BATCH, Topology
 from vp_runtime.settings import RuntimeSettings
 
 from tests.support.facts import Driver
@@ -43,7 +43,8 @@ async def test_a_killed_projector_resumes_and_matches_a_rebuild(
     nats_client: Client, topology: Topology, settings: RuntimeSettings, database_url: str
 ) -> None:
     store = EventStore(nats_client, topology, source="/tests")
-    head = await Driver(store).many_lives(owners=3)
+    head = await Driver(store).many_lives(owners=40)  # about 2,000 facts: several batches
+    assert head > 3 * PROJECTOR_BATCH
 
     with fresh_schema(database_url) as live_url, fresh_schema(database_url) as rebuilt_url:
         await upgrade_async(live_url)
@@ -52,7 +53,7 @@ async def test_a_killed_projector_resumes_and_matches_a_rebuild(
 
         first = _projector(settings, live_url)
         try:
-            while (position := await live.position()) < head // 3:
+            while (position := await live.position()) < PROJECTOR_BATCH:
                 assert first.poll() is None, "the projector stopped by itself"
                 await asyncio.sleep(0.01)
         finally:

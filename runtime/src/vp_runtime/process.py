@@ -16,12 +16,13 @@ from typing import TypeVar
 from nats.aio.client import Client
 
 from vp_runtime.eventstore import EventStore, SnapshotStore
+from vp_runtime.messaging.batches import BatchSubscription, consuming_batches
 from vp_runtime.messaging.broker import make_broker, topology_of
 from vp_runtime.messaging.connection import connect
 from vp_runtime.messaging.deadletters import DeadLetters
 from vp_runtime.messaging.progress import Progress
 from vp_runtime.messaging.settle import stop_consuming
-from vp_runtime.messaging.subscriptions import Subscription, bind
+from vp_runtime.messaging.subscriptions import Subscription, bind, consumer
 from vp_runtime.messaging.topology import Topology
 from vp_runtime.observability import telemetry
 from vp_runtime.settings import RuntimeSettings
@@ -60,19 +61,29 @@ class Runtime:
         return Worker(self.store, progress, service, worker_name(service))
 
     @contextlib.asynccontextmanager
-    async def consuming(self, table: Sequence[Subscription]) -> AsyncIterator[None]:
+    async def consuming(
+        self, table: Sequence[Subscription | BatchSubscription]
+    ) -> AsyncIterator[None]:
         """The subscriber ``table`` working while the block runs; on the way out, messages in
         hand go back to the server first (see :func:`stop_consuming`)."""
-        if not table:
-            yield
-            return
-        broker = make_broker(self.settings)
-        bind(broker, self.topology, self.dead_letters, table)
-        await broker.start()
-        try:
-            yield
-        finally:
-            await stop_consuming(broker)
+        singles = [entry for entry in table if isinstance(entry, Subscription)]
+        async with contextlib.AsyncExitStack() as stack:
+            for entry in table:
+                if isinstance(entry, BatchSubscription):
+                    spec = consumer(self.topology, entry.consumer)
+                    await stack.enter_async_context(
+                        consuming_batches(self.client, spec, entry, self.dead_letters)
+                    )
+            if not singles:
+                yield
+                return
+            broker = make_broker(self.settings)
+            bind(broker, self.topology, self.dead_letters, singles)
+            await broker.start()
+            try:
+                yield
+            finally:
+                await stop_consuming(broker)
 
     async def close(self) -> None:
         await self.store.flush_snapshots()

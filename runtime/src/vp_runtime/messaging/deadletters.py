@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 
 from vp_runtime.messaging.topology import Topology
 
@@ -21,7 +22,11 @@ class DeadLetters:
         self._subject = topology.subjects.dead_letters(service)
 
     async def send(self, delivery: Delivery, *, kind: str, reason: str) -> None:
-        raw = delivery.message.raw_message
+        await self.send_raw(delivery.message.raw_message, kind=kind, reason=reason)
+
+    async def send_raw(self, raw: Msg, *, kind: str, reason: str) -> None:
+        """:meth:`send` for a message fetched with nats-py itself."""
+        sequence = raw.metadata.sequence.stream
         # The original's own headers (ce-*, trace) travel along; its JetStream control headers
         # (expected stream, sequence, msg id) would make this publish fail.
         headers = {
@@ -34,9 +39,9 @@ class DeadLetters:
                 "vp-dead-kind": kind,
                 "vp-dead-reason": reason[:1000].replace("\r", " ").replace("\n", " "),
                 "vp-dead-subject": raw.subject,
-                "vp-dead-stream-sequence": str(delivery.stream_sequence),
-                "vp-dead-attempts": str(delivery.attempt),
-                "Nats-Msg-Id": f"dead-{raw.metadata.stream}-{delivery.stream_sequence}-{kind}",
+                "vp-dead-stream-sequence": str(sequence),
+                "vp-dead-attempts": str(raw.metadata.num_delivered),
+                "Nats-Msg-Id": f"dead-{raw.metadata.stream}-{sequence}-{kind}",
             }
         )
         await self._js.publish(self._subject, raw.data or b"", headers=headers)

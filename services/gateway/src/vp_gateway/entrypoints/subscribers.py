@@ -1,9 +1,11 @@
-"""The gateway's subscriber table: the projector, every fact in log order."""
+"""The gateway's subscriber table: the projector, every fact in log order, in batches of up to
+:data:`PROJECTOR_BATCH` applied in one transaction each."""
 
 from __future__ import annotations
 
-from vp_runtime.messaging.delivery import Delivery, RetryPolicy
-from vp_runtime.messaging.subscriptions import Subscription
+from vp_runtime.messaging.batches import BatchSubscription
+from vp_runtime.messaging.delivery import RetryPolicy
+from vp_runtime.messaging.topology import PROJECTOR_BATCH
 
 from vp_gateway.service.projection import Projector
 
@@ -12,8 +14,9 @@ PROJECTOR_RETRIES = RetryPolicy(attempts=1_000_000, first_delay=0.5, max_delay=3
 database that is down is waited for."""
 
 
-def subscriptions(projector: Projector) -> list[Subscription]:
-    async def apply(delivery: Delivery) -> None:
-        await projector.on_fact(delivery.story_event(), delivery.attempt)
-
-    return [Subscription("gateway-projector", apply, PROJECTOR_RETRIES)]
+def subscriptions(projector: Projector) -> list[BatchSubscription]:
+    return [
+        BatchSubscription(
+            "gateway-projector", projector.on_facts, PROJECTOR_BATCH, PROJECTOR_RETRIES
+        )
+    ]

@@ -15,6 +15,7 @@ from typing import Literal, Protocol
 
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
+from vp_runtime.messaging.batches import Batch
 from vp_runtime.messaging.delivery import TransientError
 from vp_runtime.observability.metrics import PARKED, PARKED_TOTAL
 
@@ -33,10 +34,18 @@ class ReadModelUnavailable(Exception):
     """The database cannot be reached: nothing can be applied, wait for it."""
 
 
+class NotYet(Exception):
+    """Earlier facts are still being applied (by another replica): try this batch later."""
+
+
 class ReadModelWriter(Protocol):
     """What the projector needs of the read model."""
 
     async def apply(self, recorded: RecordedEvent[Event]) -> Applied: ...
+
+    async def apply_batch(
+        self, facts: Sequence[RecordedEvent[Event]], first: int, last: int
+    ) -> list[Applied]: ...
 
     async def park(self, recorded: RecordedEvent[Event], error: str) -> bool: ...
 
@@ -72,6 +81,28 @@ class Projector:
         self._observe = observe
         self._describe = describe
         self._park_after = park_after
+
+    async def on_facts(self, batch: Batch) -> None:
+        """Apply a delivered batch of facts, in order, in one transaction; raising means
+        "deliver them again later". When the batch cannot be applied as one, its facts go one
+        at a time, so the one that fails is found and, in the end, parked."""
+        facts = [recorded for recorded, _ in batch.facts]
+        try:
+            outcomes = await self._readmodel.apply_batch(facts, batch.first, batch.last)
+        except ReadModelUnavailable as error:
+            raise TransientError(f"the read model's database is unavailable: {error}") from error
+        except NotYet as error:
+            raise TransientError(str(error)) from error
+        except Exception as error:
+            log.warning("a batch of %d facts failed (%s); one at a time", len(facts), error)
+            for recorded, attempt in batch.facts:
+                await self.on_fact(recorded, attempt)
+            return
+        if "parked" in outcomes:
+            PARKED_TOTAL.inc(outcomes.count("parked"))
+            await self.refresh_gauge()
+        for recorded in facts:
+            await self._observe(recorded)
 
     async def on_fact(self, recorded: RecordedEvent[Event], delivery_attempt: int) -> None:
         """Apply one delivered fact; raising means "deliver it again later"."""

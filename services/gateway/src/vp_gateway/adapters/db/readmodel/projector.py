@@ -34,7 +34,7 @@ from vp_gateway.adapters.db.tables import (
     StoryRow,
 )
 from vp_gateway.domain.jobs import TERMINAL, JobChange, JobEffects, job_effects
-from vp_gateway.service.projection import Applied, ReadModelUnavailable
+from vp_gateway.service.projection import Applied, NotYet, ReadModelUnavailable
 
 PROJECTION = "stories"
 MICROS = Decimal(1_000_000)
@@ -79,6 +79,68 @@ class Projection:
                 _park(session, recorded, f"waits behind parked fact #{blocker}", blocker)
             position.position = recorded.sequence
             return "applied" if blocker is None else "parked"
+
+    async def apply_batch(
+        self, facts: Sequence[RecordedEvent[Event]], first: int, last: int
+    ) -> list[Applied]:
+        """Apply the facts of log positions ``first``..``last`` (in order) in one transaction,
+        with ``last`` as the new position: each story's row is read once and written once with
+        its newest view, however many of its facts the batch holds. All or nothing; what each
+        fact became, in order. Raises :class:`NotYet` while facts before ``first`` are still
+        being applied (by another replica), so no batch ever overtakes another."""
+        try:
+            async with self._sessions.begin() as session:
+                return await self._apply_batch(session, facts, first, last)
+        except (OperationalError, InterfaceError) as error:
+            raise ReadModelUnavailable(describe(error)) from error
+
+    async def _apply_batch(
+        self, session: AsyncSession, facts: Sequence[RecordedEvent[Event]], first: int, last: int
+    ) -> list[Applied]:
+        position = await self._lock_position(session)
+        if first > position.position + 1:
+            raise NotYet(f"facts #{position.position + 1}-#{first - 1} are not applied yet")
+        fresh = [f for f in facts if f.sequence > position.position]
+        results: dict[int, Applied] = {f.sequence: "already" for f in facts}
+        if last <= position.position:
+            return [results[f.sequence] for f in facts]
+        story_ids = {f.event.story_id for f in fresh}
+        blockers = await _first_parked_of(session, story_ids)
+        rows = {
+            row.id: row
+            for row in await session.scalars(select(StoryRow).where(StoryRow.id.in_(story_ids)))
+        }
+        before: dict[str, StoryView] = {}
+        newest: dict[str, StoryView] = {}
+        for recorded in fresh:
+            story_id = recorded.event.story_id
+            if story_id in blockers:
+                _park(
+                    session,
+                    recorded,
+                    f"waits behind parked fact #{blockers[story_id]}",
+                    blockers[story_id],
+                )
+                results[recorded.sequence] = "parked"
+                continue
+            if story_id not in newest:
+                row = rows.get(story_id)
+                newest[story_id] = before[story_id] = view_of(row) if row else INITIAL
+            old = newest[story_id]
+            new = evolve(old, recorded)
+            results[recorded.sequence] = "applied"
+            if not new.exists:
+                continue
+            newest[story_id] = new
+            self._add_history(session, recorded, old, new)
+            await self._write_jobs(session, new, job_effects(old, new, recorded))
+            if isinstance(recorded.event, e.CostRecorded):
+                await _add_cost(session, new, recorded)
+        for story_id, new in newest.items():
+            if new.exists:
+                await self._write_story(session, rows.get(story_id), before[story_id], new)
+        position.position = last
+        return [results[f.sequence] for f in facts]
 
     async def park(self, recorded: RecordedEvent[Event], error: str) -> bool:
         """Set aside a fact that cannot be applied (with why), so every other story flows on;
@@ -193,11 +255,20 @@ class Projection:
         if not new.exists:
             return  # a fact about a story that was never created: nothing to show
         await self._write_story(session, row, old, new)
+        self._add_history(session, recorded, old, new)
+        await self._write_jobs(session, new, job_effects(old, new, recorded))
+        if isinstance(recorded.event, e.CostRecorded):
+            await _add_cost(session, new, recorded)
+
+    @staticmethod
+    def _add_history(
+        session: AsyncSession, recorded: RecordedEvent[Event], old: StoryView, new: StoryView
+    ) -> None:
         session.add(
             HistoryRow(
                 sequence=recorded.sequence,
                 id=recorded.envelope.id,
-                story_id=story_id,
+                story_id=recorded.event.story_id,
                 type=recorded.envelope.type,
                 at=recorded.time,
                 actor=recorded.envelope.actor,
@@ -205,9 +276,6 @@ class Projection:
                 to_status=new.status.value if new.status else None,
             )
         )
-        await self._write_jobs(session, new, job_effects(old, new, recorded))
-        if isinstance(recorded.event, e.CostRecorded):
-            await _add_cost(session, new, recorded)
 
     async def _write_story(
         self, session: AsyncSession, row: StoryRow | None, old: StoryView, new: StoryView
@@ -329,6 +397,16 @@ async def _first_parked(session: AsyncSession, story_id: str) -> int | None:
         select(func.min(ParkedRow.sequence)).where(ParkedRow.story_id == story_id)
     )
     return int(found) if found is not None else None
+
+
+async def _first_parked_of(session: AsyncSession, story_ids: set[str]) -> dict[str, int]:
+    """The first parked fact of each of these stories that has one."""
+    found = await session.execute(
+        select(ParkedRow.story_id, func.min(ParkedRow.sequence))
+        .where(ParkedRow.story_id.in_(story_ids))
+        .group_by(ParkedRow.story_id)
+    )
+    return {story_id: int(sequence) for story_id, sequence in found.all()}
 
 
 def _park(
