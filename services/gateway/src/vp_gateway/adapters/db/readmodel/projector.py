@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+import psycopg
+from psycopg.types.json import Jsonb
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
@@ -112,6 +115,8 @@ class Projection:
         }
         before: dict[str, StoryView] = {}
         newest: dict[str, StoryView] = {}
+        jobs = await _jobs_of(session, story_ids)
+        rows_out = _Inserts()
         for recorded in fresh:
             story_id = recorded.event.story_id
             if story_id in blockers:
@@ -132,13 +137,13 @@ class Projection:
             if not new.exists:
                 continue
             newest[story_id] = new
-            self._add_history(session, recorded, old, new)
-            await self._write_jobs(session, new, job_effects(old, new, recorded))
-            if isinstance(recorded.event, e.CostRecorded):
-                await _add_cost(session, new, recorded)
+            rows_out.add(recorded, old, new, jobs[story_id])
         for story_id, new in newest.items():
             if new.exists:
-                await self._write_story(session, rows.get(story_id), before[story_id], new)
+                await self._write_story(
+                    session, rows.get(story_id), before[story_id], new, rows_out
+                )
+        await rows_out.insert(session)
         position.position = last
         return [results[f.sequence] for f in facts]
 
@@ -254,31 +259,18 @@ class Projection:
         new = evolve(old, recorded)
         if not new.exists:
             return  # a fact about a story that was never created: nothing to show
-        await self._write_story(session, row, old, new)
-        self._add_history(session, recorded, old, new)
-        await self._write_jobs(session, new, job_effects(old, new, recorded))
-        if isinstance(recorded.event, e.CostRecorded):
-            await _add_cost(session, new, recorded)
-
-    @staticmethod
-    def _add_history(
-        session: AsyncSession, recorded: RecordedEvent[Event], old: StoryView, new: StoryView
-    ) -> None:
-        session.add(
-            HistoryRow(
-                sequence=recorded.sequence,
-                id=recorded.envelope.id,
-                story_id=recorded.event.story_id,
-                type=recorded.envelope.type,
-                at=recorded.time,
-                actor=recorded.envelope.actor,
-                from_status=old.status.value if old.status else None,
-                to_status=new.status.value if new.status else None,
-            )
-        )
+        rows_out = _Inserts()
+        rows_out.add(recorded, old, new, (await _jobs_of(session, {story_id}))[story_id])
+        await self._write_story(session, row, old, new, rows_out)
+        await rows_out.insert(session)
 
     async def _write_story(
-        self, session: AsyncSession, row: StoryRow | None, old: StoryView, new: StoryView
+        self,
+        session: AsyncSession,
+        row: StoryRow | None,
+        old: StoryView,
+        new: StoryView,
+        rows_out: _Inserts,
     ) -> None:
         assert new.owner_id and new.status and new.spec and new.created_at and new.updated_at
         values = {
@@ -292,66 +284,116 @@ class Projection:
             "rating": new.feedback.rating if new.feedback else None,
         }
         if row is None:
-            session.add(StoryRow(id=new.story_id, **values))
+            rows_out.stories.append({"id": new.story_id, "stale": False, **values})
         else:
             for name, value in values.items():
                 setattr(row, name, value)
         if old.scenes != new.scenes:
-            await session.execute(delete(SceneRow).where(SceneRow.story_id == new.story_id))
-            session.add_all(
-                SceneRow(
-                    id=scene.scene_id,
-                    story_id=new.story_id,
-                    owner_id=new.owner_id,
-                    position=scene.spec.position,
-                    status=scene.status.value,
-                    data=scene_data(new.story_id, scene),
-                )
+            rows_out.replaced_scenes.add(new.story_id)
+            rows_out.scenes += [
+                {
+                    "id": scene.scene_id,
+                    "story_id": new.story_id,
+                    "owner_id": new.owner_id,
+                    "position": scene.spec.position,
+                    "status": scene.status.value,
+                    "data": scene_data(new.story_id, scene),
+                }
                 for scene in new.scenes
-            )
+            ]
 
-    async def _write_jobs(
-        self, session: AsyncSession, view: StoryView, effects: JobEffects
+
+@dataclass
+class _Inserts:
+    """New rows of one transaction's facts, inserted at its end with one statement per table
+    (rows that already exist are changed in the session and flushed with it)."""
+
+    stories: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    jobs: list[JobRow] = field(default_factory=list)
+    """New job rows, kept as objects: later facts of the same batch change them."""
+    scenes: list[dict[str, Any]] = field(default_factory=list)
+    replaced_scenes: set[str] = field(default_factory=set)
+    """Stories whose scene rows are replaced by ``scenes``."""
+    costs: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(
+        self,
+        recorded: RecordedEvent[Event],
+        old: StoryView,
+        new: StoryView,
+        jobs: dict[str, JobRow],
     ) -> None:
+        """The history row, job changes and cost row of one fact (``jobs``: every job row of
+        its story, loaded once per transaction)."""
+        self.history.append(
+            {
+                "sequence": recorded.sequence,
+                "id": recorded.envelope.id,
+                "story_id": recorded.event.story_id,
+                "type": recorded.envelope.type,
+                "at": recorded.time,
+                "actor": recorded.envelope.actor,
+                "from_status": old.status.value if old.status else None,
+                "to_status": new.status.value if new.status else None,
+            }
+        )
+        self._write_jobs(new, job_effects(old, new, recorded), jobs)
+        if (cost := _cost_row(new, recorded)) is not None:
+            self.costs.append(cost)
+
+    async def insert(self, session: AsyncSession) -> None:
+        if self.replaced_scenes:
+            await session.execute(
+                delete(SceneRow).where(SceneRow.story_id.in_(self.replaced_scenes))
+            )
+        connection = await session.connection()
+        for table, rows in (
+            (StoryRow.__table__, self.stories),
+            (HistoryRow.__table__, self.history),
+            (JobRow.__table__, [_columns(row) for row in self.jobs]),
+            (SceneRow.__table__, self.scenes),
+        ):
+            if rows:
+                await _insert_many(connection, cast(Table, table), rows)
+        if self.costs:
+            await connection.execute(insert_ignoring_duplicates(session, CostRow), self.costs)
+
+    def _write_jobs(self, view: StoryView, effects: JobEffects, jobs: dict[str, JobRow]) -> None:
         assert view.owner_id is not None
         for job in effects.created:
-            if await session.get(JobRow, job.id) is None:
-                session.add(
-                    JobRow(
-                        id=job.id,
-                        story_id=view.story_id,
-                        owner_id=view.owner_id,
-                        attempt_id=job.attempt_id,
-                        scene_id=job.scene_id,
-                        type=job.type,
-                        status=JobStatus.QUEUED.value,
-                        attempts=0,
-                        progress=0.0,
-                        cost_micros=0,
-                        cache_hit=False,
-                        created_at=job.created_at,
-                    )
+            if job.id not in jobs:
+                jobs[job.id] = row = JobRow(
+                    id=job.id,
+                    story_id=view.story_id,
+                    owner_id=view.owner_id,
+                    attempt_id=job.attempt_id,
+                    scene_id=job.scene_id,
+                    type=job.type,
+                    status=JobStatus.QUEUED.value,
+                    attempts=0,
+                    progress=0.0,
+                    cost_micros=0,
+                    cache_hit=False,
+                    created_at=job.created_at,
                 )
-                await session.flush()
+                self.jobs.append(row)
         for change in effects.changes:
-            await _change_job(session, change)
+            _change_job(jobs.get(change.job_id), change)
         for cancel in effects.cancelled:
-            await session.execute(
-                update(JobRow)
-                .where(JobRow.attempt_id == cancel.attempt_id, JobRow.status.not_in(_TERMINAL))
-                .values(status=JobStatus.CANCELLED.value, finished_at=cancel.at)
-            )
+            for row in jobs.values():
+                if row.attempt_id == cancel.attempt_id and row.status not in _TERMINAL:
+                    row.status = JobStatus.CANCELLED.value
+                    row.finished_at = cancel.at
         for cost in effects.costs:
             micros = int(cost.amount * MICROS)
             for job_id in cost.job_ids:
-                job_row = await session.get(JobRow, job_id)
-                if job_row is not None:
-                    job_row.cost_micros += micros
-                    job_row.provider = job_row.provider or cost.provider
+                if (charged := jobs.get(job_id)) is not None:
+                    charged.cost_micros += micros
+                    charged.provider = charged.provider or cost.provider
 
 
-async def _change_job(session: AsyncSession, change: JobChange) -> None:
-    row = await session.get(JobRow, change.job_id)
+def _change_job(row: JobRow | None, change: JobChange) -> None:
     if row is None or row.status in _TERMINAL:
         return
     if change.only_if_queued and row.status != JobStatus.QUEUED.value:
@@ -362,12 +404,20 @@ async def _change_job(session: AsyncSession, change: JobChange) -> None:
         setattr(row, name, value)
 
 
-async def _add_cost(session: AsyncSession, view: StoryView, recorded: RecordedEvent[Event]) -> None:
-    """One row per cost fact, keyed by its event id: a fact stored twice counts once."""
+async def _jobs_of(session: AsyncSession, story_ids: set[str]) -> dict[str, dict[str, JobRow]]:
+    """Every job row of these stories, by story and job id."""
+    found: dict[str, dict[str, JobRow]] = {story_id: {} for story_id in story_ids}
+    for row in await session.scalars(select(JobRow).where(JobRow.story_id.in_(story_ids))):
+        found[row.story_id][row.id] = row
+    return found
+
+
+def _cost_row(view: StoryView, recorded: RecordedEvent[Event]) -> dict[str, Any] | None:
+    """The cost row of a cost fact, keyed by its event id (a fact stored twice counts once)."""
     event = recorded.event
     if not isinstance(event, e.CostRecorded) or view.owner_id is None:
-        return
-    values = {
+        return None
+    return {
         "id": recorded.envelope.id,
         "story_id": event.story_id,
         "owner_id": view.owner_id,
@@ -382,14 +432,42 @@ async def _add_cost(session: AsyncSession, view: StoryView, recorded: RecordedEv
         "provider_job_id": event.provider_job_id,
         "created_at": recorded.time,
     }
-    await session.execute(insert_ignoring_duplicates(session, CostRow, values))
 
 
-def insert_ignoring_duplicates(session: AsyncSession, table: Any, values: dict[str, Any]) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING`` in the session's dialect."""
+async def _insert_many(
+    connection: AsyncConnection, table: Table, rows: list[dict[str, Any]]
+) -> None:
+    """Insert ``rows`` in the connection's transaction: COPY on PostgreSQL (3x faster than an
+    executemany, 10x faster than SQLAlchemy's ORM bulk path), an executemany elsewhere."""
+    if connection.dialect.name != "postgresql":
+        await connection.execute(insert(table), rows)
+        return
+    columns = [column.name for column in table.columns]
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert raw is not None
+    names = ", ".join(f'"{name}"' for name in columns)
+    statement = f'COPY "{table.name}" ({names}) FROM STDIN'
+    try:
+        async with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                await copy.write_row([_copied(row.get(name)) for name in columns])
+    except psycopg.Error as error:  # as SQLAlchemy reports it (OperationalError, ...)
+        raise DBAPIError.instance(statement, None, error, psycopg.Error) from error
+
+
+def _copied(value: Any) -> Any:
+    return Jsonb(value) if isinstance(value, dict | list) else value
+
+
+def _columns(row: JobRow) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in JobRow.__table__.columns}
+
+
+def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` in the session's dialect (rows given on execute)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table).values(**values).on_conflict_do_nothing()
+    return insert(table).on_conflict_do_nothing()
 
 
 async def _first_parked(session: AsyncSession, story_id: str) -> int | None:
@@ -426,6 +504,8 @@ def _park(
 
 
 def describe(error: BaseException) -> str:
-    """An error as an operator reads it in the parked list."""
+    """An error as an operator reads it in the parked list (the database's own words)."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}"[:4000]
