@@ -15,9 +15,10 @@ import jwt
 import pytest
 from vp_contracts.story.status import USER_TRANSITIONS
 from vp_contracts.values import Stage, StoryStatus
+from vp_devtools import devnats
 
 from tests.support.facts import Driver
-from tests.support.gateway import ADMIN, SECRET, RunningGateway
+from tests.support.gateway import ADMIN, SECRET, RunningGateway, running_gateway
 
 pytestmark = pytest.mark.e2e
 
@@ -29,6 +30,9 @@ STORY = {
     "action_prompt": "walks carefully",
     "duration_seconds": 21,
 }
+
+
+API = "/api/ai-video"
 
 
 async def create(gateway: RunningGateway, token: str, **changes: Any) -> dict[str, Any]:
@@ -263,6 +267,34 @@ async def test_every_refused_transition_answers_409_and_writes_nothing(
             assert details["allowed"] == sorted(t.value for t in USER_TRANSITIONS[source])
         after = (await http.get(f"/api/ai-video/stories/{story['id']}/")).json()
     assert after["version"] == before["version"]
+
+
+async def test_a_user_over_the_quota_gets_429_with_retry_after_and_others_go_on(
+    nats_server: devnats.NatsServerProcess, database_url: str
+) -> None:
+    async with running_gateway(nats_server, database_url, max_stories_in_generation=2) as limited:
+        alice, bob = await limited.user(), await limited.user()
+        stories = [await planned(limited, alice) for _ in range(3)]
+        theirs = await planned(limited, bob)
+        async with limited.client(alice) as http, limited.client(bob) as other:
+            for story in stories[:2]:
+                started = await http.post(f"{API}/stories/{story['id']}/generate_preview/")
+                assert started.status_code == 202, started.text
+            over = await http.post(f"{API}/stories/{stories[2]['id']}/generate_preview/")
+            again = await http.post(
+                f"{API}/stories/{stories[2]['id']}/transition/", json={"to": "planning"}
+            )
+            bobs = await other.post(f"{API}/stories/{theirs['id']}/generate_preview/")
+            after = (await http.get(f"{API}/stories/{stories[2]['id']}/")).json()
+
+    assert over.status_code == 429 and over.headers["Retry-After"] == "30"
+    error = over.json()["error"]
+    assert error["code"] == "too_many_stories_in_generation"
+    assert "2 stories in generation (the limit is 2)" in error["message"]
+    assert sorted(error["details"]["in_generation"]) == sorted(s["id"] for s in stories[:2])
+    assert again.status_code == 429
+    assert after["status"] == "planned"  # nothing was written
+    assert bobs.status_code == 202  # one user's batch holds nobody else
 
 
 async def test_from_draft_to_a_queued_preview(gateway: RunningGateway, token: str) -> None:

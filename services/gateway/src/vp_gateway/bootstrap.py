@@ -8,6 +8,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fastapi import FastAPI
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
 from vp_runtime.aio import in_background
+from vp_runtime.eventstore import EventStore
 from vp_runtime.process import Runtime
 from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs, prices
@@ -33,7 +35,7 @@ from vp_gateway.service import metrics
 from vp_gateway.service.idempotency import Idempotency
 from vp_gateway.service.jobs import Jobs
 from vp_gateway.service.projection import Projector
-from vp_gateway.service.stories import Stories
+from vp_gateway.service.stories import Quota, Stories
 from vp_gateway.service.suggestions import Suggester
 from vp_gateway.service.users import Users
 from vp_gateway.settings import GatewaySettings
@@ -52,6 +54,19 @@ def _secret(settings: GatewaySettings) -> str:
         )
         return secrets.token_urlsafe(48)
     return settings.jwt_secret.get_secret_value()
+
+
+@dataclass(frozen=True)
+class _InGeneration:
+    """The read model's stories in generation, once it shows every fact written before."""
+
+    store: EventStore
+    readmodel: ReadModel
+    wait_seconds: float
+
+    async def in_generation(self, owner_id: str) -> list[str]:
+        await self.readmodel.wait_for(await self.store.head(), self.wait_seconds)
+        return await self.readmodel.in_generation(owner_id)
 
 
 def _projector(runtime: Runtime, readmodel: ReadModel) -> Projector:
@@ -100,7 +115,10 @@ async def _serving(
     await storage.prepare()
     providers = load_provider_configs()
     costs = prices(providers)
-    stories = Stories(runtime.store, lambda: costs)
+    limit = settings.max_stories_in_generation
+    active = _InGeneration(runtime.store, readmodel, settings.read_wait_seconds)
+    quota = Quota(limit, active) if limit else None
+    stories = Stories(runtime.store, lambda: costs, quota)
     projector = _projector(runtime, readmodel)
     await projector.refresh_gauge()
 

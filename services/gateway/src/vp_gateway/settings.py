@@ -29,6 +29,13 @@ class GatewaySettings(AuthSettings):
     max_body_bytes: int = Field(
         default=262_144, ge=1024, description="Largest accepted request body"
     )
+    max_stories_in_generation: int = Field(
+        default=5,
+        ge=0,
+        le=10_000,
+        description="Stories one user may have in planning, preview or render at once (429 with"
+        " Retry-After beyond it; 0: no limit)",
+    )
     run_projector: bool = Field(
         default=True, description="Run the read-model projector in this process"
     )

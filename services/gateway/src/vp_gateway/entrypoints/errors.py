@@ -23,6 +23,7 @@ STATUS_OF_CODE = {
     "forbidden": 403,
     "job_finished": 409,
     "job_not_retryable": 409,
+    "too_many_stories_in_generation": 429,
 }
 
 
@@ -55,8 +56,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def on_refused(request: Request, error: Refused) -> JSONResponse:
+        retry = getattr(error, "retry_after_seconds", None)
         return error_response(
-            STATUS_OF_CODE.get(error.code, 409), error.code, error.message, error.details
+            STATUS_OF_CODE.get(error.code, 409),
+            error.code,
+            error.message,
+            error.details,
+            {"Retry-After": str(retry)} if retry else None,
         )
 
     @app.exception_handler(ConcurrencyError)

@@ -438,3 +438,13 @@ class ErrorBody(Out):
 
 class ErrorOut(Out):
     error: ErrorBody = Field(description="The error")
+
+
+BUSY: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorOut,
+        "description": "The user has as many stories in generation as allowed"
+        " (VP_MAX_STORIES_IN_GENERATION); Retry-After says when to try again",
+    }
+}
+"""The answer of a request that would start one more generation over the user's quota."""

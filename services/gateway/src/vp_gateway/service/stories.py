@@ -7,10 +7,10 @@ shows the user's own write.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from vp_contracts.ids import derived_id
 from vp_contracts.story import commands as c
@@ -26,6 +26,31 @@ class Forbidden(Refused):
     """An admin may read other users' stories but not change them."""
 
     code = "forbidden"
+
+
+IN_GENERATION = (StoryStatus.PLANNING, StoryStatus.PREVIEWING, StoryStatus.RENDERING)
+
+
+class TooManyInGeneration(Refused):
+    """The user already has as many stories in generation as the quota allows."""
+
+    code = "too_many_stories_in_generation"
+    retry_after_seconds = 30
+
+
+class ActiveStories(Protocol):
+    async def in_generation(self, owner_id: str) -> Sequence[str]:
+        """Ids of the owner's stories being planned, previewed or rendered."""
+        ...
+
+
+@dataclass(frozen=True)
+class Quota:
+    """At most ``limit`` stories of one user in generation at once (fair sharing of the
+    workers between users: one user's batch of 50 stories cannot fill the queues)."""
+
+    limit: int
+    active: ActiveStories
 
 
 @dataclass(frozen=True)
@@ -57,9 +82,26 @@ class RequestContext:
 
 
 class Stories:
-    def __init__(self, store: StoryLog, costs: Callable[[], ProviderCosts]) -> None:
+    def __init__(
+        self, store: StoryLog, costs: Callable[[], ProviderCosts], quota: Quota | None = None
+    ) -> None:
         self._store = store
         self._costs = costs
+        self._quota = quota
+
+    async def _admitted(self, story_id: str, principal: Principal) -> StoryView:
+        """The owned story, if its owner may start one more generation."""
+        view = await self._owned(story_id, principal)
+        if self._quota is None or view.owner_id is None:
+            return view
+        others = [i for i in await self._quota.active.in_generation(view.owner_id) if i != story_id]
+        if len(others) >= self._quota.limit:
+            raise TooManyInGeneration(
+                f"you already have {len(others)} stories in generation (the limit is"
+                f" {self._quota.limit}): wait until one is ready, or cancel one, then try again",
+                {"in_generation": sorted(others), "limit": self._quota.limit},
+            )
+        return view
 
     async def read(self, story_id: str, principal: Principal) -> StoryView:
         """The story, folded from the log; NotFound unless the caller owns it (or is an admin)."""
@@ -100,26 +142,29 @@ class Stories:
         )
 
     async def transition(self, ctx: RequestContext, story_id: str, to: StoryStatus) -> Outcome:
-        await self._owned(story_id, ctx.principal)
+        if to in IN_GENERATION:
+            await self._admitted(story_id, ctx.principal)
+        else:
+            await self._owned(story_id, ctx.principal)
         return await self._run(
             c.Transition(story_id=story_id, to=to, attempt_id=ctx.new_id("attempt")), ctx
         )
 
     async def plan(self, ctx: RequestContext, story_id: str, planner: str | None = None) -> Outcome:
-        await self._owned(story_id, ctx.principal)
+        await self._admitted(story_id, ctx.principal)
         return await self._run(
             c.RequestPlanning(story_id=story_id, attempt_id=ctx.new_id("attempt"), planner=planner),
             ctx,
         )
 
     async def preview(self, ctx: RequestContext, story_id: str) -> Outcome:
-        await self._owned(story_id, ctx.principal)
+        await self._admitted(story_id, ctx.principal)
         return await self._run(
             c.RequestPreview(story_id=story_id, attempt_id=ctx.new_id("attempt")), ctx
         )
 
     async def render(self, ctx: RequestContext, story_id: str) -> Outcome:
-        await self._owned(story_id, ctx.principal)
+        await self._admitted(story_id, ctx.principal)
         return await self._run(
             c.RequestRender(story_id=story_id, attempt_id=ctx.new_id("attempt")), ctx
         )
@@ -170,7 +215,7 @@ class Stories:
         self, ctx: RequestContext, story_id: str, scene_id: str, seed: int | None
     ) -> tuple[Outcome, str]:
         """Queue the scene's generation again; the outcome and the new job's id."""
-        view = await self._owned(story_id, ctx.principal)
+        view = await self._admitted(story_id, ctx.principal)
         scene = view.scene(scene_id)
         if scene is None:
             raise NotFound(f"scene {scene_id} does not exist")

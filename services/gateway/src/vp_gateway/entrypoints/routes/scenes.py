@@ -16,6 +16,7 @@ from vp_gateway.adapters.db.readmodel import scene_data
 from vp_gateway.entrypoints.deps import ContextDep, Gateway, GatewayDep, PrincipalDep
 from vp_gateway.entrypoints.presenters import scene_out, story_out
 from vp_gateway.entrypoints.schemas import (
+    BUSY,
     AcceptedOut,
     BulkCreateIn,
     ErrorOut,
@@ -115,7 +116,7 @@ async def reorder_scene(
     return ScenesOut(story=story, scenes=story.scenes)
 
 
-@router.post("/{scene_id}/generate/", status_code=202, response_model=AcceptedOut)
+@router.post("/{scene_id}/generate/", status_code=202, response_model=AcceptedOut, responses=BUSY)
 async def generate_scene(
     scene_id: SceneIdPath, gw: GatewayDep, ctx: ContextDep, body: SceneGenerateIn | None = None
 ) -> AcceptedOut:

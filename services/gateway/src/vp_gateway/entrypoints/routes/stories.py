@@ -18,6 +18,7 @@ from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.presenters import story_out
 from vp_gateway.entrypoints.routes.voices import check_voice
 from vp_gateway.entrypoints.schemas import (
+    BUSY,
     AcceptedOut,
     CostEstimateOut,
     ErrorOut,
@@ -142,7 +143,9 @@ async def archive_story(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDep) 
 
 
 @router.post(
-    "/{story_id}/transition/", response_model=StoryOut, responses={409: {"model": ErrorOut}}
+    "/{story_id}/transition/",
+    response_model=StoryOut,
+    responses={409: {"model": ErrorOut}, **BUSY},
 )
 async def transition(
     story_id: StoryIdPath, body: TransitionIn, gw: GatewayDep, ctx: ContextDep
@@ -156,7 +159,7 @@ async def transition(
     "/{story_id}/generate_preview/",
     status_code=202,
     response_model=AcceptedOut,
-    responses={409: {"model": ErrorOut}},
+    responses={409: {"model": ErrorOut}, **BUSY},
 )
 async def generate_preview(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
     """Queue a fast low-resolution preview of a planned story."""
@@ -167,7 +170,7 @@ async def generate_preview(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDe
     "/{story_id}/render_final/",
     status_code=202,
     response_model=AcceptedOut,
-    responses={409: {"model": ErrorOut}},
+    responses={409: {"model": ErrorOut}, **BUSY},
 )
 async def render_final(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
     """Queue the final render of a story whose preview is ready."""

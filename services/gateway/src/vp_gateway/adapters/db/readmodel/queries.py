@@ -51,6 +51,9 @@ def scene_data(story_id: str, scene: SceneView) -> dict[str, Any]:
     }
 
 
+GENERATING = ("planning", "previewing", "rendering")
+
+
 class StoryQueries:
     _sessions: async_sessionmaker[AsyncSession]
 
@@ -65,6 +68,14 @@ class StoryQueries:
             query = query.where(StoryRow.status == status)
         rows, next_cursor = await page(self._sessions, query, StoryRow, limit, cursor)
         return PageOf([(view_of(row), row.stale) for row in rows], next_cursor)
+
+    async def in_generation(self, owner_id: str) -> list[str]:
+        """Ids of the owner's stories being planned, previewed or rendered."""
+        query = select(StoryRow.id).where(
+            StoryRow.owner_id == owner_id, StoryRow.status.in_(GENERATING)
+        )
+        async with self._sessions() as session:
+            return list((await session.scalars(query.limit(1000))).all())
 
     async def scenes(
         self, owner_id: str | None, story_id: str | None, status: str | None
