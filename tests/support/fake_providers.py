@@ -124,6 +124,11 @@ class FakeProviders:
     """Seconds every Replicate prediction takes to finish (a model at work)."""
     real_video: bool = False
     """Hand back a real (decodable) video instead of a few bytes with an MP4 header."""
+    image_delay: float = 0.0
+    """Seconds every Stability image takes (a paid model at work)."""
+    images_in_flight: int = 0
+    images_peak: int = 0
+    """Most Stability requests answered at once."""
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def then(self, api: str, *behaviours: Behaviour) -> None:
@@ -168,7 +173,14 @@ class FakeProviders:
         if (denied := await self._check(request)) is not None:
             return denied
         behaviour = self._next("stability")
-        if (failure := await self._failure(behaviour)) is not None:
+        self.images_in_flight += 1
+        self.images_peak = max(self.images_peak, self.images_in_flight)
+        try:
+            await asyncio.sleep(self.image_delay)
+            failure = await self._failure(behaviour)
+        finally:
+            self.images_in_flight -= 1
+        if failure is not None:
             return failure
         if behaviour[0] == "invalid_prompts":
             return JSONResponse(

@@ -42,12 +42,37 @@ DEFAULT_PORTS = {
     "upscaler": 8005,
 }
 PORT_VARIABLES = {name: f"VP_{name.upper()}_PORT" for name in SERVICES}
+SCALABLE = ("planner", "generator", "compositor", "upscaler")
+"""Services the stack runs several processes of when ``VP_<SERVICE>_REPLICAS`` asks (each
+declared consumer lets replicas x workers messages be in flight, so they share the work)."""
+REPLICA_PORT_STEP = 100
+"""Replica ``i`` of a service listens on its port + 100 * i (8003, 8103, 8203, ...)."""
 READY_TIMEOUT = 180.0
 STOP_TIMEOUT = 15.0
 
 
 def port_of(name: str, env: dict[str, str]) -> int:
-    return int(env.get(PORT_VARIABLES[name], DEFAULT_PORTS[name]))
+    service, _, index = name.partition("-")
+    base = int(env.get(PORT_VARIABLES[service], DEFAULT_PORTS[service]))
+    return base + REPLICA_PORT_STEP * (int(index) - 1 if index else 0)
+
+
+def replicas_of(service: str, env: dict[str, str]) -> int:
+    if service not in SCALABLE:
+        return 1
+    value = env.get(f"VP_{service.upper()}_REPLICAS", "1")
+    if not value.isdigit() or not 1 <= int(value) <= 20:
+        raise SystemExit(f"VP_{service.upper()}_REPLICAS={value!r}: give a number from 1 to 20")
+    return int(value)
+
+
+def instances(env: dict[str, str]) -> list[str]:
+    """Every process the stack runs: ``generator`` alone, or ``generator-1`` .. ``-N``."""
+    names = []
+    for service in SERVICES:
+        count = replicas_of(service, env)
+        names += [service] if count == 1 else [f"{service}-{i}" for i in range(1, count + 1)]
+    return names
 
 
 def urls(env: dict[str, str]) -> dict[str, str]:
@@ -94,8 +119,9 @@ def service_env(home: Path, nats_url: str, base: dict[str, str]) -> dict[str, st
 
 
 def command_of(name: str) -> list[str]:
-    binary = str(Path(sys.executable).parent / f"vp-{name}")
-    return [binary, "serve"] if name == "gateway" else [binary]
+    service = name.partition("-")[0]
+    binary = str(Path(sys.executable).parent / f"vp-{service}")
+    return [binary, "serve"] if service == "gateway" else [binary]
 
 
 def env_of(name: str, env: dict[str, str]) -> dict[str, str]:
@@ -148,7 +174,7 @@ class Supervisor:
                 )
             env = service_env(self.home, nats_url, self.env)
             self._declare(env)
-            for name in SERVICES:
+            for name in instances(env):
                 self.children[name] = Child(name, env_of(name, env))
                 self._start(self.children[name])
             self._write_state(nats_url)
@@ -303,11 +329,13 @@ def up(home: Path, out: IO[str]) -> int:
         _print_urls(state, home, out)
         return 0
     env = dict(os.environ)
-    taken = [
-        f"{PORT_VARIABLES[n]}={port_of(n, env)}" for n in SERVICES if _port_taken(port_of(n, env))
-    ]
+    names = instances(env)
+    taken = [f"{n} on {port_of(n, env)}" for n in names if _port_taken(port_of(n, env))]
     if taken:
-        out.write(f"ports in use: {', '.join(taken)}; stop what uses them or set those variables\n")
+        out.write(
+            f"ports in use: {', '.join(taken)}; stop what uses them or set"
+            f" {', '.join(PORT_VARIABLES.values())}\n"
+        )
         return 1
     (home / "logs").mkdir(parents=True, exist_ok=True)
     with (home / "logs" / "supervisor.log").open("ab") as log:
@@ -319,12 +347,12 @@ def up(home: Path, out: IO[str]) -> int:
         )
     out.write(f"starting the stack in {home}/ (logs: {home}/logs/stack.log)\n")
     deadline = time.monotonic() + READY_TIMEOUT
-    waiting: list[str] = list(SERVICES)
+    waiting: list[str] = list(names)
     while time.monotonic() < deadline:
         if supervisor.poll() is not None:
             out.write(f"the stack stopped while starting; the end of its log:\n{_tail(home)}\n")
             return 1
-        waiting = [name for name in SERVICES if not _ready(port_of(name, env))]
+        waiting = [name for name in names if not _ready(port_of(name, env))]
         if not waiting:
             state = read_state(home)
             assert state is not None
@@ -362,7 +390,7 @@ def status(home: Path, out: IO[str]) -> int:
     for name, info in state["services"].items():
         ready = "ready" if _ready(int(info["port"])) else "NOT READY"
         out.write(
-            f"{name:<11} pid {info['pid']}  port {info['port']}  {ready}  restarts {info['restarts']}\n"
+            f"{name:<13} pid {info['pid']}  port {info['port']}  {ready}  restarts {info['restarts']}\n"
         )
     out.write(f"nats        {state['nats']['url']}\n")
     return 0

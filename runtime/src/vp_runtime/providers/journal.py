@@ -89,8 +89,10 @@ class Lease:
             yield
         finally:
             renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            # Never wait on the renewal itself: a cancelled KV update in flight can keep its
+            # task pending (seen with several workers renewing at once), and the call it
+            # guards is over anyway.
+            await asyncio.wait({renewer}, timeout=RENEW_SECONDS)
             with contextlib.suppress(Exception):  # an unreleased lease just expires
                 await self.bucket.delete(self.key, last=self.revision)
 

@@ -1,0 +1,149 @@
+"""Capacity that grows with replicas, and previews that never wait behind finals.
+
+Three generator processes (three runtimes, each its own NATS connection and workers) with two
+workers each run six scene jobs of a slow paid provider at once; a preview requested while
+final masters compose is composed on the interactive lane before they finish."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nats.aio.client import Client
+from vp_contracts.envelope import RecordedEvent
+from vp_contracts.events import jobs as j
+from vp_contracts.events import story as e
+from vp_contracts.events.base import Event
+from vp_contracts.ids import new_id
+from vp_contracts.story import commands as c
+from vp_contracts.values import JobKind
+from vp_generator.bootstrap import running as generator
+from vp_generator.settings import GeneratorSettings
+from vp_runtime.eventstore import EventStore
+from vp_runtime.messaging.broker import topology_of
+from vp_runtime.messaging.declare import declare
+from vp_runtime.messaging.subscriptions import consumer
+from vp_runtime.messaging.topology import Topology
+from vp_runtime.settings import RuntimeSettings
+
+from tests.support.facts import Driver, spec
+from tests.support.fake_providers import KEY, fake_providers
+from tests.support.pipeline import stages
+from tests.support.watch import has, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def _peak(facts: list[RecordedEvent[Event]]) -> int:
+    """Most scene jobs at work at the same moment, from their started and generated facts."""
+    edges: list[tuple[float, int]] = []
+    for fact in facts:
+        if isinstance(fact.event, j.JobStarted) and fact.event.kind == JobKind.SCENE:
+            edges.append((fact.time.timestamp(), 1))
+        elif isinstance(fact.event, e.SceneGenerated):
+            edges.append((fact.time.timestamp(), -1))
+    at_work = peak = 0
+    for _, step in sorted(edges, key=lambda edge: (edge[0], edge[1])):
+        at_work += step
+        peak = max(peak, at_work)
+    return peak
+
+
+async def test_three_generators_with_two_workers_each_run_six_scene_jobs_at_once(
+    nats_client: Client,
+    topology: Topology,
+    settings: RuntimeSettings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FAKE_PROVIDER_KEY", KEY)
+    scaled = GeneratorSettings(
+        **{
+            **settings.model_dump(),
+            "storage_dir": str(tmp_path),
+            "generator_replicas": 3,
+            "generator_interactive_workers": 2,
+        }
+    )
+    declared = topology_of(scaled)
+    await declare(nats_client.jetstream(), declared)  # what the declare Job does on a deploy
+    lane = consumer(declared, "generator-scenes-interactive")
+    assert lane.max_ack_pending == 6  # 3 replicas x 2 workers (was a constant 4)
+
+    store = EventStore(nats_client, topology, source="/tests")
+    driver = Driver(store)
+    story_id = await driver.created(narration=False)  # the paid images are the work here
+    await driver.planned(story_id, scenes=6)
+    async with fake_providers(image_delay=2.0) as fakes:
+        provider = {
+            "name": "stability",
+            "kind": "stability",
+            "api_key_env": "FAKE_PROVIDER_KEY",
+            "settings": {"base_url": fakes.url},
+        }
+        monkeypatch.setenv("VP_PROVIDERS", json.dumps([provider]))
+        async with contextlib.AsyncExitStack() as replicas:
+            for _ in range(3):
+                await replicas.enter_async_context(generator(scaled))
+            await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+            facts = await wait_for(nats_client, topology, story_id, has(e.SceneGenerated, 6))
+
+    assert _peak(facts) == 6, "every scene job of the six ran at the same time"
+    assert fakes.images_peak >= 6
+    workers = {
+        f.event.worker
+        for f in facts
+        if isinstance(f.event, j.JobStarted) and f.event.kind == JobKind.SCENE
+    }
+    assert len(workers) == 1  # one process here; the three runtimes share its name
+
+
+def _composed(facts: list[RecordedEvent[Event]], kind: type[Event]) -> float:
+    return next(f.time.timestamp() for f in facts if isinstance(f.event, kind))
+
+
+async def test_a_preview_is_composed_while_final_masters_wait_and_compose(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    """One compositor process, one worker per lane: two finals fill the batch lane (one
+    composing, one waiting), and a preview requested then is composed before either ends."""
+    store = EventStore(nats_client, topology, source="/tests")
+    driver = Driver(store)
+    story = spec(duration_seconds=14, resolution="720p", fps=30, narration=False)
+    finals, preview = [new_id(), new_id()], new_id()
+    for story_id in [*finals, preview]:
+        await driver.run(c.CreateStory(story_id=story_id, owner_id="owner", spec=story))
+    async with stages(settings, tmp_path):
+        for story_id in [*finals, preview]:
+            await driver.run(c.RequestPlanning(story_id=story_id, attempt_id=new_id()))
+            await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
+        for story_id in finals:
+            await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+            await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=60)
+        for story_id in finals:
+            await driver.run(c.RequestRender(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, finals[0], _final_composing, timeout=60)
+        await driver.run(c.RequestPreview(story_id=preview, attempt_id=new_id()))
+        previewed = await wait_for(
+            nats_client, topology, preview, has(e.PreviewComposed), timeout=120
+        )
+        first, second = [
+            await wait_for(nats_client, topology, story_id, has(e.FinalComposed), timeout=240)
+            for story_id in finals
+        ]
+    ready = _composed(previewed, e.PreviewComposed)
+    assert ready < _composed(first, e.FinalComposed), "the preview waited for a final"
+    assert ready < _composed(second, e.FinalComposed)
+
+
+def _final_composing(facts: list[Any]) -> bool:
+    renders = {f.event.attempt_id for f in facts if isinstance(f.event, e.RenderRequested)}
+    return any(
+        isinstance(f.event, j.JobStarted)
+        and f.event.kind == JobKind.COMPOSE
+        and f.event.attempt_id in renders
+        for f in facts
+    )
