@@ -1,6 +1,6 @@
 """Run every benchmark and print one table.
 
-`python -m tests.bench [eventstore] [projector] [media]` runs the named groups (all by default).
+`python -m tests.bench [eventstore] [projector] [scale] [gateway] [media]` runs the named groups (all by default).
 VP_BENCH_MOVIEPY=0 skips the MoviePy comparison, which takes several minutes."""
 
 from __future__ import annotations
@@ -9,9 +9,15 @@ import asyncio
 import logging
 import sys
 
-from tests.bench import eventstore, media, projector
+from tests.bench import eventstore, gateway, media, projector, scale
 
-GROUPS = {"eventstore": eventstore.run, "projector": projector.run, "media": media.run}
+GROUPS = {
+    "eventstore": eventstore.run,
+    "projector": projector.run,
+    "scale": scale.run,
+    "gateway": gateway.run,
+    "media": media.run,
+}
 
 
 def main(names: list[str]) -> int:

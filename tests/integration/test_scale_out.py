@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from nats.aio.client import Client
@@ -32,7 +31,7 @@ from vp_runtime.settings import RuntimeSettings
 from tests.support.facts import Driver, spec
 from tests.support.fake_providers import KEY, fake_providers
 from tests.support.pipeline import stages
-from tests.support.watch import has, wait_for
+from tests.support.watch import final_composing, has, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -125,7 +124,7 @@ async def test_a_preview_is_composed_while_final_masters_wait_and_compose(
             await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=60)
         for story_id in finals:
             await driver.run(c.RequestRender(story_id=story_id, attempt_id=new_id()))
-        await wait_for(nats_client, topology, finals[0], _final_composing, timeout=60)
+        await wait_for(nats_client, topology, finals[0], final_composing, timeout=60)
         await driver.run(c.RequestPreview(story_id=preview, attempt_id=new_id()))
         previewed = await wait_for(
             nats_client, topology, preview, has(e.PreviewComposed), timeout=120
@@ -137,13 +136,3 @@ async def test_a_preview_is_composed_while_final_masters_wait_and_compose(
     ready = _composed(previewed, e.PreviewComposed)
     assert ready < _composed(first, e.FinalComposed), "the preview waited for a final"
     assert ready < _composed(second, e.FinalComposed)
-
-
-def _final_composing(facts: list[Any]) -> bool:
-    renders = {f.event.attempt_id for f in facts if isinstance(f.event, e.RenderRequested)}
-    return any(
-        isinstance(f.event, j.JobStarted)
-        and f.event.kind == JobKind.COMPOSE
-        and f.event.attempt_id in renders
-        for f in facts
-    )

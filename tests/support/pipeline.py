@@ -20,12 +20,18 @@ from vp_upscaler.settings import UpscalerSettings
 
 @contextlib.asynccontextmanager
 async def stages(
-    settings: RuntimeSettings, storage: Path, *, compositors: int = 1, **compositor_options: Any
+    settings: RuntimeSettings,
+    storage: Path,
+    *,
+    compositors: int = 1,
+    generators: int = 1,
+    **compositor_options: Any,
 ) -> AsyncIterator[None]:
     common = {**settings.model_dump(exclude={"service_name"}), "storage_dir": str(storage)}
     async with contextlib.AsyncExitStack() as stack:
         await stack.enter_async_context(planner(PlannerSettings(**common)))
-        await stack.enter_async_context(generator(GeneratorSettings(**common)))
+        for _ in range(generators):
+            await stack.enter_async_context(generator(GeneratorSettings(**common)))
         for _ in range(compositors):
             await stack.enter_async_context(
                 compositor(CompositorSettings(**common, **compositor_options))

@@ -9,8 +9,11 @@ from collections.abc import Callable
 from nats.aio.client import Client
 from nats.js.api import DeliverPolicy
 from vp_contracts.envelope import Envelope, RecordedEvent
+from vp_contracts.events import jobs as j
+from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.events.registry import parse_event
+from vp_contracts.values import JobKind
 from vp_runtime.messaging.topology import Topology
 
 
@@ -67,3 +70,14 @@ async def drained(client: Client, stream: str, consumer: str, timeout: float = 3
             if info.num_pending == 0 and info.num_ack_pending == 0:
                 return
             await asyncio.sleep(0.05)
+
+
+def final_composing(facts: list[RecordedEvent[Event]]) -> bool:
+    """The story's final master has started composing."""
+    renders = {f.event.attempt_id for f in facts if isinstance(f.event, e.RenderRequested)}
+    return any(
+        isinstance(f.event, j.JobStarted)
+        and f.event.kind == JobKind.COMPOSE
+        and f.event.attempt_id in renders
+        for f in facts
+    )

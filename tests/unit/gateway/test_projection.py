@@ -15,7 +15,7 @@ from vp_gateway.service.projection import (
     Projector,
     ReadModelUnavailable,
 )
-from vp_runtime.messaging.batches import Batch
+from vp_runtime.messaging.batches import Batch, RetrySoon
 from vp_runtime.messaging.delivery import TransientError
 
 from tests.support.stories import recorded, spec
@@ -168,7 +168,7 @@ async def test_a_failing_fact_in_a_batch_is_found_parked_and_the_rest_applied(
 async def test_a_batch_never_overtakes_an_earlier_one(readmodel: InMemoryReadModel) -> None:
     """Two replicas fetched facts 1-2 and 3-4; the second may not commit first."""
     later = [recorded([created(f"s{n}")], n)[0] for n in (3, 4)]
-    with pytest.raises(TransientError, match="not applied yet"):
+    with pytest.raises(RetrySoon, match="not applied yet"):
         await projector(readmodel, {}).on_facts(batch(later))
     assert readmodel.applied == []
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from vp_runtime.aio import in_background
 from vp_runtime.messaging.deadletters import DeadLetters
 from vp_runtime.messaging.delivery import RetryPolicy
 from vp_runtime.messaging.topology import ConsumerSpec
+from vp_runtime.observability import telemetry
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,16 @@ class Batch:
 
 
 BatchHandler = Callable[[Batch], Awaitable[None]]
+
+
+class RetrySoon(Exception):
+    """Raised by a handler that cannot take the batch yet (another replica is ahead of it):
+    the batch comes back after ``delay`` seconds, without the retry policy's backoff."""
+
+    def __init__(self, reason: str, delay: float = 0.05) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
 
 FETCH_WAIT_SECONDS = 1.0
 
@@ -109,6 +121,7 @@ async def _handle(
             await dead_letters.send_raw(message, kind="poison", reason=f"not a fact: {error}")
             continue
         facts.append((fact, metadata.num_delivered))
+    started = time.time_ns()
     try:
         async with in_background(_keep_alive(messages, spec.heartbeat_seconds)):
             first, last = (
@@ -120,6 +133,10 @@ async def _handle(
             for message in messages:
                 await message.nak()
         raise
+    except RetrySoon as error:
+        for message in messages:
+            await message.nak(delay=error.delay)
+        return
     except Exception as error:
         attempt = min(message.metadata.num_delivered for message in messages)
         delay = entry.policy.delay_after(attempt)
@@ -134,8 +151,10 @@ async def _handle(
         for message in messages:
             await message.nak(delay=delay)
         return
+    ended = time.time_ns()
     for message in messages:
         await message.ack()
+        telemetry.consumed(message.headers, message.subject, started, ended)
 
 
 async def _keep_alive(messages: list[Msg], every: float) -> None:

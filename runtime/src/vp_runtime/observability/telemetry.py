@@ -52,6 +52,19 @@ def traced(headers: dict[str, str]) -> dict[str, str]:
     return headers
 
 
+def consumed(headers: dict[str, str] | None, subject: str, start_ns: int, end_ns: int) -> None:
+    """Record that a message was processed (a CONSUMER span in the trace its headers carry),
+    for consumers that handle messages outside FastStream's middleware (batches)."""
+    tracer = tracer_provider().get_tracer("vp_runtime")
+    span = tracer.start_span(
+        f"{subject} process",
+        context=propagate.extract(headers or {}),
+        kind=trace.SpanKind.CONSUMER,
+        start_time=start_ns,
+    )
+    span.end(end_time=end_ns)
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()

@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
-from vp_runtime.messaging.batches import Batch
+from vp_runtime.messaging.batches import Batch, RetrySoon
 from vp_runtime.messaging.delivery import TransientError
 from vp_runtime.observability.metrics import PARKED, PARKED_TOTAL
 
@@ -92,7 +92,7 @@ class Projector:
         except ReadModelUnavailable as error:
             raise TransientError(f"the read model's database is unavailable: {error}") from error
         except NotYet as error:
-            raise TransientError(str(error)) from error
+            raise RetrySoon(str(error)) from error
         except Exception as error:
             log.warning("a batch of %d facts failed (%s); one at a time", len(facts), error)
             for recorded, attempt in batch.facts:
