@@ -103,3 +103,32 @@ async def test_a_read_model_of_an_older_fold_is_rebuilt_not_refused(
         page = await readmodel.stories(None, None, 10, None)
         assert [view.story_id for view, _ in page.items] == [story_id]
         await engine.dispose()
+
+
+async def test_a_projector_on_a_new_database_rebuilds_it_instead_of_waiting_forever(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, database_url: str
+) -> None:
+    """Its consumer has acknowledged every fact; an empty read model cannot go on from there."""
+    store = EventStore(nats_client, topology, source="/tests")
+    head = await Driver(store).many_lives(owners=2)
+    with fresh_schema(database_url) as first_url, fresh_schema(database_url) as new_url:
+        await upgrade_async(first_url)
+        first_engine, first_sessions = make_engine(first_url)
+        projector = _projector(settings, first_url)
+        try:
+            assert await ReadModel(first_sessions).wait_for(head, timeout=60)
+        finally:
+            projector.terminate()
+            projector.wait()
+
+        await upgrade_async(new_url)
+        engine, sessions = make_engine(new_url)
+        projector = _projector(settings, new_url)
+        try:
+            assert await ReadModel(sessions).wait_for(head, timeout=60), "it never caught up"
+        finally:
+            projector.terminate()
+            projector.wait()
+        assert await ReadModel(sessions).dump() == await ReadModel(first_sessions).dump()
+        await engine.dispose()
+        await first_engine.dispose()

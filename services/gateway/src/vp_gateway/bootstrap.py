@@ -18,6 +18,7 @@ from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
 from vp_runtime.aio import in_background
 from vp_runtime.eventstore import EventStore
+from vp_runtime.messaging.subscriptions import consumer
 from vp_runtime.process import Runtime
 from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs, prices
@@ -54,6 +55,27 @@ def _secret(settings: GatewaySettings) -> str:
         )
         return secrets.token_urlsafe(48)
     return settings.jwt_secret.get_secret_value()
+
+
+async def _current_read_model(runtime: Runtime, readmodel: ReadModel) -> None:
+    """Rebuild the read model from the log when the projector could not go on from it: folded
+    by other code, or behind what its consumer has acknowledged (a new or restored database),
+    where batches would wait for facts that will never come again."""
+    if not await readmodel.check_revision():
+        log.warning("the read model was folded by other code: rebuilding it from the log")
+    else:
+        spec = consumer(runtime.topology, "gateway-projector")
+        info = await runtime.client.jetstream().consumer_info(spec.stream, spec.name)
+        acknowledged = int(info.ack_floor.stream_seq or 0) if info.ack_floor else 0
+        position = await readmodel.position()
+        if acknowledged <= position:
+            return
+        log.warning(
+            "the read model is at fact #%d but its projector acknowledged #%d: rebuilding it",
+            position,
+            acknowledged,
+        )
+    await readmodel.rebuild(runtime.store.replay())
 
 
 @dataclass(frozen=True)
@@ -108,9 +130,8 @@ async def _serving(
     settings: GatewaySettings, runtime: Runtime, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[Gateway]:
     readmodel = ReadModel(sessions)
-    if not await readmodel.check_revision():
-        log.warning("the read model was folded by other code: rebuilding it from the log")
-        await readmodel.rebuild(runtime.store.replay())
+    if settings.run_projector:
+        await _current_read_model(runtime, readmodel)
     storage = storage_from(settings)
     await storage.prepare()
     providers = load_provider_configs()
@@ -206,7 +227,9 @@ async def projecting(settings: GatewaySettings) -> AsyncIterator[Runtime]:
     runtime = await Runtime.connect(settings)
     try:
         async with _database(settings) as (_, sessions):
-            projector = _projector(runtime, ReadModel(sessions))
+            readmodel = ReadModel(sessions)
+            await _current_read_model(runtime, readmodel)
+            projector = _projector(runtime, readmodel)
             async with runtime.consuming(subscriptions(projector)):
                 yield runtime
     finally:
