@@ -75,53 +75,158 @@ def scene_starts(scenes: Sequence[SceneMedia]) -> list[float]:
     return starts
 
 
+@dataclass(frozen=True)
+class Segment:
+    """A stretch ``start``..``end`` of the story's timeline rendered on its own: scenes
+    ``first``..``last`` (the last only for the crossfade into the next segment). Segments cut
+    where a crossfade has just ended, so joined they are the single-pass video frame for frame."""
+
+    index: int
+    first: int
+    last: int
+    start: float
+    end: float
+
+
+def effective_fade(scenes: Sequence[SceneMedia], crossfade: float) -> float:
+    """The crossfade actually used: none for one scene, at most half the shortest scene."""
+    fade = crossfade if len(scenes) > 1 else 0.0
+    return min(fade, min(scene.duration for scene in scenes) / 2)
+
+
+def plan_segments(scenes: Sequence[SceneMedia], crossfade: float, seconds: float) -> list[Segment]:
+    """Consecutive segments of about ``seconds`` each (whole scenes; the last at least half)."""
+    fade = effective_fade(scenes, crossfade)
+    starts, total = scene_starts(scenes), total_duration(scenes)
+    firsts = [0]
+    for index in range(1, len(scenes)):
+        if starts[index] - starts[firsts[-1]] >= seconds and total - starts[index] >= seconds / 2:
+            firsts.append(index)
+    segments = []
+    for number, first in enumerate(firsts):
+        following = firsts[number + 1] if number + 1 < len(firsts) else None
+        segments.append(
+            Segment(
+                index=number,
+                first=first,
+                last=len(scenes) - 1 if following is None else following - (fade <= 0),
+                start=0.0 if first == 0 else round(starts[first] + fade, 6),
+                end=total if following is None else round(starts[following] + fade, 6),
+            )
+        )
+    return segments
+
+
 def compose_args(scenes: Sequence[SceneMedia], out: Output, target: str) -> list[str]:
     """ffmpeg arguments (after the binary and global options) writing ``target``."""
     if not scenes:
         raise ValueError("a video needs at least one scene")
-    fade = out.crossfade if len(scenes) > 1 else 0.0
-    fade = min(fade, min(scene.duration for scene in scenes) / 2)
-    inputs: list[str] = []
-    graph: list[str] = []
-
-    def add_input(*args: str) -> int:
-        inputs.extend(args)
-        return sum(1 for arg in inputs if arg == "-i") - 1
-
-    for index, scene in enumerate(scenes):
-        length = scene.duration + (fade if index < len(scenes) - 1 else 0.0)
-        graph.append(_scene_video(index, scene, length, out, add_input))
-    graph.append(_join(len(scenes), scenes, fade, out))
-    video = "[joined]"
-    if out.subtitles:
-        graph.append(f"[joined]ass={out.subtitles}[titled]")
-        video = "[titled]"
+    inputs, graph, video = _video_graph(scenes, out, 0, len(scenes) - 1)
     maps = ["-map", video]
     if any(scene.narration for scene in scenes):
-        graph.append(_audio(scenes, add_input))
-        maps += ["-map", "[aout]", "-c:a", "aac", "-b:a", "128k", "-ar", "48000"]
-    duration = total_duration(scenes)
+        graph.append(_audio(scenes, _adder(inputs)))
+        maps += ["-map", "[aout]", *AUDIO_CODEC]
     return [
         *inputs,
         "-filter_complex",
         ";".join(graph),
         *maps,
-        "-c:v",
-        "libx264",
-        "-preset",
-        out.preset,
-        "-crf",
-        str(out.crf),
-        "-pix_fmt",
-        "yuv420p",
-        "-r",
-        str(out.fps),
+        *_video_codec(out),
         "-t",
-        f"{duration:.3f}",
+        f"{total_duration(scenes):.3f}",
         "-movflags",
         "+faststart",
         target,
     ]
+
+
+def segment_args(
+    scenes: Sequence[SceneMedia], out: Output, segment: Segment, target: str
+) -> list[str]:
+    """ffmpeg arguments rendering one segment's picture (no sound: the joined video gets the
+    story's one audio track). ``out.subtitles`` is the segment's own ASS file, timed from the
+    segment's start."""
+    inputs, graph, video = _video_graph(scenes, out, segment.first, segment.last)
+    offset = scene_starts(scenes)[segment.first]
+    first_frame = round((segment.start - offset) * out.fps)
+    frames = round((segment.end - segment.start) * out.fps)
+    graph.append(
+        f"{video}trim=start_frame={first_frame}:end_frame={first_frame + frames},"
+        "setpts=PTS-STARTPTS[cut]"
+    )
+    video = "[cut]"
+    if out.subtitles:
+        graph.append(f"[cut]ass={out.subtitles}[titled]")
+        video = "[titled]"
+    return [
+        *inputs,
+        "-filter_complex",
+        ";".join(graph),
+        "-map",
+        video,
+        "-an",
+        *_video_codec(out),
+        "-frames:v",
+        str(frames),
+        target,
+    ]
+
+
+def audio_args(scenes: Sequence[SceneMedia], target: str) -> list[str]:
+    """ffmpeg arguments mixing the story's narration into one AAC track (``target``)."""
+    inputs: list[str] = []
+    graph = _audio(scenes, _adder(inputs))
+    return [*inputs, "-filter_complex", graph, "-map", "[aout]", *AUDIO_CODEC, target]
+
+
+def join_args(segment_list: str, audio: str | None, duration: float, target: str) -> list[str]:
+    """ffmpeg arguments joining rendered segments (a concat list file) and the audio track
+    without encoding anything again."""
+    sound = ["-i", audio] if audio else []
+    maps = ["-map", "0:v", *(["-map", "1:a"] if audio else [])]
+    return [
+        *("-f", "concat", "-safe", "0", "-i", segment_list),
+        *sound,
+        *maps,
+        *("-c", "copy", "-t", f"{duration:.3f}", "-movflags", "+faststart", target),
+    ]
+
+
+AUDIO_CODEC = ("-c:a", "aac", "-b:a", "128k", "-ar", "48000")
+
+
+def _video_codec(out: Output) -> list[str]:
+    return [
+        *("-c:v", "libx264", "-preset", out.preset, "-crf", str(out.crf)),
+        *("-pix_fmt", "yuv420p", "-r", str(out.fps)),
+    ]
+
+
+def _adder(inputs: list[str]) -> AddInput:
+    def add_input(*args: str) -> int:
+        inputs.extend(args)
+        return sum(1 for arg in inputs if arg == "-i") - 1
+
+    return add_input
+
+
+def _video_graph(
+    scenes: Sequence[SceneMedia], out: Output, first: int, last: int
+) -> tuple[list[str], list[str], str]:
+    """Inputs and filter graph of scenes ``first``..``last`` as the whole story shows them
+    (the same motion and crossfades, timed from the first one's start); the output label."""
+    fade = effective_fade(scenes, out.crossfade)
+    inputs: list[str] = []
+    add_input = _adder(inputs)
+    graph = []
+    for index in range(first, last + 1):
+        length = scenes[index].duration + (fade if index < len(scenes) - 1 else 0.0)
+        graph.append(_scene_video(index, scenes[index], length, out, add_input))
+    graph.append(_join(scenes, first, last, fade))
+    if out.subtitles and (first, last) == (0, len(scenes) - 1):
+        graph.append(f"[joined]ass={out.subtitles}[titled]")
+        return inputs, graph, "[titled]"
+    return inputs, graph, "[joined]"
 
 
 def _scene_video(index: int, scene: SceneMedia, length: float, out: Output, add: AddInput) -> str:
@@ -193,16 +298,16 @@ def _character_motion(action: str, index: int, w: int, h: int, length: float) ->
     return "0", f"-{round(h * 0.004)}*sin(2*PI*t*0.4)"
 
 
-def _join(count: int, scenes: Sequence[SceneMedia], fade: float, out: Output) -> str:
-    if count == 1:
-        return "[v0]null[joined]"
+def _join(scenes: Sequence[SceneMedia], first: int, last: int, fade: float) -> str:
+    if first == last:
+        return f"[v{first}]null[joined]"
     if fade <= 0:
-        streams = "".join(f"[v{i}]" for i in range(count))
-        return f"{streams}concat=n={count}:v=1:a=0[joined]"
-    steps, previous, offset = [], "[v0]", 0.0
-    for index in range(1, count):
+        streams = "".join(f"[v{i}]" for i in range(first, last + 1))
+        return f"{streams}concat=n={last - first + 1}:v=1:a=0[joined]"
+    steps, previous, offset = [], f"[v{first}]", 0.0
+    for index in range(first + 1, last + 1):
         offset += scenes[index - 1].duration
-        label = "[joined]" if index == count - 1 else f"[x{index}]"
+        label = "[joined]" if index == last else f"[x{index}]"
         steps.append(
             f"{previous}[v{index}]xfade=transition=fade:duration={fade:.3f}:offset={offset:.3f}{label}"
         )

@@ -1,0 +1,130 @@
+"""A final rendered as segments (any compositor replica takes one) and joined without encoding
+again is the single-pass video frame for frame: the same number of frames, and every frame,
+crossfades across the segment boundaries included, the same picture (SSIM against the single
+pass, frame by frame)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from vp_compositor.domain.timeline import (
+    Layer,
+    Output,
+    SceneMedia,
+    audio_args,
+    compose_args,
+    join_args,
+    plan_segments,
+    segment_args,
+    total_duration,
+)
+from vp_contracts.values import Motion
+from vp_runtime.media import ffmpeg_binary, probe, run_ffmpeg
+
+pytestmark = pytest.mark.integration
+COLOURS = [(200, 60, 40), (40, 140, 200), (60, 180, 90), (220, 200, 60), (150, 70, 190)]
+
+
+def _scenes(folder: Path, durations: list[float]) -> list[SceneMedia]:
+    scenes = []
+    for index, duration in enumerate(durations):
+        picture = Image.new("RGB", (960, 540), COLOURS[index % len(COLOURS)])
+        draw = ImageDraw.Draw(picture)
+        for step in range(0, 960, 48):  # detail for the motion and the comparison to see
+            draw.line([(step, 0), (960 - step, 540)], fill=(255, 255, 255), width=3)
+        picture.save(folder / f"bg{index}.png")
+        character = Image.new("RGBA", (120, 160), (0, 0, 0, 0))
+        ImageDraw.Draw(character).ellipse([10, 10, 110, 150], fill=(250, 250, 250, 255))
+        character.save(folder / f"ch{index}.png")
+        scenes.append(
+            SceneMedia(
+                duration=duration,
+                background=f"bg{index}.png",
+                character=Layer(f"ch{index}.png", 260, 160),
+                motion=[Motion.SLOW, Motion.MEDIUM, Motion.FAST][index % 3],
+                action="walks" if index % 2 else "",
+            )
+        )
+    return scenes
+
+
+async def _ssim_per_frame(a: Path, b: Path, folder: Path) -> list[float]:
+    stats = folder / "ssim.txt"
+    process = await asyncio.create_subprocess_exec(
+        ffmpeg_binary(),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-i",
+        str(a),
+        "-i",
+        str(b),
+        "-lavfi",
+        f"ssim=stats_file={stats.name}",
+        "-f",
+        "null",
+        "-",
+        cwd=folder,
+    )
+    assert await process.wait() == 0
+    return [
+        float(part.split(":")[1])
+        for line in stats.read_text().splitlines()
+        for part in line.split()
+        if part.startswith("All:")
+    ]
+
+
+@pytest.mark.parametrize("crossfade", [0.5, 0.0])
+async def test_segments_joined_are_the_single_pass_frame_for_frame(
+    tmp_path: Path, crossfade: float
+) -> None:
+    scenes = _scenes(tmp_path, [3.0, 2.5, 3.0, 3.5, 2.0])
+    out = Output(width=640, height=360, fps=24, preset="veryfast", crf=12, crossfade=crossfade)
+    await run_ffmpeg(compose_args(scenes, out, "single.mp4"), cwd=tmp_path)
+
+    segments = plan_segments(scenes, crossfade, seconds=4)
+    assert len(segments) >= 3  # two boundaries at least
+    for segment in segments:
+        await run_ffmpeg(
+            segment_args(scenes, out, segment, f"segment-{segment.index}.mp4"), cwd=tmp_path
+        )
+    (tmp_path / "segments.txt").write_text(
+        "".join(f"file 'segment-{segment.index}.mp4'\n" for segment in segments)
+    )
+    duration = total_duration(scenes)
+    await run_ffmpeg(join_args("segments.txt", None, duration, "joined.mp4"), cwd=tmp_path)
+
+    single, joined = await probe(tmp_path / "single.mp4"), await probe(tmp_path / "joined.mp4")
+    assert joined.frames == single.frames == round(duration * out.fps)
+    assert abs(joined.duration - single.duration) < 1 / out.fps
+    ssim = await _ssim_per_frame(tmp_path / "single.mp4", tmp_path / "joined.mp4", tmp_path)
+    assert len(ssim) == single.frames
+    worst = min(range(len(ssim)), key=ssim.__getitem__)
+    assert ssim[worst] > 0.97, f"frame {worst} differs (SSIM {ssim[worst]:.4f})"
+    for segment in segments[1:]:  # the frames either side of each boundary
+        boundary = round(segment.start * out.fps)
+        around = ssim[boundary - 2 : boundary + 2]
+        assert min(around) > 0.97, (segment, around)
+
+
+async def test_the_joined_video_has_the_one_audio_track(tmp_path: Path) -> None:
+    scenes = _scenes(tmp_path, [2.0, 2.0, 2.0])
+    await run_ffmpeg(
+        ["-f", "lavfi", "-i", "sine=frequency=440:duration=1.5", "-ar", "24000", "voice.wav"],
+        cwd=tmp_path,
+    )
+    scenes = [SceneMedia(**{**vars(scene), "narration": "voice.wav"}) for scene in scenes]
+    out = Output(width=320, height=180, fps=24, preset="veryfast", crf=23, crossfade=0.5)
+    segments = plan_segments(scenes, 0.5, seconds=2)
+    for segment in segments:
+        await run_ffmpeg(segment_args(scenes, out, segment, f"s{segment.index}.mp4"), cwd=tmp_path)
+    (tmp_path / "list.txt").write_text("".join(f"file 's{s.index}.mp4'\n" for s in segments))
+    await run_ffmpeg(audio_args(scenes, "audio.m4a"), cwd=tmp_path)
+    await run_ffmpeg(join_args("list.txt", "audio.m4a", 6.0, "joined.mp4"), cwd=tmp_path)
+    joined = await probe(tmp_path / "joined.mp4")
+    assert joined.audio_codec == "aac" and joined.video_codec == "h264"
+    assert abs(joined.duration - 6.0) < 0.1
