@@ -1,7 +1,8 @@
 """A final rendered as segments (any compositor replica takes one) and joined without encoding
 again is the single-pass video frame for frame: the same number of frames, and every frame,
 crossfades across the segment boundaries included, the same picture (SSIM against the single
-pass, frame by frame)."""
+pass, frame by frame); and through the services, a long final is cut, shared by two
+compositors and joined with its one audio track."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from nats.aio.client import Client
 from PIL import Image, ImageDraw
 from vp_compositor.domain.timeline import (
     Layer,
@@ -21,8 +23,20 @@ from vp_compositor.domain.timeline import (
     segment_args,
     total_duration,
 )
+from vp_compositor.service.compose import segment_key
+from vp_contracts.events import story as e
+from vp_contracts.ids import new_id
+from vp_contracts.story import commands as c
 from vp_contracts.values import Motion
+from vp_runtime.eventstore import EventStore
 from vp_runtime.media import ffmpeg_binary, probe, run_ffmpeg
+from vp_runtime.messaging.topology import Topology
+from vp_runtime.settings import RuntimeSettings
+from vp_runtime.storage import LocalStorage, UrlSigner
+
+from tests.support.facts import Driver, spec
+from tests.support.pipeline import stages
+from tests.support.watch import has, wait_for
 
 pytestmark = pytest.mark.integration
 COLOURS = [(200, 60, 40), (40, 140, 200), (60, 180, 90), (220, 200, 60), (150, 70, 190)]
@@ -128,3 +142,40 @@ async def test_the_joined_video_has_the_one_audio_track(tmp_path: Path) -> None:
     joined = await probe(tmp_path / "joined.mp4")
     assert joined.audio_codec == "aac" and joined.video_codec == "h264"
     assert abs(joined.duration - 6.0) < 0.1
+
+
+async def test_a_long_final_is_rendered_in_segments_by_the_replicas_and_joined(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    store = EventStore(nats_client, topology, source="/tests")
+    driver = Driver(store)
+    story_id = new_id()
+    story = spec(
+        duration_seconds=28,
+        resolution="720p",
+        fps=24,
+        description="A fox walks. It finds a lantern. The lantern glows. The fox smiles.",
+    )
+    await driver.run(c.CreateStory(story_id=story_id, owner_id="owner", spec=story))
+    async with stages(settings, tmp_path / "storage", compositors=2, segment_seconds=7):
+        await driver.run(c.RequestPlanning(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=120)
+        await driver.run(c.RequestRender(story_id=story_id, attempt_id=new_id()))
+        facts = await wait_for(nats_client, topology, story_id, has(e.FinalComposed), timeout=240)
+
+    composed = next(f.event for f in facts if isinstance(f.event, e.FinalComposed))
+    storage = LocalStorage(tmp_path / "storage", "http://x", UrlSigner("s"))
+    segments = [
+        key
+        for index in range(10)
+        if await storage.exists(key := segment_key(story_id, composed.attempt_id, index))
+    ]
+    assert len(segments) >= 3
+    master = tmp_path / "master.mp4"
+    await storage.download(composed.media.video_key, master)
+    facts_of = await probe(master)
+    assert abs(facts_of.duration - 28) < 0.1 and facts_of.frames == 28 * 24
+    assert facts_of.audio_codec == "aac"  # the narration, mixed once
+    assert (facts_of.width, facts_of.height) == (1280, 720)

@@ -369,6 +369,7 @@ def test_nats_users_are_limited_to_their_own_consumers() -> None:
         "compositor-dispatch": "compositor",
         "compositor-interactive": "compositor",
         "compositor-batch": "compositor",
+        "compositor-segments": "compositor",
         "upscaler": "upscaler",
         "gateway-projector": "gateway",
     }

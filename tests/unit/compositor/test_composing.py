@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vp_compositor.domain.jobs import ComposeJob
+from vp_compositor.domain.jobs import ComposeJob, SegmentJob
 from vp_compositor.domain.layers import BrokenAsset
 from vp_compositor.service.compose import Composer, Unfit
 from vp_compositor.settings import CompositorSettings
@@ -43,6 +43,9 @@ class Queue:
 
     async def put(self, job: ComposeJob) -> None:
         self.jobs.setdefault(job.attempt_id, job)
+
+    async def put_segment(self, job: SegmentJob) -> None:
+        raise AssertionError("short finals are composed in one pass")
 
 
 class Composing:

@@ -264,6 +264,14 @@ def pipeline_consumers(
         ),
         *lanes,
         ConsumerSpec(
+            name=name("compositor-segments"),
+            stream=jobs,
+            filter_subjects=(s.jobs("segment", "batch"),),
+            ack_wait=job_ack_wait,
+            max_ack_pending=capacity.in_flight("compositor"),
+            description="compositor: renders one segment of a long final master",
+        ),
+        ConsumerSpec(
             name=name("upscaler"),
             stream=story,
             filter_subjects=(s.event_of_any_story("final_composed"),),

@@ -40,6 +40,15 @@ class CompositorSettings(RuntimeSettings):
         default_factory=lambda: dict(SUBTITLE_FONTS),
         description='Font of burned subtitles per language tag, "*" for the rest (JSON)',
     )
+    segment_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="Finals longer than 1.5x this are rendered as segments of about this long,"
+        " shared by every compositor replica, then joined without encoding again (0: never)",
+    )
+    segment_wait_seconds: float = Field(
+        default=3600, ge=10, description="How long a final waits for its segments"
+    )
     master_max_fps: int | None = Field(
         default=None,
         ge=1,

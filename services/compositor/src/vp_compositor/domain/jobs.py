@@ -22,7 +22,21 @@ class ComposeJob(BaseModel):
         return "batch" if self.stage == "render" else "interactive"
 
 
+class SegmentJob(BaseModel):
+    """Render one segment of a long final master (the joining worker waits for it)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    story_id: str = Field(description="Story")
+    attempt_id: str = Field(description="Render attempt")
+    index: int = Field(ge=0, description="Which segment, from 0")
+
+
 class ComposeQueue(Protocol):
     async def put(self, job: ComposeJob) -> None:
         """Queue ``job`` once: the same attempt's job again does nothing."""
+        ...
+
+    async def put_segment(self, job: SegmentJob) -> None:
+        """Queue a segment job once (batch lane)."""
         ...

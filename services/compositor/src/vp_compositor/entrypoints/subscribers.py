@@ -1,5 +1,6 @@
 """The compositor's subscriber table: each generated scene, which may complete a set and queue
-its compose job; compose jobs in two priority lanes, each with its own workers."""
+its compose job; compose jobs in two priority lanes, each with its own workers; segments of
+long finals, which any replica renders for the one that joins them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from vp_runtime.capacity import LANES, Capacity
 from vp_runtime.messaging.delivery import Delivery
 from vp_runtime.messaging.subscriptions import Subscription
 
-from vp_compositor.domain.jobs import ComposeJob
+from vp_compositor.domain.jobs import ComposeJob, SegmentJob
 from vp_compositor.service.compose import Composer
 
 
@@ -23,6 +24,12 @@ def subscriptions(composer: Composer, capacity: Capacity) -> list[Subscription]:
     async def give_up(delivery: Delivery, error: BaseException) -> None:
         await composer.fail(delivery.job(ComposeJob).story_id, error)
 
+    async def segment(delivery: Delivery) -> None:
+        await composer.on_segment_job(delivery.job(SegmentJob))
+
+    async def segment_failed(delivery: Delivery, error: BaseException) -> None:
+        await composer.segment_failed(delivery.job(SegmentJob), error)
+
     return [
         Subscription("compositor-dispatch", dispatch),
         *(
@@ -33,5 +40,11 @@ def subscriptions(composer: Composer, capacity: Capacity) -> list[Subscription]:
                 workers=capacity.workers("compositor", lane),
             )
             for lane in LANES
+        ),
+        Subscription(
+            "compositor-segments",
+            segment,
+            on_give_up=segment_failed,
+            workers=capacity.workers("compositor"),
         ),
     ]

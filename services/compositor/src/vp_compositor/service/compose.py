@@ -14,7 +14,7 @@ import itertools
 import logging
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,14 +30,19 @@ from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.stage import Job, Worker
 from vp_runtime.storage import MissingObject, Storage
 
-from vp_compositor.domain.jobs import ComposeJob, ComposeQueue
+from vp_compositor.domain.jobs import ComposeJob, ComposeQueue, SegmentJob
 from vp_compositor.domain.layers import BrokenAsset, check_image, cut_out
 from vp_compositor.domain.subtitles import Cue, Layout, ass, paged, timeline_cues, webvtt
 from vp_compositor.domain.timeline import (
     Output,
     SceneMedia,
+    Segment,
+    audio_args,
     compose_args,
+    join_args,
+    plan_segments,
     scene_starts,
+    segment_args,
     total_duration,
 )
 from vp_compositor.settings import CompositorSettings, subtitle_font
@@ -91,6 +96,38 @@ def master_profile(target: RenderProfile, max_height: int, max_fps: int | None) 
     width, height = (round(target.width * scale / 2) * 2, round(target.height * scale / 2) * 2)
     fps = min(target.fps, max_fps) if max_fps else target.fps
     return RenderProfile(width=width, height=height, fps=fps)
+
+
+SEGMENT_POLL_SECONDS = 0.5
+
+
+def segment_key(story_id: str, attempt_id: str, index: int) -> str:
+    return f"stories/{story_id}/{attempt_id}/segments/{index}.mp4"
+
+
+def failure_key(key: str) -> str:
+    return f"{key}.failed"
+
+
+def _within(cues: list[Cue], start: float, end: float) -> list[Cue]:
+    """The cues shown between ``start`` and ``end``, timed from ``start``."""
+    return [
+        Cue(max(0.0, cue.start - start), min(end, cue.end) - start, cue.text)
+        for cue in cues
+        if cue.end > start and cue.start < end
+    ]
+
+
+@dataclass(frozen=True)
+class Cut:
+    """What composing an attempt needs, prepared in its working folder."""
+
+    scenes: list[SceneMedia]
+    profile: RenderProfile
+    out: Output
+    cues: list[Cue]
+    layout: Layout
+    language: str
 
 
 FontFor = Callable[[str, str], str | None]
@@ -187,54 +224,33 @@ class Composer:
         await job.execute(command, "failed")
 
     async def compose(self, view: StoryView, attempt: Attempt) -> MediaOutput:
-        assert attempt.profile is not None and view.spec is not None
         job = self._job(view, attempt)
         preview = attempt.stage == Stage.PREVIEW
-        profile = (
-            attempt.profile
-            if preview
-            else master_profile(
-                attempt.profile, self.settings.master_max_height, self.settings.master_max_fps
-            )
-        )
-        crossfade = view.spec.generation_params.crossfade_seconds
-        niceness = 0 if preview else BATCH_NICENESS
         with tempfile.TemporaryDirectory(prefix="compose-") as name:
             folder = Path(name)
             await job.tick(2, "gathering the scenes")
             clock = [time.perf_counter()]
-            scenes = await self._gather(view, profile, folder)
+            cut = await self._prepare(view, attempt, folder)
             clock.append(time.perf_counter())
-            starts = scene_starts(scenes)
-            language = view.language or "en"
-            layout = Layout(
-                profile.width,
-                profile.height,
-                subtitle_font(self.settings.subtitle_fonts, language),
-                language,
-            )
-            cues = _cues(view, starts, layout)
-            subtitles = None
-            if cues and view.spec.burn_subtitles:
-                layout = await self._with_a_font_for(layout, cues)
-                (folder / "subtitles.ass").write_text(ass(cues, layout), encoding="utf-8")
-                subtitles = "subtitles.ass"
-            out = self._output(profile, preview, crossfade, subtitles)
+            scenes, profile, out = cut.scenes, cut.profile, cut.out
             duration = total_duration(scenes)
+            what = "preview" if preview else "final master"
 
             async def progress(share: float) -> None:
-                await job.tick(
-                    5 + 85 * share, f"encoding {'preview' if preview else 'final master'}"
-                )
+                await job.tick(5 + 85 * share, f"encoding the {what}")
 
             video = folder / "out.mp4"
-            await run_ffmpeg(
-                compose_args(scenes, out, video.name),
-                duration=duration,
-                on_progress=progress,
-                cwd=folder,
-                niceness=niceness,
-            )
+            segments = [] if preview else self._segments(scenes, out)
+            if len(segments) > 1:
+                await self._compose_segments(view, attempt, cut, segments, folder, progress)
+            else:
+                await run_ffmpeg(
+                    compose_args(scenes, out, video.name),
+                    duration=duration,
+                    on_progress=progress,
+                    cwd=folder,
+                    niceness=0 if preview else BATCH_NICENESS,
+                )
             clock.append(time.perf_counter())
             facts = await probe(video)
             if abs(facts.duration - duration) > 1.5 / profile.fps:
@@ -242,18 +258,21 @@ class Composer:
                     f"the video lasts {facts.duration:.3f}s instead of {duration:.3f}s"
                 )
             if any(scene.narration for scene in scenes):
-                await _check_audible(video, language)
+                await _check_audible(video, cut.language)
+            starts = scene_starts(scenes)
             cover = folder / "thumbnail.jpg"
             await thumbnail(
                 video, cover, at_seconds=min(duration / 2, starts[0] + scenes[0].duration / 2)
             )
             base = f"stories/{view.story_id}/{attempt.id}/{'preview' if preview else 'master'}"
-            subtitles_key = await self._store(base, video, cover, cues, language)
+            subtitles_key = await self._store(base, video, cover, cut.cues, cut.language)
             clock.append(time.perf_counter())
             log.info(
-                "composed %s of %s: assets %.2fs, ffmpeg %.2fs, probe+thumbnail+upload %.2fs",
-                "preview" if preview else "master",
+                "composed %s of %s (%d segments): assets %.2fs, ffmpeg %.2fs, probe+thumbnail+"
+                "upload %.2fs",
+                what,
                 view.story_id,
+                max(1, len(segments)),
                 *(b - a for a, b in itertools.pairwise(clock)),
             )
 
@@ -267,6 +286,115 @@ class Composer:
                 fps=facts.fps or profile.fps,
                 size_bytes=facts.size,
             )
+
+    async def _prepare(self, view: StoryView, attempt: Attempt, folder: Path) -> Cut:
+        """The scenes' files in ``folder``, the output settings and the subtitle cues (with
+        their ASS file written when the story burns them in)."""
+        assert attempt.profile is not None and view.spec is not None
+        preview = attempt.stage == Stage.PREVIEW
+        profile = (
+            attempt.profile
+            if preview
+            else master_profile(
+                attempt.profile, self.settings.master_max_height, self.settings.master_max_fps
+            )
+        )
+        scenes = await self._gather(view, profile, folder)
+        language = view.language or "en"
+        font = subtitle_font(self.settings.subtitle_fonts, language)
+        layout = Layout(profile.width, profile.height, font, language)
+        cues = _cues(view, scene_starts(scenes), layout)
+        subtitles = None
+        if cues and view.spec.burn_subtitles:
+            layout = await self._with_a_font_for(layout, cues)
+            (folder / "subtitles.ass").write_text(ass(cues, layout), encoding="utf-8")
+            subtitles = "subtitles.ass"
+        crossfade = view.spec.generation_params.crossfade_seconds
+        out = self._output(profile, preview, crossfade, subtitles)
+        return Cut(scenes, profile, out, cues, layout, language)
+
+    def _segments(self, scenes: list[SceneMedia], out: Output) -> list[Segment]:
+        """How a final is cut for compositor replicas to share (one segment: not cut)."""
+        seconds = self.settings.segment_seconds
+        if not seconds or total_duration(scenes) < 1.5 * seconds:
+            return []
+        return plan_segments(scenes, out.crossfade, seconds)
+
+    async def _compose_segments(
+        self,
+        view: StoryView,
+        attempt: Attempt,
+        cut: Cut,
+        segments: list[Segment],
+        folder: Path,
+        progress: Callable[[float], Awaitable[None]],
+    ) -> None:
+        """Queue the segments for any compositor replica (this one's segment workers too), mix
+        the sound meanwhile, wait for every segment, then join them as they are (no second
+        encode) with the sound into ``folder/out.mp4``."""
+        for segment in segments:
+            await self.queue.put_segment(
+                SegmentJob(story_id=view.story_id, attempt_id=attempt.id, index=segment.index)
+            )
+        audio = None
+        if any(scene.narration for scene in cut.scenes):
+            await run_ffmpeg(audio_args(cut.scenes, "audio.m4a"), cwd=folder)
+            audio = "audio.m4a"
+        keys = [segment_key(view.story_id, attempt.id, s.index) for s in segments]
+        deadline = time.monotonic() + self.settings.segment_wait_seconds
+        while True:
+            ready = [await self.storage.exists(key) for key in keys]
+            for key in keys:
+                if await self.storage.exists(failure_key(key)):
+                    reason = (await self.storage.get_bytes(failure_key(key))).decode()
+                    raise MediaError(f"segment {key.rsplit('/', 1)[-1]} failed: {reason}")
+            await progress(0.95 * sum(ready) / len(keys))
+            if all(ready):
+                break
+            if time.monotonic() > deadline:
+                raise MediaError(f"{len(keys) - sum(ready)} segments were not rendered in time")
+            await asyncio.sleep(SEGMENT_POLL_SECONDS)
+        names = [f"segment-{segment.index}.mp4" for segment in segments]
+        await asyncio.gather(
+            *(
+                self.storage.download(key, folder / name)
+                for key, name in zip(keys, names, strict=True)
+            )
+        )
+        (folder / "segments.txt").write_text("".join(f"file '{name}'\n" for name in names))
+        duration = total_duration(cut.scenes)
+        await run_ffmpeg(join_args("segments.txt", audio, duration, "out.mp4"), cwd=folder)
+
+    async def on_segment_job(self, queued: SegmentJob) -> None:
+        """Render one segment of a final (unless it is rendered already, or the attempt is
+        gone) and store it for the replica that joins them."""
+        view = await self.worker.log.view(queued.story_id)
+        attempt = self._composable(view)
+        if attempt is None or attempt.id != queued.attempt_id or attempt.stage != Stage.RENDER:
+            return
+        key = segment_key(view.story_id, attempt.id, queued.index)
+        if await self.storage.exists(key):
+            return
+        with tempfile.TemporaryDirectory(prefix="segment-") as name:
+            folder = Path(name)
+            cut = await self._prepare(view, attempt, folder)
+            segment = self._segments(cut.scenes, cut.out)[queued.index]
+            out = cut.out
+            if out.subtitles:
+                shifted = _within(cut.cues, segment.start, segment.end)
+                (folder / "segment.ass").write_text(ass(shifted, cut.layout), encoding="utf-8")
+                out = replace(out, subtitles="segment.ass")
+            await run_ffmpeg(
+                segment_args(cut.scenes, out, segment, "segment.mp4"),
+                cwd=folder,
+                niceness=BATCH_NICENESS,
+            )
+            await self.storage.put_file(key, folder / "segment.mp4", "video/mp4")
+
+    async def segment_failed(self, queued: SegmentJob, error: BaseException) -> None:
+        """Tell the joining replica that a segment gave up (it fails the attempt)."""
+        key = failure_key(segment_key(queued.story_id, queued.attempt_id, queued.index))
+        await self.storage.put_bytes(key, str(error)[:1000].encode(), "text/plain")
 
     def _output(
         self, profile: RenderProfile, preview: bool, crossfade: float | None, subtitles: str | None
