@@ -18,9 +18,11 @@ import uuid
 from pathlib import Path
 
 from nats.aio.client import Client
+from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
+from vp_contracts.values import JobKind, Stage
 from vp_devtools import devnats
 from vp_runtime.eventstore import EventStore
 from vp_runtime.messaging.broker import topology_of
@@ -36,6 +38,8 @@ from tests.support.watch import final_composing, has, wait_for
 
 Row = tuple[str, str, str]
 STORIES = 8
+LONG_SECONDS = 600
+SEGMENT_SECONDS = 60
 STORY = (
     "A small fox finds an old lantern. It glows in the misty forest. The owls come to see it. "
     "Together they walk to the river. The water shines like stars. The fox smiles and goes home."
@@ -51,6 +55,8 @@ async def run() -> list[Row]:
             one = await _stories_per_minute(client, server.url, folder, processes=1)
             two = await _stories_per_minute(client, server.url, folder, processes=2)
             idle, busy = await _preview_under_finals(client, server.url, folder)
+            alone = await _long_final(client, server.url, folder, processes=1)
+            shared = await _long_final(client, server.url, folder, processes=2)
             await client.close()
         finally:
             server.stop()
@@ -66,6 +72,17 @@ async def run() -> list[Row]:
             "the same preview while two 1080p finals compose",
             f"{busy:.1f} s",
             f"{'met' if busy <= 3 * idle else 'MISSED'}: <= 3x idle ({busy / idle:.1f}x)",
+        ),
+        (
+            f"final of a {LONG_SECONDS // 60}-minute story, compose to master, 1 compositor"
+            f" ({LONG_SECONDS // SEGMENT_SECONDS} segments, 480p)",
+            f"{alone:.1f} s",
+            "-",
+        ),
+        (
+            "the same with 2 compositor processes (one machine: they share its 2 cores)",
+            f"{shared:.1f} s",
+            f"{alone / shared:.2f}x faster",
         ),
     ]
 
@@ -158,3 +175,35 @@ async def _timed_preview(
     await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
     await wait_for(client, topology, story_id, has(e.PreviewComposed), timeout=300)
     return time.perf_counter() - started
+
+
+async def _long_final(client: Client, url: str, folder: Path, processes: int) -> float:
+    """Seconds from the master's compose starting to the master composed, for a story of
+    LONG_SECONDS rendered in segments by ``processes`` compositors."""
+    settings = _settings(url, compositor_replicas=processes)
+    topology = topology_of(settings)
+    await declare(client.jetstream(), topology)
+    driver = Driver(EventStore(client, topology, source="/bench"))
+    story_id = await driver.created(
+        "bench", duration_seconds=LONG_SECONDS, resolution="480p", fps=24, narration=False
+    )
+    await driver.planned(story_id, scenes=LONG_SECONDS // 7)  # seven-second scenes
+    await driver.generated(story_id, Stage.PREVIEW)  # the render needs a preview ready
+    async with stages(
+        settings,
+        folder / f"storage-long-{processes}",
+        compositors=processes,
+        segment_seconds=SEGMENT_SECONDS,
+    ):
+        await driver.run(c.RequestRender(story_id=story_id, attempt_id=new_id()))
+        facts = await wait_for(client, topology, story_id, has(e.FinalComposed), timeout=1800)
+    renders = {f.event.attempt_id for f in facts if isinstance(f.event, e.RenderRequested)}
+    started = next(
+        f.time
+        for f in facts
+        if isinstance(f.event, j.JobStarted)
+        and f.event.kind == JobKind.COMPOSE
+        and f.event.attempt_id in renders
+    )
+    composed = next(f.time for f in facts if isinstance(f.event, e.FinalComposed))
+    return (composed - started).total_seconds()

@@ -230,7 +230,10 @@ class Composer:
             folder = Path(name)
             await job.tick(2, "gathering the scenes")
             clock = [time.perf_counter()]
-            cut = await self._prepare(view, attempt, folder)
+            segments = [] if preview else self._segments(view)
+            # A final in segments is drawn by the segment workers: only its sound is needed here.
+            pictures = range(0) if len(segments) > 1 else None
+            cut = await self._prepare(view, attempt, folder, pictures)
             clock.append(time.perf_counter())
             scenes, profile, out = cut.scenes, cut.profile, cut.out
             duration = total_duration(scenes)
@@ -240,7 +243,6 @@ class Composer:
                 await job.tick(5 + 85 * share, f"encoding the {what}")
 
             video = folder / "out.mp4"
-            segments = [] if preview else self._segments(scenes, out)
             if len(segments) > 1:
                 await self._compose_segments(view, attempt, cut, segments, folder, progress)
             else:
@@ -287,9 +289,12 @@ class Composer:
                 size_bytes=facts.size,
             )
 
-    async def _prepare(self, view: StoryView, attempt: Attempt, folder: Path) -> Cut:
-        """The scenes' files in ``folder``, the output settings and the subtitle cues (with
-        their ASS file written when the story burns them in)."""
+    async def _prepare(
+        self, view: StoryView, attempt: Attempt, folder: Path, pictures: range | None = None
+    ) -> Cut:
+        """The scenes' files in ``folder`` (the pictures only of the scenes in ``pictures``, when
+        given), the output settings and the subtitle cues (with their ASS file written when the
+        story burns them in)."""
         assert attempt.profile is not None and view.spec is not None
         preview = attempt.stage == Stage.PREVIEW
         profile = (
@@ -299,7 +304,7 @@ class Composer:
                 attempt.profile, self.settings.master_max_height, self.settings.master_max_fps
             )
         )
-        scenes = await self._gather(view, profile, folder)
+        scenes = await self._gather(view, profile, folder, pictures)
         language = view.language or "en"
         font = subtitle_font(self.settings.subtitle_fonts, language)
         layout = Layout(profile.width, profile.height, font, language)
@@ -313,12 +318,19 @@ class Composer:
         out = self._output(profile, preview, crossfade, subtitles)
         return Cut(scenes, profile, out, cues, layout, language)
 
-    def _segments(self, scenes: list[SceneMedia], out: Output) -> list[Segment]:
-        """How a final is cut for compositor replicas to share (one segment: not cut)."""
+    def _segments(self, view: StoryView) -> list[Segment]:
+        """How the story's final is cut for compositor replicas to share (one or none: not)."""
         seconds = self.settings.segment_seconds
-        if not seconds or total_duration(scenes) < 1.5 * seconds:
+        assert view.spec is not None
+        timeline = [
+            SceneMedia(duration=scene.spec.duration_seconds, background="")
+            for scene in view.attempt_scenes()
+        ]
+        if not seconds or not timeline or total_duration(timeline) < 1.5 * seconds:
             return []
-        return plan_segments(scenes, out.crossfade, seconds)
+        chosen = view.spec.generation_params.crossfade_seconds
+        crossfade = self.settings.crossfade_seconds if chosen is None else chosen
+        return plan_segments(timeline, crossfade, seconds)
 
     async def _compose_segments(
         self,
@@ -375,10 +387,10 @@ class Composer:
         key = segment_key(view.story_id, attempt.id, queued.index)
         if await self.storage.exists(key):
             return
+        segment = self._segments(view)[queued.index]
         with tempfile.TemporaryDirectory(prefix="segment-") as name:
             folder = Path(name)
-            cut = await self._prepare(view, attempt, folder)
-            segment = self._segments(cut.scenes, cut.out)[queued.index]
+            cut = await self._prepare(view, attempt, folder, range(segment.first, segment.last + 1))
             out = cut.out
             if out.subtitles:
                 shifted = _within(cut.cues, segment.start, segment.end)
@@ -438,21 +450,35 @@ class Composer:
         return replace(layout, font=font)
 
     async def _gather(
-        self, view: StoryView, profile: RenderProfile, folder: Path
+        self, view: StoryView, profile: RenderProfile, folder: Path, pictures: range | None
     ) -> list[SceneMedia]:
-        """Every scene's files, fetched and prepared concurrently (cropping runs in threads)."""
+        """Every scene's files, fetched and prepared concurrently (cropping runs in threads);
+        the pictures only of the scenes in ``pictures`` when given."""
         narrated = bool(view.spec and view.spec.narration)
-        return list(
-            await asyncio.gather(
-                *(
-                    self._scene(index, scene, narrated, profile, folder)
-                    for index, scene in enumerate(view.attempt_scenes())
+        # Every fetch ends before the first failure is raised: none is left writing into a
+        # folder that is being removed.
+        results = await asyncio.gather(
+            *(
+                self._scene(
+                    index, scene, narrated, profile, folder, pictures is None or index in pictures
                 )
-            )
+                for index, scene in enumerate(view.attempt_scenes())
+            ),
+            return_exceptions=True,
         )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return [result for result in results if isinstance(result, SceneMedia)]
 
     async def _scene(
-        self, index: int, scene: SceneView, narrated: bool, profile: RenderProfile, folder: Path
+        self,
+        index: int,
+        scene: SceneView,
+        narrated: bool,
+        profile: RenderProfile,
+        folder: Path,
+        picture: bool = True,
     ) -> SceneMedia:
         assets = scene.assets
         assert assets is not None
@@ -462,6 +488,23 @@ class Composer:
                 "silent_narration",
                 f"{label} has narration text but no spoken narration with subtitle cues:"
                 " generate the scene again",
+            )
+        narration = None
+        if assets.narration_key and narrated:
+            narration = (
+                await self._fetch(
+                    assets.narration_key,
+                    folder / f"narration-{index}.wav",
+                    f"{label}'s narration",
+                )
+            ).name
+        if not picture:  # drawn elsewhere (a segment of another replica): its timing only
+            return SceneMedia(
+                duration=scene.spec.duration_seconds,
+                background="",
+                narration=narration,
+                motion=scene.spec.prompt.motion,
+                action=scene.spec.prompt.action,
             )
         background = await self._fetch(
             assets.background_key, folder / f"background-{index}.png", f"{label}'s background"
@@ -480,18 +523,10 @@ class Composer:
                 folder / f"layer-{index}.png",
                 f"{label}'s character",
             )
-        clip = narration = None
+        clip = None
         if assets.clip_key:
             clip = (
                 await self._fetch(assets.clip_key, folder / f"clip-{index}.mp4", f"{label}'s clip")
-            ).name
-        if assets.narration_key and narrated:
-            narration = (
-                await self._fetch(
-                    assets.narration_key,
-                    folder / f"narration-{index}.wav",
-                    f"{label}'s narration",
-                )
             ).name
         return SceneMedia(
             duration=scene.spec.duration_seconds,
