@@ -43,8 +43,8 @@ async def test_a_killed_projector_resumes_and_matches_a_rebuild(
     nats_client: Client, topology: Topology, settings: RuntimeSettings, database_url: str
 ) -> None:
     store = EventStore(nats_client, topology, source="/tests")
-    head = await Driver(store).many_lives(owners=40)  # about 2,000 facts: several batches
-    assert head > 3 * PROJECTOR_BATCH
+    head = await Driver(store).many_lives(owners=25)  # about 1,250 facts: three batches
+    assert head > 2 * PROJECTOR_BATCH
 
     with fresh_schema(database_url) as live_url, fresh_schema(database_url) as rebuilt_url:
         await upgrade_async(live_url)

@@ -152,7 +152,7 @@ async def test_a_long_final_is_rendered_in_segments_by_the_replicas_and_joined(
     story_id = new_id()
     story = spec(
         duration_seconds=28,
-        resolution="720p",
+        resolution="480p",
         fps=24,
         description="A fox walks. It finds a lantern. The lantern glows. The fox smiles.",
     )
@@ -178,4 +178,4 @@ async def test_a_long_final_is_rendered_in_segments_by_the_replicas_and_joined(
     facts_of = await probe(master)
     assert abs(facts_of.duration - 28) < 0.1 and facts_of.frames == 28 * 24
     assert facts_of.audio_codec == "aac"  # the narration, mixed once
-    assert (facts_of.width, facts_of.height) == (1280, 720)
+    assert (facts_of.width, facts_of.height) == (854, 480)
