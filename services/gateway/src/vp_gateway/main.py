@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 import uvicorn
+from fastapi import FastAPI
 from vp_runtime.aio import until_stopped
 from vp_runtime.observability import telemetry
 
@@ -40,6 +41,17 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(project(settings))
     elif args.command == "rebuild":
         print(f"read model rebuilt from {asyncio.run(rebuild(settings))} facts")
+    elif settings.gateway_workers > 1:
+        # Each worker process builds its app from the same environment.
+        uvicorn.run(
+            "vp_gateway.main:app_from_environment",
+            factory=True,
+            host=settings.gateway_host,
+            port=settings.gateway_port,
+            workers=settings.gateway_workers,
+            log_level="info",
+            log_config=None,
+        )
     else:
         config = uvicorn.Config(
             build_app(settings),
@@ -50,6 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         uvicorn.Server(config).run()
     return 0
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of several worker processes (``VP_GATEWAY_WORKERS``)."""
+    settings = GatewaySettings()
+    telemetry.setup(settings)
+    return build_app(settings)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,13 @@ class GatewaySettings(AuthSettings):
     service_name: str = "gateway"
     gateway_host: str = Field(default="127.0.0.1", description="Address the REST API listens on")
     gateway_port: int = Field(default=8000, description="Port of the REST API")
+    gateway_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes serving the REST API on the same port (each with its projector;"
+        " their batches never overtake one another)",
+    )
     database_url: str = Field(
         default="sqlite+aiosqlite:///.vp/gateway.db",
         description="Read model and users: postgresql+psycopg://... in production",
