@@ -23,7 +23,7 @@ from vp_compositor.domain.timeline import (
     segment_args,
     total_duration,
 )
-from vp_compositor.service.compose import segment_key
+from vp_compositor.service.segments import segment_key
 from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c

@@ -10,7 +10,7 @@ from vp_compositor.domain.timeline import (
     scene_starts,
     total_duration,
 )
-from vp_compositor.service.compose import master_profile
+from vp_compositor.service.prepare import master_profile
 from vp_contracts.values import Motion, RenderProfile
 
 OUT = Output(width=854, height=480, fps=24, preset="ultrafast", crf=28, crossfade=0.5)
