@@ -109,13 +109,10 @@ async def _stories_per_minute(client: Client, url: str, folder: Path, processes:
         )
         await driver.run(c.CreateStory(story_id=story_id, owner_id="bench", spec=story))
     async with fake_providers(image_delay=2.0) as fakes:
-        provider = {
-            "name": "stability",
-            "kind": "stability",
-            "api_key_env": "FAKE_PROVIDER_KEY",
-            "settings": {"base_url": fakes.url},
-        }
-        os.environ["VP_PROVIDERS"], os.environ["FAKE_PROVIDER_KEY"] = json.dumps([provider]), KEY
+        os.environ["VP_PROVIDERS"], os.environ["FAKE_PROVIDER_KEY"] = (
+            json.dumps([fakes.stability_provider()]),
+            KEY,
+        )
         try:
             async with stages(
                 settings,

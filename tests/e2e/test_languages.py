@@ -6,9 +6,7 @@ model) as the cue's text. The same for Japanese, English, and Korean with Englis
 from __future__ import annotations
 
 import asyncio
-import difflib
 import re
-import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,20 +18,17 @@ from nats.aio.client import Client
 from vp_contracts.events import story as e
 from vp_contracts.language import sentences
 from vp_devtools import devnats
-from vp_runtime.media import ffmpeg_binary, loudness, probe
+from vp_runtime.media import loudness, probe
 from vp_runtime.messaging.connection import connect
 from vp_runtime.settings import RuntimeSettings
 
 from tests.support.gateway import RunningGateway, running_gateway
 from tests.support.pipeline import stages
+from tests.support.subtitles import READ_BACK, SPEECH_DB, found, letters, read_frame, vtt_cues
 from tests.support.watch import has, wait_for
 
 pytestmark = pytest.mark.e2e
 API = "/api/ai-video"
-SPEECH_DB = -32.0
-"""Mean loudness a spoken line is above (silence is below -60 dB, espeak speaks near -20)."""
-READ_BACK = 0.6
-"""Share of a cue's letters OCR must find again in the frame."""
 
 
 @dataclass(frozen=True)
@@ -147,64 +142,6 @@ async def _final(gateway: RunningGateway, client: Client, story: dict[str, Any])
         return dict(final)
 
 
-def _cues(vtt: str) -> list[tuple[float, float, str]]:
-    def seconds(stamp: str) -> float:
-        hours, minutes, rest = stamp.split(":")
-        return int(hours) * 3600 + int(minutes) * 60 + float(rest)
-
-    cues = []
-    blocks = vtt.split("\n\n")
-    for block in blocks:
-        lines = block.strip().splitlines()
-        for index, line in enumerate(lines):
-            if "-->" in line:
-                start, end = (part.strip() for part in line.split("-->"))
-                cues.append((seconds(start), seconds(end), "\n".join(lines[index + 1 :])))
-    return cues
-
-
-def _read_frame(video: Path, at: float, languages: str, folder: Path) -> str:
-    """The text burned into the frame at ``at``: the subtitle band, cropped, enlarged, grey,
-    white letters kept (PITFALLS: this is what tesseract reads best)."""
-    image = folder / f"frame-{at:.2f}.png"
-    subprocess.run(
-        [
-            ffmpeg_binary(),
-            "-loglevel",
-            "error",
-            "-y",
-            "-ss",
-            f"{at:.3f}",
-            "-i",
-            str(video),
-            "-frames:v",
-            "1",
-            "-vf",
-            "crop=iw:ih*0.32:0:ih*0.68,scale=iw*3:-1:flags=lanczos,format=gray,"
-            "lut=y='if(gt(val\\,200)\\,0\\,255)'",
-            str(image),
-        ],
-        check=True,
-    )
-    return subprocess.run(
-        ["tesseract", str(image), "-", "-l", languages, "--psm", "6"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
-def _letters(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text).lower()
-
-
-def _found(expected: str, read: str) -> float:
-    """Share of the expected letters found, in order, in what OCR read."""
-    want, got = _letters(expected), _letters(read)
-    matcher = difflib.SequenceMatcher(None, want, got, autojunk=False)
-    return sum(block.size for block in matcher.get_matching_blocks()) / max(1, len(want))
-
-
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 async def test_a_story_speaks_and_subtitles_in_its_own_language(
     pipeline: tuple[RunningGateway, Client], case: Case, tmp_path: Path
@@ -219,20 +156,20 @@ async def test_a_story_speaks_and_subtitles_in_its_own_language(
 
     facts = await probe(video)
     assert facts.audio_codec == "aac" and abs(facts.duration - 14) < 0.1
-    cues = _cues(vtt)
+    cues = vtt_cues(vtt)
     spoken = sentences(case.story["description"])
     assert len(cues) >= len(spoken), vtt
     assert all(end - start >= 0.5 for start, end, _ in cues), vtt
-    assert _letters("".join(text for *_, text in cues)) == _letters("".join(spoken))
+    assert letters("".join(text for *_, text in cues)) == letters("".join(spoken))
     if case.language == "ko":
         assert all(re.search("[가-힣]", text) for *_, text in cues)
 
     for start, end, text in cues:
         level = await loudness(video, start, end - start)
         assert level.mean_db > SPEECH_DB, (text, level)  # speech where the line is said
-        read = await asyncio.to_thread(_read_frame, video, (start + end) / 2, case.ocr, tmp_path)
-        print(f"{case.name}: {_found(text, read):.2f} {text!r} -> {read.strip()!r}")
-        assert _found(text, read) >= READ_BACK, (text, read)
+        read = await asyncio.to_thread(read_frame, video, (start + end) / 2, case.ocr, tmp_path)
+        print(f"{case.name}: {found(text, read):.2f} {text!r} -> {read.strip()!r}")
+        assert found(text, read) >= READ_BACK, (text, read)
     quiet = await loudness(video, 0, 0.15)  # the lead-in before the first line
     assert quiet.mean_db < SPEECH_DB
 

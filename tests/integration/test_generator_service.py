@@ -263,16 +263,7 @@ async def test_a_job_that_keeps_failing_is_retried_three_times_then_fails_the_st
         fakes.then("stability", *[("status", 503)] * 20)
         monkeypatch.setenv(
             "VP_PROVIDERS",
-            json.dumps(
-                [
-                    {
-                        "name": "stability",
-                        "kind": "stability",
-                        "api_key_env": "FAKE_PROVIDER_KEY",
-                        "settings": {"base_url": fakes.url},
-                    }
-                ]
-            ),
+            json.dumps([fakes.stability_provider()]),
         )
         async with running(generator_settings(settings, tmp_path)):
             await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))

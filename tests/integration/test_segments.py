@@ -7,6 +7,7 @@ compositors and joined with its one audio track."""
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -29,13 +30,14 @@ from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_contracts.values import Motion
 from vp_runtime.eventstore import EventStore
-from vp_runtime.media import ffmpeg_binary, probe, run_ffmpeg
+from vp_runtime.media import ffmpeg_binary, loudness, probe, run_ffmpeg
 from vp_runtime.messaging.topology import Topology
 from vp_runtime.settings import RuntimeSettings
 from vp_runtime.storage import LocalStorage, UrlSigner
 
 from tests.support.facts import Driver, spec
 from tests.support.pipeline import stages
+from tests.support.subtitles import READ_BACK, SPEECH_DB, found, read_frame, vtt_cues
 from tests.support.watch import has, wait_for
 
 pytestmark = pytest.mark.integration
@@ -144,17 +146,24 @@ async def test_the_joined_video_has_the_one_audio_track(tmp_path: Path) -> None:
     assert abs(joined.duration - 6.0) < 0.1
 
 
-async def test_a_long_final_is_rendered_in_segments_by_the_replicas_and_joined(
+async def test_a_long_korean_final_is_rendered_in_segments_by_the_replicas_and_joined(
     nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
 ) -> None:
+    """Korean first: every line is heard where its cue is, and read back (tesseract) from the
+    subtitles each segment burned in, on both sides of the boundaries."""
     store = EventStore(nats_client, topology, source="/tests")
     driver = Driver(store)
     story_id = new_id()
     story = spec(
+        title="여우와 등불",
         duration_seconds=28,
         resolution="480p",
         fps=24,
-        description="A fox walks. It finds a lantern. The lantern glows. The fox smiles.",
+        description="작은 여우가 숲을 걷습니다. 여우가 등불을 찾습니다. 등불이 밝게 빛납니다."
+        " 여우가 웃으며 집으로 갑니다.",
+        character_prompt="빨간 목도리를 한 작은 여우",
+        background_prompt="밤의 안개 낀 소나무 숲",
+        burn_subtitles=True,
     )
     await driver.run(c.CreateStory(story_id=story_id, owner_id="owner", spec=story))
     async with stages(settings, tmp_path / "storage", compositors=2, segment_seconds=7):
@@ -179,3 +188,14 @@ async def test_a_long_final_is_rendered_in_segments_by_the_replicas_and_joined(
     assert abs(facts_of.duration - 28) < 0.1 and facts_of.frames == 28 * 24
     assert facts_of.audio_codec == "aac"  # the narration, mixed once
     assert (facts_of.width, facts_of.height) == (854, 480)
+    assert composed.media.subtitles_key is not None
+    cues = vtt_cues((await storage.get_bytes(composed.media.subtitles_key)).decode())
+    assert len(cues) >= 4 and all(re.search("[가-힣]", text) for *_, text in cues)
+    boundaries = [7.5, 14.5, 21.5]  # seven-second scenes, a half-second crossfade
+    segments_with_cues = {sum(start >= b for b in boundaries) for start, _, _ in cues}
+    assert len(segments_with_cues) >= 3  # the lines are burned by several segment workers
+    for start, end, text in cues:
+        level = await loudness(master, start, end - start)
+        assert level.mean_db > SPEECH_DB, (text, level)
+        read = await asyncio.to_thread(read_frame, master, (start + end) / 2, "kor", tmp_path)
+        assert found(text, read) >= READ_BACK, (text, read)

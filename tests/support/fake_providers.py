@@ -135,6 +135,15 @@ class FakeProviders:
         """Queue behaviours for ``api`` ('stability', 'runway', 'replicate', 'chat')."""
         self.script[api].extend(behaviours)
 
+    def stability_provider(self) -> dict[str, Any]:
+        """A ``VP_PROVIDERS`` entry for the fake Stability API (key in FAKE_PROVIDER_KEY)."""
+        return {
+            "name": "stability",
+            "kind": "stability",
+            "api_key_env": "FAKE_PROVIDER_KEY",
+            "settings": {"base_url": self.url},
+        }
+
     def paid_predictions(self) -> int:
         """Predictions created (each one billed by the real service)."""
         return self.seen("POST", "/v1/models/")

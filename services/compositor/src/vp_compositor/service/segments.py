@@ -95,18 +95,19 @@ class Segments:
             audio = "audio.m4a"
         keys = [segment_key(view.story_id, attempt.id, s.index) for s in segments]
         deadline = time.monotonic() + self.settings.segment_wait_seconds
-        while True:
-            ready = [await self.storage.exists(key) for key in keys]
-            for key in keys:
-                if await self.storage.exists(failure_key(key)):
+        waiting = list(keys)
+        while waiting:
+            for key in list(waiting):  # only what is still missing is looked at again
+                if await self.storage.exists(key):
+                    waiting.remove(key)
+                elif await self.storage.exists(failure_key(key)):
                     reason = (await self.storage.get_bytes(failure_key(key))).decode()
                     raise MediaError(f"segment {key.rsplit('/', 1)[-1]} failed: {reason}")
-            await progress(0.95 * sum(ready) / len(keys))
-            if all(ready):
-                break
-            if time.monotonic() > deadline:
-                raise MediaError(f"{len(keys) - sum(ready)} segments were not rendered in time")
-            await asyncio.sleep(SEGMENT_POLL_SECONDS)
+            await progress(0.95 * (len(keys) - len(waiting)) / len(keys))
+            if waiting and time.monotonic() > deadline:
+                raise MediaError(f"{len(waiting)} segments were not rendered in time")
+            if waiting:
+                await asyncio.sleep(SEGMENT_POLL_SECONDS)
         names = [f"segment-{segment.index}.mp4" for segment in segments]
         await asyncio.gather(
             *(
