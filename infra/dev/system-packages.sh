@@ -2,7 +2,8 @@
 # Installs the system programs the pipeline runs when missing: ffmpeg and ffprobe, espeak-ng
 # (offline voices for Korean, Japanese, Chinese, ...), Noto CJK fonts (subtitles in Hangul,
 # kana and ideographs), tesseract with its Korean and Japanese models (the tests read the
-# burned subtitles back), and Chromium (the studio's browser tests; no browser is downloaded).
+# burned subtitles back), Chromium (the studio's browser tests; no browser is downloaded) and
+# h2load (the gateway benchmark's load generator).
 set -euo pipefail
 
 missing=()
@@ -14,6 +15,7 @@ command -v fc-list >/dev/null || missing+=(fontconfig)
 command -v tesseract >/dev/null || missing+=(tesseract-ocr)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v npm >/dev/null || missing+=(nodejs npm)
+command -v h2load >/dev/null || missing+=(nghttp2-client)
 for model in kor jpn; do
   { command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx "${model}"; } \
     || missing+=("tesseract-ocr-${model}")

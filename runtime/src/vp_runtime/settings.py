@@ -94,6 +94,13 @@ class RuntimeSettings(BaseSettings):
     media_secret: SecretStr | None = Field(
         default=None, description="Key signing local-backend links (shared by all services)"
     )
+    link_lifetime_seconds: int = Field(
+        default=6 * 3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="How long download links in API answers work (at most 7 days, S3's limit);"
+        " a link handed out is good for at least half of it",
+    )
     s3_endpoint: str = Field(default="127.0.0.1:9000", description="S3/MinIO host:port")
     s3_public_endpoint: str | None = Field(
         default=None, description="Host:port browsers use, if different"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vp_runtime.settings import RuntimeSettings
+from vp_runtime.storage.links import SignedLinks
 from vp_runtime.storage.local import LocalStorage
 from vp_runtime.storage.memory import InMemoryStorage
 from vp_runtime.storage.port import DEFAULT_LINK_LIFETIME, MissingObject, Storage, check_key
@@ -19,6 +20,7 @@ __all__ = [
     "LocalStorage",
     "MissingObject",
     "S3Storage",
+    "SignedLinks",
     "Storage",
     "UrlSigner",
     "check_key",

@@ -9,7 +9,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -22,7 +22,7 @@ from vp_runtime.messaging.subscriptions import consumer
 from vp_runtime.process import Runtime
 from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs, prices
-from vp_runtime.storage import storage_from
+from vp_runtime.storage import SignedLinks, storage_from
 from vp_runtime.web.auth import policies
 
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
@@ -168,7 +168,7 @@ async def _serving(
         projector=projector,
         suggester=Suggester(chat),
         store=runtime.store,
-        link=lambda key: storage.url(key) if key else None,
+        link=SignedLinks(storage, timedelta(seconds=settings.link_lifetime_seconds)),
         storage=storage,
         costs=costs,
         providers=providers,

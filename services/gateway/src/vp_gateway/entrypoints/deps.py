@@ -57,7 +57,7 @@ class Gateway:
         await self.readmodel.wait_for(head, self.settings.read_wait_seconds)
 
 
-def gateway(request: Request) -> Gateway:
+async def gateway(request: Request) -> Gateway:
     result: Gateway = request.app.state.gateway
     return result
 
@@ -66,7 +66,7 @@ GatewayDep = Annotated[Gateway, Depends(gateway)]
 _bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/auth/token")
 
 
-def principal(
+async def principal(
     gw: GatewayDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
@@ -86,7 +86,7 @@ def principal(
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
-def context(
+async def context(
     request: Request,
     gw: GatewayDep,
     caller: PrincipalDep,

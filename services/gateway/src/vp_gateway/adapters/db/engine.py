@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+IDLE_PING_SECONDS = 2.0
+"""A pooled connection idle longer than this is pinged before use (a dead one is replaced);
+one in use all along is not (a ping is a round trip per query at hundreds of requests/s)."""
 
 
 def async_url(url: str) -> str:
@@ -41,8 +48,35 @@ def make_engine(url: str) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite") and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, pool_pre_ping=True)
+    engine = create_async_engine(url)
+    _ping_when_idle(engine.sync_engine, IDLE_PING_SECONDS)
     return engine, async_sessionmaker(engine, expire_on_commit=False)
+
+
+def reading(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions for queries only, on the same pool in autocommit: no BEGIN, no ROLLBACK, one
+    round trip per query (each query still sees one consistent snapshot)."""
+    engine: AsyncEngine = sessions.kw["bind"]
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
+
+
+def _ping_when_idle(engine: Engine, seconds: float) -> None:
+    def connected(_connection: Any, record: Any) -> None:
+        record.info["returned"] = time.monotonic()
+
+    def checkout(connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("returned", 0.0) < seconds:
+            return
+        try:
+            engine.dialect.do_ping(connection)
+        except Exception as error:  # the pool replaces the connection and tries again
+            raise DisconnectionError(f"pooled connection is gone: {error}") from error
+
+    event.listen(engine, "connect", connected)
+    event.listen(engine, "checkin", connected)
+    event.listen(engine, "checkout", checkout)
 
 
 def alembic_config(url: str) -> Config:

@@ -18,7 +18,7 @@ from vp_gateway.entrypoints.schemas import (
 )
 
 
-def admin(caller: PrincipalDep) -> Principal:
+async def admin(caller: PrincipalDep) -> Principal:
     if not caller.is_admin:
         raise ApiError(403, "forbidden", "only admins can see and replay parked facts")
     return caller

@@ -25,7 +25,8 @@ from vp_contracts.story import snapshot
 from vp_contracts.story.view import INITIAL, StoryView, evolve
 from vp_contracts.values import JobStatus
 
-from vp_gateway.adapters.db.readmodel.queries import ReadModelOutdated, scene_data, view_of
+from vp_gateway.adapters.db.engine import reading
+from vp_gateway.adapters.db.readmodel.queries import ReadModelOutdated, StoredViews, scene_data
 from vp_gateway.adapters.db.tables import (
     READ_MODEL,
     CostRow,
@@ -47,11 +48,19 @@ _TERMINAL = tuple(status.value for status in TERMINAL)
 class Projection:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self._reads = reading(sessions)
+        self._views = StoredViews()
+        # The highest position this process has seen stored: the stored position only grows
+        # (a rebuild commits the whole log at once), so a reader waiting for a sequence at or
+        # below it needs no query.
+        self._reached = 0
 
     async def position(self) -> int:
-        async with self._sessions() as session:
+        async with self._reads() as session:
             row = await session.get(ProjectionRow, PROJECTION)
-            return row.position if row else 0
+            position = row.position if row else 0
+        self._reached = max(self._reached, position)
+        return position
 
     async def check_revision(self) -> bool:
         """Whether stored views were folded by this code (True for an empty read model)."""
@@ -93,9 +102,11 @@ class Projection:
         being applied (by another replica), so no batch ever overtakes another."""
         try:
             async with self._sessions.begin() as session:
-                return await self._apply_batch(session, facts, first, last)
+                results = await self._apply_batch(session, facts, first, last)
         except (OperationalError, InterfaceError) as error:
             raise ReadModelUnavailable(describe(error)) from error
+        self._reached = max(self._reached, last)
+        return results
 
     async def _apply_batch(
         self, session: AsyncSession, facts: Sequence[RecordedEvent[Event]], first: int, last: int
@@ -130,7 +141,7 @@ class Projection:
                 continue
             if story_id not in newest:
                 row = rows.get(story_id)
-                newest[story_id] = before[story_id] = view_of(row) if row else INITIAL
+                newest[story_id] = before[story_id] = self._views.of(row) if row else INITIAL
             old = newest[story_id]
             new = evolve(old, recorded)
             results[recorded.sequence] = "applied"
@@ -196,6 +207,8 @@ class Projection:
 
     async def wait_for(self, sequence: int, timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until facts up to ``sequence`` are applied; False if ``timeout`` ran out."""
+        if self._reached >= sequence:
+            return True
         deadline = asyncio.get_running_loop().time() + timeout
         delay = 0.005
         while await self.position() < sequence:
@@ -255,7 +268,7 @@ class Projection:
     async def _apply(self, session: AsyncSession, recorded: RecordedEvent[Event]) -> None:
         story_id = recorded.event.story_id
         row = await session.get(StoryRow, story_id)
-        old = view_of(row) if row else INITIAL
+        old = self._views.of(row) if row else INITIAL
         new = evolve(old, recorded)
         if not new.exists:
             return  # a fact about a story that was never created: nothing to show

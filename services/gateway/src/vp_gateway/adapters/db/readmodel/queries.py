@@ -3,8 +3,9 @@ are made from; stories come back as the reference fold stored them."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -56,25 +57,30 @@ GENERATING = ("planning", "previewing", "rendering")
 
 class StoryQueries:
     _sessions: async_sessionmaker[AsyncSession]
+    _reads: async_sessionmaker[AsyncSession]
+    """Autocommit sessions for the one-statement queries."""
+    _views: StoredViews
 
     async def stories(
         self, owner_id: str | None, status: str | None, limit: int, cursor: str | None
     ) -> PageOf:
         """A page of ``(view, stale)``: stale when a fact of the story is parked."""
-        query = select(StoryRow)
+        query = select(
+            StoryRow.id, StoryRow.version, StoryRow.view, StoryRow.stale, StoryRow.created_at
+        )
         if owner_id is not None:
             query = query.where(StoryRow.owner_id == owner_id)
         if status is not None:
             query = query.where(StoryRow.status == status)
-        rows, next_cursor = await page(self._sessions, query, StoryRow, limit, cursor)
-        return PageOf([(view_of(row), row.stale) for row in rows], next_cursor)
+        rows, next_cursor = await page(self._reads, query, StoryRow, limit, cursor, entities=False)
+        return PageOf([(self._views.of(row), row.stale) for row in rows], next_cursor)
 
     async def in_generation(self, owner_id: str) -> list[str]:
         """Ids of the owner's stories being planned, previewed or rendered."""
         query = select(StoryRow.id).where(
             StoryRow.owner_id == owner_id, StoryRow.status.in_(GENERATING)
         )
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return list((await session.scalars(query.limit(1000))).all())
 
     async def scenes(
@@ -87,12 +93,12 @@ class StoryQueries:
             query = query.where(SceneRow.story_id == story_id)
         if status is not None:
             query = query.where(SceneRow.status == status)
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return [row.data for row in (await session.scalars(query.limit(1000))).all()]
 
     async def scene_story(self, scene_id: str) -> tuple[str, str] | None:
         """``(story_id, owner_id)`` of a scene, or None."""
-        async with self._sessions() as session:
+        async with self._reads() as session:
             row = await session.get(SceneRow, scene_id)
             return (row.story_id, row.owner_id) if row else None
 
@@ -114,25 +120,25 @@ class StoryQueries:
             query = query.where(JobRow.status == status)
         if job_type is not None:
             query = query.where(JobRow.type == job_type)
-        rows, next_cursor = await page(self._sessions, query, JobRow, limit, cursor)
+        rows, next_cursor = await page(self._reads, query, JobRow, limit, cursor)
         return PageOf(rows, next_cursor)
 
     async def job(self, job_id: str) -> JobRow | None:
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return await session.get(JobRow, job_id)
 
     async def history(self, story_id: str) -> Sequence[HistoryRow]:
         query = (
             select(HistoryRow).where(HistoryRow.story_id == story_id).order_by(HistoryRow.sequence)
         )
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return (await session.scalars(query)).all()
 
     async def job_rows(self, owner_id: str | None) -> Sequence[JobRow]:
         query = select(JobRow)
         if owner_id is not None:
             query = query.where(JobRow.owner_id == owner_id)
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return (await session.scalars(query)).all()
 
     async def ratings(self, owner_id: str | None) -> list[int]:
@@ -140,14 +146,14 @@ class StoryQueries:
         query = select(StoryRow.rating).where(StoryRow.rating.is_not(None))
         if owner_id is not None:
             query = query.where(StoryRow.owner_id == owner_id)
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return [value for value in (await session.scalars(query)).all() if value is not None]
 
     async def cost_rows(self, owner_id: str | None) -> Sequence[CostRow]:
         query = select(CostRow)
         if owner_id is not None:
             query = query.where(CostRow.owner_id == owner_id)
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return (await session.scalars(query)).all()
 
     async def dump(self) -> dict[str, list[dict[str, Any]]]:
@@ -163,7 +169,39 @@ class StoryQueries:
         return out
 
 
-def view_of(row: StoryRow) -> StoryView:
+class StoredView(Protocol):
+    """A story row, or the columns of one that hold its view."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def view(self) -> str: ...
+
+
+class StoredViews:
+    """The views of stored rows, parsed once per story version (a view is what the fold made
+    of the story's facts up to its version, so the same version is always the same view)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._views: OrderedDict[str, StoryView] = OrderedDict()
+
+    def of(self, row: StoredView) -> StoryView:
+        view = self._views.pop(row.id, None)
+        if view is None or view.version != row.version:
+            view = view_of(row)
+        self.keep(row.id, view)
+        return view
+
+    def keep(self, story_id: str, view: StoryView) -> None:
+        self._views[story_id] = view
+        if len(self._views) > self._size:
+            self._views.popitem(last=False)
+
+
+def view_of(row: StoredView) -> StoryView:
     view = snapshot.load(row.view.encode())
     if view is None:
         raise ReadModelOutdated(
