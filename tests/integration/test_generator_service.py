@@ -233,7 +233,7 @@ async def test_a_poison_job_goes_straight_to_the_dead_letters(
     js = nats_client.jetstream()
     async with running(generator_settings(settings, tmp_path)):
         await js.publish(
-            topology.subjects.jobs("scene", "interactive"),
+            topology.subjects.jobs("scene", "interactive", "someone"),
             b'{"story_id": 42',
             stream=topology.jobs_stream,
         )

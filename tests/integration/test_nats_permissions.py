@@ -22,14 +22,17 @@ import nats.errors
 import pytest
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig
+from pydantic import BaseModel
 from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_devtools import devnats
+from vp_runtime.capacity import Capacity
 from vp_runtime.eventstore import EventStore, SnapshotStore
 from vp_runtime.messaging.connection import connect
 from vp_runtime.messaging.declare import declare
 from vp_runtime.messaging.topology import Topology, default_topology, webhook_consumer
+from vp_runtime.messaging.workqueue import WorkQueue
 from vp_runtime.settings import RuntimeSettings
 
 from tests.support import infra_nats
@@ -40,6 +43,10 @@ pytestmark = pytest.mark.integration
 
 SERVICES = ("gateway", "planner", "generator", "compositor", "upscaler", "notifier")
 VIOLATION = "permissions violation"
+
+
+class Job(BaseModel):
+    n: int
 
 
 @pytest.fixture(scope="module")
@@ -294,13 +301,22 @@ async def test_every_stage_records_its_facts_under_its_own_user(
             await kv.update(key, b"2", last=entry.revision)
             await kv.delete(key)
 
-    # The generator queues scene jobs and pulls them from its own consumer.
+    # The generator queues scene jobs (one more than a user's share, so one is held), pulls
+    # them from its own consumer, and lets the held one in as the first finishes.
     generator = sessions["generator"]
     js = generator.nc.jetstream(timeout=2)
-    await js.publish("vp.jobs.scene.interactive", b"{}", stream=topology.jobs_stream)
+    queue = WorkQueue(js, topology, "scene", Capacity())
+    share = queue.share("interactive")
+    for n in range(share + 1):
+        await queue.put(Job(n=n), "interactive", f"job-{n}-{uuid.uuid4().hex}", "owner-x")
     pull = await js.pull_subscribe_bind("generator-scenes-interactive", stream=topology.jobs_stream)
     jobs = await pull.fetch(1, timeout=5)
     await jobs[0].ack_sync()
+    await queue.finished(jobs[0].subject)
+    assert await queue.sweep() == 0  # the held job already moved
+    for _ in range(share):
+        jobs = await pull.fetch(1, timeout=5)
+        await jobs[0].ack_sync()
 
     # The gateway reads every consumer's depth (the queue_depth metric).
     gateway_js = sessions["gateway"].nc.jetstream(timeout=2)

@@ -62,10 +62,17 @@ class Subjects:
         """Progress ticks of every story."""
         return f"{self.root}.progress.*"
 
-    def jobs(self, kind: str = "*", lane: str = "*") -> str:
-        """Work-queue subject of one kind of job (``scene``, ``compose``) in one priority lane
-        (``interactive``, ``batch``): ``vp.jobs.scene.interactive``."""
-        return f"{self.root}.jobs.{kind}.{lane}"
+    def jobs(self, kind: str = "*", lane: str = "*", owner: str = "*") -> str:
+        """Work-queue subject of one kind of job (``scene``, ``compose``, ``segment``) in one
+        priority lane (``interactive``, ``batch``) for one owner (a key of the user id, see
+        :func:`vp_runtime.messaging.workqueue.owner_key`): ``vp.jobs.scene.interactive.<key>``."""
+        return f"{self.root}.jobs.{kind}.{lane}.{owner}"
+
+    def held_jobs(self, kind: str = "*", lane: str = "*", owner: str = "*") -> str:
+        """Jobs of one owner waiting for their turn to enter a lane (no consumer reads them;
+        they move to :meth:`jobs` as the owner's earlier jobs finish):
+        ``vp.jobs.scene.held.interactive.<key>``."""
+        return f"{self.root}.jobs.{kind}.held.{lane}.{owner}"
 
     def dead_letters(self, source: str = "*") -> str:
         """Subject of dead letters from one source stage."""

@@ -9,6 +9,9 @@ LANES = ("interactive", "batch")
 """Priority lanes of work: previews and single scenes before final renders and batch work.
 Each lane has its own consumers and workers, so a final in progress never holds a preview."""
 
+JOB_STAGES = {"scene": "generator", "compose": "compositor", "segment": "compositor"}
+"""Which stage's workers take each kind of job on the work queue."""
+
 
 @dataclass(frozen=True)
 class Capacity:

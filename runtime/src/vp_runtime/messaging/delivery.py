@@ -80,3 +80,5 @@ class Delivery:
 Handler = Callable[[Delivery], Awaitable[None]]
 OnRetry = Callable[[Delivery, BaseException, float], Awaitable[None]]
 OnGiveUp = Callable[[Delivery, BaseException], Awaitable[None]]
+OnDone = Callable[[str], Awaitable[None]]
+"""Told the subject of a message that left its consumer (acked or terminated)."""

@@ -28,6 +28,7 @@ from vp_runtime.messaging.delivery import (
     DEFAULT_RETRIES,
     Delivery,
     Handler,
+    OnDone,
     OnGiveUp,
     OnRetry,
     PoisonMessage,
@@ -52,17 +53,19 @@ def subscribe(
     policy: RetryPolicy = DEFAULT_RETRIES,
     on_retry: OnRetry | None = None,
     on_give_up: OnGiveUp | None = None,
+    on_done: OnDone | None = None,
 ) -> None:
     """Bind ``handler`` to the declared consumer ``spec`` on ``broker``; every delivery of
     ``subject`` goes through :func:`handle_delivery` with these options, sending keep-alives as
-    often as the consumer's ack wait asks."""
+    often as the consumer's ack wait asks; ``on_done`` is told the subject of each message that
+    left the consumer (acked or terminated, not one coming back for a retry)."""
 
     flying = _IN_FLIGHT.setdefault(broker, set())
 
     async def on_message(message: NatsMessage) -> None:
         flying.add(message)
         try:
-            await handle_delivery(
+            outcome = await handle_delivery(
                 message,
                 handler,
                 dead_letters=dead_letters,
@@ -73,6 +76,8 @@ def subscribe(
             )
         finally:
             flying.discard(message)
+        if on_done is not None and outcome != "retried":
+            await _quietly(on_done(message.raw_message.subject), "releasing the next job")
 
     durable_subscriber(broker, spec, subject)(on_message)
 
@@ -100,8 +105,9 @@ async def handle_delivery(
     heartbeat_every: float | None = None,
     on_retry: OnRetry | None = None,
     on_give_up: OnGiveUp | None = None,
-) -> None:
-    """Run ``handler`` on one message and settle the message (ack, nak or term)."""
+) -> str:
+    """Run ``handler`` on one message and settle the message (ack, nak or term); returns the
+    outcome (``ok``, ``retried``, ``exhausted`` or ``poison``)."""
     delivery = Delivery.of(message)
     started = time.perf_counter()
     outcome = await _settle(
@@ -110,6 +116,7 @@ async def handle_delivery(
     service, subject = dead_letters.service, subject_label(delivery.subject)
     MESSAGES.labels(service, subject, outcome).inc()
     MESSAGE_SECONDS.labels(service, subject).observe(time.perf_counter() - started)
+    return outcome
 
 
 async def _settle(

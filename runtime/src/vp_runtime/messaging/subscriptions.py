@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from vp_runtime.messaging.deadletters import DeadLetters
-from vp_runtime.messaging.delivery import DEFAULT_RETRIES, Handler, OnGiveUp, OnRetry, RetryPolicy
+from vp_runtime.messaging.delivery import (
+    DEFAULT_RETRIES,
+    Handler,
+    OnDone,
+    OnGiveUp,
+    OnRetry,
+    RetryPolicy,
+)
 from vp_runtime.messaging.settle import subscribe
 from vp_runtime.messaging.topology import ConsumerSpec, Topology
 
@@ -24,6 +31,9 @@ class Subscription:
     """Records the failure fact after the last attempt."""
     workers: int = 1
     """Messages of this consumer handled at once by this process."""
+    on_done: OnDone | None = None
+    """Told the subject of each message that left the consumer (a work queue's
+    :meth:`~vp_runtime.messaging.workqueue.WorkQueue.finished`)."""
 
 
 def bind(
@@ -41,6 +51,7 @@ def bind(
                 policy=entry.policy,
                 on_retry=entry.on_retry,
                 on_give_up=entry.on_give_up,
+                on_done=entry.on_done,
             )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from vp_runtime.aio import in_background
 from vp_runtime.process import Runtime
 from vp_runtime.storage import storage_from
 
@@ -21,10 +22,15 @@ async def running(settings: CompositorSettings) -> AsyncIterator[Runtime]:
     runtime = await Runtime.connect(settings)
     storage = storage_from(settings)
     await storage.prepare()
-    queue = JetStreamComposeQueue(runtime.client.jetstream(), runtime.topology)
+    queue = JetStreamComposeQueue(runtime.client.jetstream(), runtime.topology, settings.capacity())
     composer = Composer(runtime.worker("compositor"), storage, settings, font_for_text, queue)
+    table = subscriptions(composer, queue, settings.capacity())
     try:
-        async with runtime.consuming(subscriptions(composer, settings.capacity())):
+        async with (
+            runtime.consuming(table),
+            in_background(queue.composes.keep_released()),
+            in_background(queue.segments.keep_released()),
+        ):
             yield runtime
     finally:
         await runtime.close()

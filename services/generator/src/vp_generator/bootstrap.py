@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from vp_runtime.aio import in_background
 from vp_runtime.process import Runtime
 from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs
@@ -40,12 +41,13 @@ async def running(settings: GeneratorSettings) -> AsyncIterator[Runtime]:
     generator = SceneGenerator(
         runtime.worker("generator"), router, storage, PromptTranslator(storage, chat)
     )
-    fanout = FanOut(runtime.store, JetStreamSceneQueue(js, runtime.topology))
+    queue = JetStreamSceneQueue(js, runtime.topology, settings.capacity())
+    fanout = FanOut(runtime.store, queue)
     watch = CancelWatch()
     await watch.start(runtime.client, runtime.topology.subjects)
-    table = subscriptions(fanout, generator, watch, settings.capacity())
+    table = subscriptions(fanout, generator, watch, queue.jobs, settings.capacity())
     try:
-        async with runtime.consuming(table):
+        async with runtime.consuming(table), in_background(queue.jobs.keep_released()):
             yield runtime
     finally:
         await router.close()

@@ -13,6 +13,7 @@ class ComposeJob(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     story_id: str = Field(description="Story")
+    owner_id: str = Field(default="", description="The story's owner (their fair share)")
     attempt_id: str = Field(description="Preview or render attempt")
     stage: Literal["preview", "render"] = Field(description="What is composed")
 
@@ -28,6 +29,7 @@ class SegmentJob(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     story_id: str = Field(description="Story")
+    owner_id: str = Field(default="", description="The story's owner (their fair share)")
     attempt_id: str = Field(description="Render attempt")
     index: int = Field(ge=0, description="Which segment, from 0")
 

@@ -8,11 +8,14 @@ from vp_runtime.capacity import LANES, Capacity
 from vp_runtime.messaging.delivery import Delivery
 from vp_runtime.messaging.subscriptions import Subscription
 
+from vp_compositor.adapters.queue import JetStreamComposeQueue
 from vp_compositor.domain.jobs import ComposeJob, SegmentJob
 from vp_compositor.service.compose import Composer
 
 
-def subscriptions(composer: Composer, capacity: Capacity) -> list[Subscription]:
+def subscriptions(
+    composer: Composer, queue: JetStreamComposeQueue, capacity: Capacity
+) -> list[Subscription]:
     async def dispatch(delivery: Delivery) -> None:
         await composer.on_scene_generated(delivery.story_event())
 
@@ -38,6 +41,7 @@ def subscriptions(composer: Composer, capacity: Capacity) -> list[Subscription]:
                 compose,
                 on_give_up=give_up,
                 workers=capacity.workers("compositor", lane),
+                on_done=queue.composes.finished,
             )
             for lane in LANES
         ),
@@ -46,5 +50,6 @@ def subscriptions(composer: Composer, capacity: Capacity) -> list[Subscription]:
             segment,
             on_give_up=segment_failed,
             workers=capacity.workers("compositor"),
+            on_done=queue.segments.finished,
         ),
     ]

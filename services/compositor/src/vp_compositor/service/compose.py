@@ -93,6 +93,7 @@ class Composer:
             return None
         job = ComposeJob(
             story_id=view.story_id,
+            owner_id=view.owner_id or "",
             attempt_id=attempt.id,
             stage="preview" if attempt.stage == Stage.PREVIEW else "render",
         )

@@ -87,7 +87,12 @@ class Segments:
         encode) with the sound into ``folder/out.mp4``."""
         for segment in segments:
             await self.queue.put_segment(
-                SegmentJob(story_id=view.story_id, attempt_id=attempt.id, index=segment.index)
+                SegmentJob(
+                    story_id=view.story_id,
+                    owner_id=view.owner_id or "",
+                    attempt_id=attempt.id,
+                    index=segment.index,
+                )
             )
         audio = None
         if any(scene.narration for scene in cut.scenes):

@@ -1,9 +1,10 @@
 """Scene jobs on the JetStream work queue in their priority lane, shared by every generator
-replica."""
+replica and fairly between users."""
 
 from __future__ import annotations
 
 from nats.js.client import JetStreamContext
+from vp_runtime.capacity import Capacity
 from vp_runtime.messaging.topology import Topology
 from vp_runtime.messaging.workqueue import WorkQueue
 
@@ -11,8 +12,8 @@ from vp_generator.domain.jobs import SceneJob
 
 
 class JetStreamSceneQueue:
-    def __init__(self, js: JetStreamContext, topology: Topology) -> None:
-        self._queue = WorkQueue(js, topology, "scene")
+    def __init__(self, js: JetStreamContext, topology: Topology, capacity: Capacity) -> None:
+        self.jobs = WorkQueue(js, topology, "scene", capacity)
 
     async def put(self, job: SceneJob) -> None:
-        await self._queue.put(job, job.lane, job.job_id)
+        await self.jobs.put(job, job.lane, job.job_id, job.owner_id)

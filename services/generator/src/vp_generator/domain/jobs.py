@@ -11,6 +11,7 @@ class SceneJob(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     story_id: str = Field(description="Story")
+    owner_id: str = Field(default="", description="The story's owner (their fair share)")
     attempt_id: str = Field(description="Preview or render attempt, or the single-scene job id")
     job_id: str = Field(description="Scene job id")
     scene_id: str = Field(description="Scene")

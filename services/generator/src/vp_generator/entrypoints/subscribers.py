@@ -1,5 +1,6 @@
 """The generator's subscriber table: requests fan out into scene jobs; scene jobs run in two
-priority lanes, several at a time, each interrupted the moment its attempt is cancelled."""
+priority lanes, several at a time, each interrupted the moment its attempt is cancelled; each
+job that finishes lets its owner's next held job into the lane."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import logging
 from vp_runtime.capacity import LANES, Capacity
 from vp_runtime.messaging.delivery import Delivery
 from vp_runtime.messaging.subscriptions import Subscription
+from vp_runtime.messaging.workqueue import WorkQueue
 from vp_runtime.observability.metrics import timed_generation
 
 from vp_generator.domain.jobs import SceneJob
@@ -20,7 +22,11 @@ log = logging.getLogger(__name__)
 
 
 def subscriptions(
-    fanout: FanOut, generator: SceneGenerator, watch: CancelWatch, capacity: Capacity
+    fanout: FanOut,
+    generator: SceneGenerator,
+    watch: CancelWatch,
+    queue: WorkQueue,
+    capacity: Capacity,
 ) -> list[Subscription]:
     async def fan_out(delivery: Delivery) -> None:
         await fanout.on_request(delivery.story_event())
@@ -56,6 +62,7 @@ def subscriptions(
                 on_retry=retrying,
                 on_give_up=give_up,
                 workers=capacity.workers("generator", lane),
+                on_done=queue.finished,
             )
             for lane in LANES
         ),

@@ -39,6 +39,7 @@ class FanOut:
             jobs = [
                 SceneJob(
                     story_id=event.story_id,
+                    owner_id=view.owner_id or "",
                     attempt_id=event.attempt_id,
                     job_id=scene_job_id(event.attempt_id, sid),
                     scene_id=sid,
@@ -55,6 +56,7 @@ class FanOut:
             jobs = [
                 SceneJob(
                     story_id=event.story_id,
+                    owner_id=view.owner_id or "",
                     attempt_id=event.job_id,
                     job_id=event.job_id,
                     scene_id=event.scene_id,
