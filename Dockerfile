@@ -61,11 +61,13 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 FROM ${PYTHON_IMAGE} AS runtime
 ARG SERVICE
 # ffmpeg for the media stages, espeak-ng for the generator's offline voices (Korean, Japanese,
-# Chinese, ...), Noto CJK fonts for subtitles in Hangul, kana and ideographs.
+# Chinese, ...), Noto CJK and Nanum fonts for subtitles in Hangul, kana and ideographs (the
+# gateway lists and checks the fonts a story may choose).
 RUN set -eux; \
     case "${SERVICE}" in \
       generator) packages="ffmpeg espeak-ng" ;; \
-      compositor) packages="ffmpeg fonts-noto-cjk fonts-dejavu-core fontconfig" ;; \
+      compositor) packages="ffmpeg fonts-noto-cjk fonts-nanum fonts-dejavu-core fontconfig" ;; \
+      gateway) packages="fonts-noto-cjk fonts-nanum fonts-dejavu-core fontconfig" ;; \
       upscaler) packages="ffmpeg" ;; \
       *) packages="" ;; \
     esac; \

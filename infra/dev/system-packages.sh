@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system programs the pipeline runs when missing: ffmpeg and ffprobe, espeak-ng
-# (offline voices for Korean, Japanese, Chinese, ...), Noto CJK fonts (subtitles in Hangul,
-# kana and ideographs), tesseract with its Korean and Japanese models (the tests read the
+# (offline voices for Korean, Japanese, Chinese, ...), Noto CJK and Nanum fonts (subtitles in
+# Hangul, kana and ideographs; Nanum gives Korean creators gothic, myeongjo and pen styles), tesseract with its Korean and Japanese models (the tests read the
 # burned subtitles back), Chromium (the studio's browser tests; no browser is downloaded) and
 # h2load (the gateway benchmark's load generator).
 set -euo pipefail
@@ -12,6 +12,7 @@ command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v fc-list >/dev/null || missing+=(fontconfig)
 { command -v fc-list >/dev/null && fc-list ':charset=ac00' | grep -q .; } || missing+=(fonts-noto-cjk)
+{ command -v fc-list >/dev/null && fc-list ':family=NanumGothic' | grep -q .; } || missing+=(fonts-nanum)
 command -v tesseract >/dev/null || missing+=(tesseract-ocr)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v npm >/dev/null || missing+=(nodejs npm)

@@ -21,12 +21,23 @@ export interface Scene {
   prompt: { character: string; background: string; action: string; style: string; motion: string };
   narration: string;
   seed: number;
+  transition: string | null;
   status: string;
   background_url: string | null;
   character_url: string | null;
   narration_url: string | null;
   cost: string;
   error: string | null;
+}
+
+export interface SubtitleStyle {
+  font: string | null;
+  size_percent: number;
+  colour: string;
+  outline_colour: string;
+  outline_percent: number;
+  position: "bottom" | "middle" | "top";
+  max_chars_per_line: number | null;
 }
 
 export interface Story {
@@ -44,6 +55,8 @@ export interface Story {
   aspect_ratio: string;
   narration: boolean;
   burn_subtitles: boolean;
+  subtitle_style: SubtitleStyle;
+  transition: string;
   language: string;
   language_detected: boolean;
   status: Status;
@@ -52,6 +65,7 @@ export interface Story {
   final_url: string | null;
   thumbnail_url: string | null;
   subtitles_url: string | null;
+  subtitles_srt_url: string | null;
   cost_estimate: string;
   actual_cost: string;
   generation_params: { voice?: string | null; [name: string]: unknown };
@@ -75,6 +89,8 @@ export interface StoryInput {
   language: string | null;
   narration: boolean;
   burn_subtitles: boolean;
+  subtitle_style?: Partial<SubtitleStyle>;
+  transition?: string;
   project_id?: string | null;
   generation_params?: { voice?: string };
 }
@@ -222,6 +238,8 @@ export const api = {
     request<{ story: Story }>("POST", `${API}/scenes/${id}/reorder/`, { position }),
   regenerateScene: (id: string) =>
     request<{ story: Story }>("POST", `${API}/scenes/${id}/generate/`, {}),
+  fonts: (language: string) =>
+    request<{ fonts: string[] }>("GET", `${API}/fonts/?language=${encodeURIComponent(language)}`),
   voices: (language: string) =>
     request<{ voices: Voice[] }>("GET", `${API}/voices/?language=${encodeURIComponent(language)}`),
   suggestions: (step: string, language: string, context: string) =>

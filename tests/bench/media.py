@@ -12,7 +12,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from vp_compositor.adapters.fonts import font_for_text
 from vp_compositor.adapters.queue import JetStreamComposeQueue
 from vp_compositor.domain.layers import cut_out
 from vp_compositor.service.compose import Composer
@@ -24,6 +23,7 @@ from vp_contracts.story.view import StoryView
 from vp_contracts.values import Motion
 from vp_devtools import devnats
 from vp_runtime.eventstore import EventStore
+from vp_runtime.media.fonts import font_for_text
 from vp_runtime.messaging.connection import connect
 from vp_runtime.messaging.declare import declare
 from vp_runtime.messaging.progress import Progress

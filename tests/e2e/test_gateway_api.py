@@ -166,12 +166,15 @@ async def test_a_created_story_has_every_field_the_frontend_uses(
         "aspect_ratio",
         "narration",
         "burn_subtitles",
+        "subtitle_style",
+        "transition",
         "status",
         "scenes",
         "preview_url",
         "final_url",
         "thumbnail_url",
         "subtitles_url",
+        "subtitles_srt_url",
         "cost_estimate",
         "actual_cost",
         "generation_params",
@@ -213,6 +216,11 @@ async def test_a_write_is_visible_at_once_in_the_list_and_the_detail(
         ({"title": ""}, "title", "at least 1 character"),
         ({"mood": "happy"}, "mood", "unknown field"),
         ({"generation_params": {"sed": 3}}, "generation_params.sed", "unknown field"),
+        ({"subtitle_style": {"color": "#fff"}}, "subtitle_style.color", "unknown field"),
+        ({"subtitle_style": {"colour": "yellow"}}, "subtitle_style.colour", "pattern"),
+        ({"subtitle_style": {"position": "left"}}, "subtitle_style.position", "'bottom'"),
+        ({"subtitle_style": {"font": "Comic Sans"}}, "subtitle_style.font", "installed font"),
+        ({"transition": "spin"}, "transition", "'cut', 'fade'"),
     ],
 )
 async def test_bad_input_answers_422_naming_the_field_and_rule(
@@ -490,6 +498,42 @@ async def test_scenes_can_be_added_edited_reordered_and_generated(
     assert bad.status_code == 422
     assert [s["position"] for s in listed] == [0, 1, 2, 3]
     assert listed[0]["id"] == new_id and listed[0]["status"] == "queued" and listed[0]["seed"] == 99
+
+
+async def test_a_story_s_look_is_chosen_merged_and_shown(
+    gateway: RunningGateway, token: str
+) -> None:
+    async with gateway.client(token) as http:
+        fonts = (await http.get(f"{API}/fonts/", params={"language": "ko"})).json()
+        assert {"NanumMyeongjo", "Noto Sans CJK KR"} <= set(fonts["fonts"])
+        assert "DejaVu Sans" not in fonts["fonts"]  # draws no Hangul
+        look = {"font": "NanumMyeongjo", "colour": "#FFE000", "position": "top"}
+        story = await create(
+            gateway, token, language="ko", subtitle_style=look, transition="wipeleft"
+        )
+        patched = await http.patch(
+            f"{API}/stories/{story['id']}/",
+            json={"subtitle_style": {"size_percent": 8, "max_chars_per_line": 16}},
+        )
+    assert story["transition"] == "wipeleft"
+    assert story["subtitle_style"] | look == story["subtitle_style"]
+    assert story["subtitle_style"]["size_percent"] == 5.5  # the default where left out
+    merged = patched.json()["subtitle_style"]
+    assert merged | look | {"size_percent": 8, "max_chars_per_line": 16} == merged
+    assert "subtitles_srt_url" in story
+
+
+async def test_a_scene_s_own_transition_keeps_its_images(
+    gateway: RunningGateway, token: str
+) -> None:
+    story = await planned(gateway, token)
+    scene = story["scenes"][0]
+    async with gateway.client(token) as http:
+        edited = await http.patch(f"{API}/scenes/{scene['id']}/", json={"transition": "cut"})
+        cleared = await http.patch(f"{API}/scenes/{scene['id']}/", json={"transition": None})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["transition"] == "cut" and cleared.json()["transition"] is None
+    assert edited.json()["seed"] == scene["seed"] and edited.json()["status"] == scene["status"]
 
 
 # -- jobs ------------------------------------------------------------------------------

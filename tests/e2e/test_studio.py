@@ -17,6 +17,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.support.stack import Stack, local_stack
+from tests.support.subtitles import frame
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +79,17 @@ async def _register(stack: Stack, email: str) -> None:
     async with httpx.AsyncClient(base_url=stack.gateway) as http:
         answer = await http.post("/api/auth/register", json={"email": email, "password": PASSWORD})
         assert answer.status_code in (201, 409), answer.text
+
+
+async def _stories(stack: Stack, email: str) -> list[dict[str, object]]:
+    """The user's stories as the API has them."""
+    async with httpx.AsyncClient(base_url=stack.gateway) as http:
+        login = await http.post("/api/auth/token", json={"email": email, "password": PASSWORD})
+        token = login.json()["access_token"]
+        answer = await http.get(
+            "/api/ai-video/stories/", headers={"Authorization": f"Bearer {token}"}
+        )
+        return list(answer.json()["results"])
 
 
 async def _log_in(page: Page, stack: Stack, email: str) -> None:
@@ -188,6 +200,42 @@ async def test_a_field_error_is_shown_next_to_its_field_and_back_keeps_the_text(
     await browser_page.select_option("#ui-language", "en")
     await expect(browser_page.get_by_role("button", name="Next")).to_be_visible()
     page.assert_clean()
+
+
+async def test_a_look_chosen_in_the_studio_is_in_the_preview(
+    stack: Stack, page: Watched, tmp_path: Path
+) -> None:
+    """A transition and a subtitle font and place picked in the form: the story has them, and
+    the preview shows the Korean subtitles at the top of the frame."""
+    email = f"look-{uuid.uuid4().hex[:8]}@example.com"
+    await _register(stack, email)
+    browser_page = page.page
+    await _log_in(browser_page, stack, email)
+    await browser_page.goto(f"{stack.gateway}/studio/new")
+    await browser_page.fill('[name="story_title"]', "여우와 등불")
+    await browser_page.fill('[name="story_description"]', "작은 여우가 숲에서 등불을 찾았어요.")
+    await browser_page.select_option("#transition", "wipeleft")
+    await browser_page.select_option("#subtitle_font", "NanumMyeongjo")  # offered by the server
+    await browser_page.select_option("#subtitle_position", "top")
+    await browser_page.click('button:has-text("다음")')
+    await browser_page.fill('[name="character_prompt"]', "빨간 목도리를 한 작은 여우")
+    await browser_page.click('button:has-text("다음")')
+    await browser_page.fill('[name="background_prompt"]', "안개 낀 숲")
+    await browser_page.click('button:has-text("다음")')
+    await browser_page.click('button:has-text("미리보기 생성")')
+    await expect(browser_page.locator(".preview-video")).to_be_visible(timeout=60_000)
+    page.assert_clean()
+
+    (story,) = await _stories(stack, email)
+    style = story["subtitle_style"]
+    assert story["transition"] == "wipeleft" and isinstance(style, dict)
+    assert (style["font"], style["position"]) == ("NanumMyeongjo", "top")
+    preview = tmp_path / "preview.mp4"
+    async with httpx.AsyncClient() as http:
+        preview.write_bytes((await http.get(str(story["preview_url"]))).content)
+    white = (frame(preview, 1.5) > 215).all(axis=2).sum(axis=1)  # white pixels per row
+    assert white[: len(white) // 4].sum() > 300  # letters in the top band
+    assert white[len(white) * 3 // 4 :].sum() < 20  # none at the bottom
 
 
 async def test_the_studio_fits_a_phone(stack: Stack, browser: Browser) -> None:

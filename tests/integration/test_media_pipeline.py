@@ -3,12 +3,9 @@ outputs checked with ffprobe."""
 
 from __future__ import annotations
 
-import io
 import re
-import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 from nats.aio.client import Client
 from PIL import Image
@@ -25,6 +22,7 @@ from vp_runtime.storage import LocalStorage, UrlSigner
 
 from tests.support.facts import Driver, spec
 from tests.support.pipeline import stages
+from tests.support.subtitles import frame, srt_as_vtt, vtt_cues
 from tests.support.watch import count, has, wait_for
 
 pytestmark = pytest.mark.integration
@@ -93,27 +91,7 @@ async def test_a_six_scene_story_renders_from_draft_to_final(
 
 
 def _lower_band_white(path: Path, at: float) -> int:
-    frame = subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-ss",
-            str(at),
-            "-i",
-            str(path),
-            "-frames:v",
-            "1",
-            "-f",
-            "image2pipe",
-            "-vcodec",
-            "png",
-            "-",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    pixels = np.asarray(Image.open(io.BytesIO(frame)).convert("L"))
+    pixels = frame(path, at).mean(axis=2)
     band = pixels[int(pixels.shape[0] * 0.75) :]
     return int((band > 235).sum())
 
@@ -147,6 +125,11 @@ async def test_subtitles_are_burned_in_when_the_story_asks(
     plain_white = _lower_band_white(storage.path(plain_view.preview.video_key), 1.5)
     burned_white = _lower_band_white(storage.path(burned_view.preview.video_key), 1.5)
     assert burned_white > plain_white + 300
+    preview = burned_view.preview
+    assert preview.subtitles_key and preview.srt_key  # both sidecars, the same cues
+    vtt = storage.path(preview.subtitles_key).read_text(encoding="utf-8")
+    subrip = storage.path(preview.srt_key).read_text(encoding="utf-8")
+    assert vtt_cues(vtt) == vtt_cues(srt_as_vtt(subrip)) and vtt_cues(vtt)
 
 
 @pytest.mark.parametrize(

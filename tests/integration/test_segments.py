@@ -1,6 +1,6 @@
 """A final rendered as segments (any compositor replica takes one) and joined without encoding
 again is the single-pass video frame for frame: the same number of frames, and every frame,
-crossfades across the segment boundaries included, the same picture (SSIM against the single
+transitions across the segment boundaries included (fades, wipes, cuts), the same picture (SSIM against the single
 pass, frame by frame); and through the services, a long final is cut, shared by two
 compositors and joined with its one audio track."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ from vp_compositor.service.segments import segment_key
 from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
-from vp_contracts.values import Motion
+from vp_contracts.values import Motion, Transition
 from vp_runtime.eventstore import EventStore
 from vp_runtime.media import ffmpeg_binary, loudness, probe, run_ffmpeg
 from vp_runtime.messaging.topology import Topology
@@ -94,11 +95,19 @@ async def _ssim_per_frame(a: Path, b: Path, folder: Path) -> list[float]:
     ]
 
 
-@pytest.mark.parametrize("crossfade", [0.5, 0.0])
+MIXED = (Transition.WIPE_LEFT, Transition.CUT, Transition.CIRCLE_OPEN, Transition.DISSOLVE)
+
+
+@pytest.mark.parametrize(
+    ("crossfade", "kinds"), [(0.5, (Transition.FADE,)), (0.0, (Transition.FADE,)), (0.5, MIXED)]
+)
 async def test_segments_joined_are_the_single_pass_frame_for_frame(
-    tmp_path: Path, crossfade: float
+    tmp_path: Path, crossfade: float, kinds: tuple[Transition, ...]
 ) -> None:
-    scenes = _scenes(tmp_path, [3.0, 2.5, 3.0, 3.5, 2.0])
+    scenes = [
+        replace(scene, transition=kinds[index % len(kinds)])
+        for index, scene in enumerate(_scenes(tmp_path, [3.0, 2.5, 3.0, 3.5, 2.0]))
+    ]
     out = Output(width=640, height=360, fps=24, preset="veryfast", crf=12, crossfade=crossfade)
     await run_ffmpeg(compose_args(scenes, out, "single.mp4"), cwd=tmp_path)
 

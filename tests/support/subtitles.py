@@ -4,10 +4,13 @@ a frame (tesseract)."""
 from __future__ import annotations
 
 import difflib
+import io
 import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from vp_runtime.media import ffmpeg_binary
 
 SPEECH_DB = -32.0
@@ -30,6 +33,24 @@ def vtt_cues(vtt: str) -> list[tuple[float, float, str]]:
                 start, end = (part.strip() for part in line.split("-->"))
                 cues.append((seconds(start), seconds(end), "\n".join(lines[index + 1 :])))
     return cues
+
+
+def frame(video: Path, at: float) -> np.ndarray:
+    """The RGB frame shown at ``at`` seconds (rows, columns, channels; ints)."""
+    png = subprocess.run(
+        [
+            *(ffmpeg_binary(), "-v", "error", "-ss", f"{at:.3f}", "-i", str(video)),
+            *("-frames:v", "1", "-f", "image2pipe", "-vcodec", "png", "-"),
+        ],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def srt_as_vtt(subrip: str) -> str:
+    """SubRip's timings with WebVTT's decimal point (text untouched), for :func:`vtt_cues`."""
+    return re.sub(r"(\d\d:\d\d:\d\d),(\d{3})", r"\1.\2", subrip)
 
 
 def read_frame(video: Path, at: float, languages: str, folder: Path) -> str:

@@ -131,6 +131,76 @@ class Motion(StrEnum):
     FAST = "fast"
 
 
+class Transition(StrEnum):
+    """How one scene gives way to the next: a hard cut, or one of ffmpeg's ``xfade`` kinds
+    lasting ``generation_params.crossfade_seconds``."""
+
+    CUT = "cut"
+    FADE = "fade"
+    DISSOLVE = "dissolve"
+    FADE_BLACK = "fadeblack"
+    FADE_WHITE = "fadewhite"
+    WIPE_LEFT = "wipeleft"
+    WIPE_RIGHT = "wiperight"
+    WIPE_UP = "wipeup"
+    WIPE_DOWN = "wipedown"
+    SLIDE_LEFT = "slideleft"
+    SLIDE_RIGHT = "slideright"
+    SLIDE_UP = "slideup"
+    SLIDE_DOWN = "slidedown"
+    SMOOTH_LEFT = "smoothleft"
+    SMOOTH_RIGHT = "smoothright"
+    CIRCLE_OPEN = "circleopen"
+    CIRCLE_CLOSE = "circleclose"
+    RADIAL = "radial"
+    PIXELIZE = "pixelize"
+
+
+class SubtitlePosition(StrEnum):
+    """Where burned subtitles sit in the frame."""
+
+    BOTTOM = "bottom"
+    MIDDLE = "middle"
+    TOP = "top"
+
+
+Colour = Annotated[
+    str,
+    Field(pattern=r"^#[0-9A-Fa-f]{6}$", description="An RGB colour as '#RRGGBB'"),
+]
+
+
+class SubtitleStyle(Contract):
+    """How burned subtitles look; every field may be left out."""
+
+    font: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=80,
+        pattern=r"^[^,:=\\{}\n]+$",
+        description="An installed font family (GET /api/ai-video/fonts/ lists them per"
+        " language); the language's default when left out",
+    )
+    size_percent: float = Field(
+        default=5.5, ge=2, le=12, description="Letter height, in percent of the frame's short side"
+    )
+    colour: Colour = Field(default="#FFFFFF", description="Colour of the letters")
+    outline_colour: Colour = Field(default="#202020", description="Colour of the outline")
+    outline_percent: float = Field(
+        default=8, ge=0, le=30, description="Outline thickness, in percent of the letter height"
+    )
+    position: SubtitlePosition = Field(
+        default=SubtitlePosition.BOTTOM, description="bottom, middle or top of the frame"
+    )
+    max_chars_per_line: int | None = Field(
+        default=None,
+        ge=6,
+        le=80,
+        description="At most this many letters on a line (a Korean, Japanese or Chinese"
+        " letter counts as one, like any other); as many as fit the frame when left out",
+    )
+
+
 Fps = Literal[24, 25, 30, 60]
 """Frame rates a story may ask for."""
 ALLOWED_FPS: tuple[int, ...] = (24, 25, 30, 60)
@@ -220,7 +290,15 @@ class StorySpec(Contract):
     narration: bool = Field(default=True, description="Speak the narration lines")
     burn_subtitles: bool = Field(
         default=False,
-        description="Burn subtitles into the picture (a WebVTT sidecar is always made)",
+        description="Burn subtitles into the picture (WebVTT and SRT sidecars are always made)",
+    )
+    subtitle_style: SubtitleStyle = Field(
+        default_factory=SubtitleStyle, description="How burned subtitles look"
+    )
+    transition: Transition = Field(
+        default=Transition.FADE,
+        description="How scenes give way to each other (a scene's own transition wins);"
+        " lasts generation_params.crossfade_seconds",
     )
     generation_params: GenerationParams = Field(
         default_factory=GenerationParams, description="Optional generation knobs"
@@ -267,6 +345,10 @@ class SceneSpec(Contract):
         default="", max_length=NARRATION_MAX, description="Line spoken over the scene"
     )
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seed of the scene's images")
+    transition: Transition | None = Field(
+        default=None,
+        description="How this scene gives way to the next; the story's transition when left out",
+    )
 
 
 class SubtitleCue(Contract):
@@ -348,6 +430,7 @@ class MediaOutput(Contract):
     video_key: str = Field(description="MP4 storage key")
     thumbnail_key: str = Field(description="JPEG thumbnail storage key")
     subtitles_key: str | None = Field(default=None, description="WebVTT subtitles storage key")
+    srt_key: str | None = Field(default=None, description="SubRip (SRT) subtitles storage key")
     duration_seconds: float = Field(ge=0, description="Video length in seconds")
     width: int = Field(gt=0, description="Frame width in pixels")
     height: int = Field(gt=0, description="Frame height in pixels")

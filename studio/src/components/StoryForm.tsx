@@ -2,7 +2,7 @@
 // going back and forth keeps everything typed.
 import { useEffect, useState } from "react";
 
-import { api, type StoryInput, type Voice } from "../api";
+import { api, type StoryInput } from "../api";
 import { useI18n, type MessageKey } from "../i18n";
 
 export const STYLES = [
@@ -18,6 +18,23 @@ export const STYLES = [
 ];
 export const ASPECTS = ["16:9", "9:16", "1:1"];
 export const LANGUAGES = ["ko", "en", "ja", "zh"];
+export const TRANSITIONS = [
+  "fade",
+  "cut",
+  "dissolve",
+  "fadeblack",
+  "fadewhite",
+  "wipeleft",
+  "wiperight",
+  "slideleft",
+  "slideright",
+  "slideup",
+  "circleopen",
+  "circleclose",
+  "radial",
+  "pixelize",
+];
+export const POSITIONS = ["bottom", "middle", "top"];
 export const LIMITS = { title: 200, description: 5000, prompt: 1000 };
 
 export type StepId = "story" | "character" | "background" | "action";
@@ -35,6 +52,7 @@ export const EMPTY: StoryInput = {
   language: null,
   narration: true,
   burn_subtitles: true,
+  transition: "fade",
 };
 
 /** Errors the studio can tell before asking the server (required fields, lengths). */
@@ -85,6 +103,52 @@ function Field({
       )}
     </div>
   );
+}
+
+/** A select of fixed options, each labelled by its message (``<labels>.<option>``). */
+function Choice({
+  id,
+  label,
+  value,
+  options,
+  labels,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  options: string[];
+  labels: string;
+  onChange: (value: string) => void;
+}) {
+  const { t } = useI18n();
+  return (
+    <Field id={id} label={label}>
+      <select id={id} name={id} value={value} onChange={(event) => onChange(event.target.value)}>
+        {options.map((option) => (
+          <option key={option} value={option}>
+            {t(`${labels}.${option}` as MessageKey)}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+/** What the API lists for a language (voices, fonts), fetched again when it changes; empty
+ * until it answers or when it fails (the field then offers only the default). */
+function useListOf<T>(language: string, load: (language: string) => Promise<T[] | undefined>) {
+  const [items, setItems] = useState<T[]>([]);
+  useEffect(() => {
+    let live = true;
+    load(language)
+      .then((found) => live && setItems(found ?? []))
+      .catch(() => live && setItems([]));
+    return () => {
+      live = false;
+    };
+  }, [language]);
+  return items;
 }
 
 function described(id: string, hint: boolean, error: string | undefined) {
@@ -156,34 +220,22 @@ export function StoryForm({ step, value, onChange, errors }: Props) {
             onChange={(event) => set({ duration_seconds: Number(event.target.value) })}
           />
         </Field>
-        <Field id="style" label={t("story.style")}>
-          <select
-            id="style"
-            name="style"
-            value={value.style}
-            onChange={(event) => set({ style: event.target.value })}
-          >
-            {STYLES.map((style) => (
-              <option key={style} value={style}>
-                {t(`style.${style}` as MessageKey)}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field id="aspect_ratio" label={t("story.aspect")}>
-          <select
-            id="aspect_ratio"
-            name="aspect_ratio"
-            value={value.aspect_ratio}
-            onChange={(event) => set({ aspect_ratio: event.target.value })}
-          >
-            {ASPECTS.map((aspect) => (
-              <option key={aspect} value={aspect}>
-                {t(`aspect.${aspect}` as MessageKey)}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <Choice
+          id="style"
+          label={t("story.style")}
+          value={value.style}
+          options={STYLES}
+          labels="style"
+          onChange={(style) => set({ style })}
+        />
+        <Choice
+          id="aspect_ratio"
+          label={t("story.aspect")}
+          value={value.aspect_ratio}
+          options={ASPECTS}
+          labels="aspect"
+          onChange={(aspect_ratio) => set({ aspect_ratio })}
+        />
       </div>
       <div className="row">
         <Field id="language" label={t("story.language")}>
@@ -225,32 +277,97 @@ export function StoryForm({ step, value, onChange, errors }: Props) {
           {t("story.subtitles")}
         </label>
       </div>
+      <div className="row">
+        <Choice
+          id="transition"
+          label={t("story.transition")}
+          value={value.transition ?? "fade"}
+          options={TRANSITIONS}
+          labels="transition"
+          onChange={(transition) => set({ transition })}
+        />
+      </div>
+      {value.burn_subtitles && (
+        <SubtitleFields
+          value={value}
+          onChange={set}
+          error={errors["subtitle_style.font"]}
+        />
+      )}
     </>
   );
 }
 
-function VoiceField({
-  value,
-  onChange,
-  error,
-}: {
+/** A group of fields that changes part of the story. */
+interface PartProps {
   value: StoryInput;
   onChange: (changes: Partial<StoryInput>) => void;
   error?: string;
-}) {
+}
+
+/** How burned subtitles look: a font that draws the story's language, colour, size, place. */
+function SubtitleFields({ value, onChange, error }: PartProps) {
+  const { t } = useI18n();
+  const style = value.subtitle_style ?? {};
+  const fonts = useListOf(value.language ?? "ko", async (tag) => (await api.fonts(tag)).fonts);
+  const setStyle = (changes: Partial<NonNullable<StoryInput["subtitle_style"]>>) =>
+    onChange({ subtitle_style: { ...style, ...changes } });
+  return (
+    <fieldset className="row subtitle-style">
+      <legend>{t("subtitle.legend")}</legend>
+      <Field id="subtitle_font" label={t("subtitle.font")} error={error}>
+        <select
+          id="subtitle_font"
+          name="subtitle_font"
+          value={style.font ?? ""}
+          onChange={(event) => setStyle({ font: event.target.value || null })}
+          {...described("subtitle_font", false, error)}
+        >
+          <option value="">{t("subtitle.fontDefault")}</option>
+          {fonts.map((font) => (
+            <option key={font} value={font}>
+              {font}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field id="subtitle_colour" label={t("subtitle.colour")}>
+        <input
+          id="subtitle_colour"
+          name="subtitle_colour"
+          type="color"
+          value={style.colour ?? "#ffffff"}
+          onChange={(event) => setStyle({ colour: event.target.value.toUpperCase() })}
+        />
+      </Field>
+      <Field id="subtitle_size" label={t("subtitle.size")}>
+        <input
+          id="subtitle_size"
+          name="subtitle_size"
+          type="number"
+          min={2}
+          max={12}
+          step={0.5}
+          value={style.size_percent ?? 5.5}
+          onChange={(event) => setStyle({ size_percent: Number(event.target.value) })}
+        />
+      </Field>
+      <Choice
+        id="subtitle_position"
+        label={t("subtitle.position")}
+        value={style.position ?? "bottom"}
+        options={POSITIONS}
+        labels="subtitle"
+        onChange={(position) => setStyle({ position: position as "bottom" | "middle" | "top" })}
+      />
+    </fieldset>
+  );
+}
+
+function VoiceField({ value, onChange, error }: PartProps) {
   const { t } = useI18n();
   const language = value.language ?? "ko";
-  const [voices, setVoices] = useState<Voice[]>([]);
-  useEffect(() => {
-    let live = true;
-    api
-      .voices(language)
-      .then((answer) => live && setVoices(answer.voices))
-      .catch(() => live && setVoices([]));
-    return () => {
-      live = false;
-    };
-  }, [language]);
+  const voices = useListOf(language, async (tag) => (await api.voices(tag)).voices);
   return (
     <Field id="voice" label={t("story.voice")} error={error}>
       <select

@@ -39,6 +39,8 @@ function inputOf(story: Story): StoryInput {
     language: story.language_detected ? null : story.language,
     narration: story.narration,
     burn_subtitles: story.burn_subtitles,
+    subtitle_style: story.subtitle_style,
+    transition: story.transition,
     generation_params: story.generation_params.voice
       ? { voice: String(story.generation_params.voice) }
       : undefined,
@@ -284,6 +286,13 @@ export function StoryPlanner({
                     <li>
                       <a href={story.subtitles_url} download>
                         {t("run.downloadSubtitles")}
+                      </a>
+                    </li>
+                  )}
+                  {story.subtitles_srt_url && (
+                    <li>
+                      <a href={story.subtitles_srt_url} download>
+                        {t("run.downloadSrt")}
                       </a>
                     </li>
                   )}

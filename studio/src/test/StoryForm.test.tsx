@@ -89,4 +89,39 @@ describe("the step form", () => {
     expect(checkStep("action", EMPTY)).toEqual({});
     expect(checkStep("story", { ...EMPTY, title: "x".repeat(201) })).toEqual({ title: "story.tooLong" });
   });
+
+  it("offers the fonts that draw the story's language, and the look only when burned", async () => {
+    globalThis.fetch = vi.fn(async (url: RequestInfo | URL) =>
+      new Response(
+        JSON.stringify(
+          String(url).includes("/fonts/")
+            ? { fonts: ["NanumMyeongjo", "Noto Sans CJK KR"] }
+            : { voices: [] },
+        ),
+      ),
+    ) as typeof fetch;
+    const changes: StoryInput[] = [];
+    const { rerender } = render(
+      <I18nProvider initial="ko">
+        <StoryForm step="story" value={EMPTY} onChange={(v) => changes.push(v)} errors={{}} />
+      </I18nProvider>,
+    );
+    expect(screen.getByLabelText("장면 전환")).toBeTruthy();
+    expect(await screen.findByRole("option", { name: "NanumMyeongjo" })).toBeTruthy();
+    fireEvent.change(screen.getByLabelText("글꼴"), { target: { value: "NanumMyeongjo" } });
+    fireEvent.change(screen.getByLabelText("위치"), { target: { value: "top" } });
+    expect(changes[0].subtitle_style).toEqual({ font: "NanumMyeongjo" });
+    expect(changes[1].subtitle_style).toEqual({ position: "top" });
+    rerender(
+      <I18nProvider initial="ko">
+        <StoryForm
+          step="story"
+          value={{ ...EMPTY, burn_subtitles: false }}
+          onChange={() => undefined}
+          errors={{}}
+        />
+      </I18nProvider>,
+    );
+    expect(screen.queryByLabelText("글꼴")).toBeNull();
+  });
 });

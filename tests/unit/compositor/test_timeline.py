@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from vp_compositor.domain.subtitles import Cue, Layout, ass, timeline_cues, webvtt
 from vp_compositor.domain.timeline import (
@@ -7,11 +9,12 @@ from vp_compositor.domain.timeline import (
     Output,
     SceneMedia,
     compose_args,
+    plan_segments,
     scene_starts,
     total_duration,
 )
 from vp_compositor.service.prepare import master_profile
-from vp_contracts.values import Motion, RenderProfile
+from vp_contracts.values import Motion, RenderProfile, Transition
 
 OUT = Output(width=854, height=480, fps=24, preset="ultrafast", crf=28, crossfade=0.5)
 
@@ -107,3 +110,26 @@ def test_master_profile(
         RenderProfile(width=target[0], height=target[1], fps=target[2]), height, fps
     )
     assert (profile.width, profile.height, profile.fps) == master
+
+
+def test_each_boundary_has_its_transition_and_a_cut_concatenates() -> None:
+    parts = scenes(4)
+    kinds = [Transition.WIPE_LEFT, Transition.CUT, Transition.CIRCLE_OPEN, Transition.CUT]
+    parts = [replace(scene, transition=kind) for scene, kind in zip(parts, kinds, strict=True)]
+    filters = graph(compose_args(parts, OUT, "out.mp4"))
+    assert "[v0][v1]xfade=transition=wipeleft:duration=0.500:offset=7.000[x1]" in filters
+    assert "[x1][v2]concat=n=2:v=1:a=0,settb=1/24[x2]" in filters
+    assert "[x2][v3]xfade=transition=circleopen:duration=0.500:offset=21.000[joined]" in filters
+    # Scene 1 cuts: it is not lengthened by a fade (7 s at 24 fps); scenes 0 and 2 are.
+    assert filters.count("d=180") == 2 and "d=168" in filters
+
+
+def test_segments_start_after_a_fade_and_at_a_cut() -> None:
+    parts = [replace(scene, duration=3.0) for scene in scenes(6)]
+    parts[1] = replace(parts[1], transition=Transition.CUT)
+    segments = plan_segments(parts, 0.5, seconds=6)
+    assert [(s.first, s.last, s.start, s.end) for s in segments] == [
+        (0, 1, 0.0, 6.0),  # cut into scene 2: the segment ends with scene 1, exactly there
+        (2, 4, 6.0, 12.5),  # fade into scene 4: the segment takes it for the fade
+        (4, 5, 12.5, 18.0),
+    ]

@@ -6,10 +6,10 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from vp_runtime.aio import in_background
+from vp_runtime.media.fonts import font_for_text
 from vp_runtime.process import Runtime
 from vp_runtime.storage import storage_from
 
-from vp_compositor.adapters.fonts import font_for_text
 from vp_compositor.adapters.queue import JetStreamComposeQueue
 from vp_compositor.entrypoints.subscribers import subscriptions
 from vp_compositor.service.compose import Composer

@@ -71,11 +71,9 @@ def _update(command: c.UpdateStory, state: StoryView) -> list[Event]:
         raise InvalidInput.field(fixed[0], "cannot be changed")
     old = spec_of(state)
     merged = {**old.model_dump(), **command.changes}
-    if isinstance(command.changes.get("generation_params"), Mapping):
-        merged["generation_params"] = {
-            **old.generation_params.model_dump(),
-            **command.changes["generation_params"],
-        }
+    for nested in ("generation_params", "subtitle_style"):  # knobs merged, not replaced
+        if isinstance(command.changes.get(nested), Mapping):
+            merged[nested] = {**getattr(old, nested).model_dump(), **command.changes[nested]}
     spec: StorySpec = validated(StorySpec, merged)
     changed = tuple(
         name for name in StorySpec.model_fields if getattr(spec, name) != getattr(old, name)

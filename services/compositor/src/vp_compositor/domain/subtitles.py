@@ -8,17 +8,22 @@ lines is shown as several cues in turn, its time shared by length.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from vp_contracts.language import SPACELESS, display_width, primary
+from vp_contracts.values import SubtitlePosition, SubtitleStyle
 
 MAX_LINES = 2
-FONT_SHARE = 0.055
-"""Font size as a share of the frame's short side."""
 MARGIN_SHARE = 0.06
 NO_LINE_START = frozenset("、。，．,.!?！？)）」』】〉》…ー・:;：；%")
 NO_LINE_END = frozenset("(（「『【〈《")
+ALIGNMENT = {
+    SubtitlePosition.BOTTOM: 2,
+    SubtitlePosition.MIDDLE: 5,
+    SubtitlePosition.TOP: 8,
+}
+"""ASS alignments (numpad layout): centred at the bottom, the middle or the top."""
 
 
 @dataclass(frozen=True)
@@ -30,16 +35,17 @@ class Cue:
 
 @dataclass(frozen=True)
 class Layout:
-    """How subtitles sit in a frame."""
+    """How subtitles sit in a frame: its size, the font that draws them, the story's style."""
 
     width: int
     height: int
     font: str
     language: str
+    style: SubtitleStyle = field(default_factory=SubtitleStyle)
 
     @property
     def font_size(self) -> int:
-        return max(14, round(min(self.width, self.height) * FONT_SHARE))
+        return max(14, round(min(self.width, self.height) * self.style.size_percent / 100))
 
     @property
     def margin(self) -> int:
@@ -50,6 +56,10 @@ class Layout:
         """How many ems fit on a line: the frame's width less the side margins."""
         side = max(self.margin, round(self.width * 0.05))
         return (self.width - 2 * side) / self.font_size
+
+    @property
+    def line_letters(self) -> int | None:
+        return self.style.max_chars_per_line
 
 
 def timeline_cues(
@@ -65,22 +75,27 @@ def timeline_cues(
     return cues
 
 
-def wrap(text: str, language: str, ems: float) -> list[str]:
-    """``text`` in lines no wider than ``ems``."""
+def wrap(text: str, language: str, ems: float, letters: int | None = None) -> list[str]:
+    """``text`` in lines no wider than ``ems`` and, when given, of at most ``letters``
+    letters."""
     text = " ".join(text.split())
+
+    def fits(line: str) -> bool:
+        return display_width(line) <= ems and (letters is None or len(line) <= letters)
+
     if primary(language) in SPACELESS:
-        return _wrap_letters(text, ems)
+        return _wrap_letters(text, fits)
     lines: list[str] = []
     line = ""
     for word in text.split(" "):
         candidate = f"{line} {word}" if line else word
-        if display_width(candidate) <= ems:
+        if fits(candidate):
             line = candidate
             continue
         if line:
             lines.append(line)
         # A word longer than a line (a URL, a long compound) is cut between letters.
-        pieces = _wrap_letters(word, ems) if display_width(word) > ems else [word]
+        pieces = _wrap_letters(word, fits) if not fits(word) else [word]
         lines += pieces[:-1]
         line = pieces[-1]
     if line:
@@ -88,11 +103,11 @@ def wrap(text: str, language: str, ems: float) -> list[str]:
     return lines
 
 
-def _wrap_letters(text: str, ems: float) -> list[str]:
+def _wrap_letters(text: str, fits: Callable[[str], bool]) -> list[str]:
     lines: list[str] = []
     line = ""
     for char in text:
-        if display_width(line + char) > ems and line:
+        if not fits(line + char) and line:
             # Keep closing marks with what they close, opening marks with what they open.
             carry = ""
             if char in NO_LINE_START and len(line) > 1:
@@ -113,7 +128,7 @@ def paged(cues: Sequence[Cue], layout: Layout) -> list[Cue]:
     one is split into consecutive cues, each shown for its share of the time."""
     out: list[Cue] = []
     for cue in cues:
-        lines = wrap(cue.text, layout.language, layout.line_ems)
+        lines = wrap(cue.text, layout.language, layout.line_ems, layout.line_letters)
         pages = [lines[i : i + MAX_LINES] for i in range(0, len(lines), MAX_LINES)] or [[""]]
         weights = [max(1.0, sum(display_width(line) for line in page)) for page in pages]
         start = cue.start
@@ -124,12 +139,12 @@ def paged(cues: Sequence[Cue], layout: Layout) -> list[Cue]:
     return out
 
 
-def _vtt_time(seconds: float) -> str:
+def _clock(seconds: float, separator: str) -> str:
     millis = round(seconds * 1000)
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
 def webvtt(cues: Sequence[Cue], language: str | None = None) -> str:
@@ -137,8 +152,17 @@ def webvtt(cues: Sequence[Cue], language: str | None = None) -> str:
     if language:
         lines = ["WEBVTT", f"Language: {language}", ""]
     for number, cue in enumerate(cues, start=1):
-        lines += [str(number), f"{_vtt_time(cue.start)} --> {_vtt_time(cue.end)}", cue.text, ""]
+        lines += [str(number), f"{_clock(cue.start, '.')} --> {_clock(cue.end, '.')}", cue.text, ""]
     return "\n".join(lines)
+
+
+def srt(cues: Sequence[Cue]) -> str:
+    """The same cues as SubRip: numbered blocks, comma before the milliseconds."""
+    blocks = [
+        f"{number}\n{_clock(cue.start, ',')} --> {_clock(cue.end, ',')}\n{cue.text}\n"
+        for number, cue in enumerate(cues, start=1)
+    ]
+    return "\n".join(blocks)
 
 
 def _ass_time(seconds: float) -> str:
@@ -154,10 +178,19 @@ def _ass_text(text: str) -> str:
     return text.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}").replace("\n", "\\N")
 
 
+def _ass_colour(rgb: str) -> str:
+    """``#RRGGBB`` as ASS writes it: ``&H00BBGGRR`` (alpha first, then blue, green, red)."""
+    red, green, blue = rgb[1:3], rgb[3:5], rgb[5:7]
+    return f"&H00{blue}{green}{red}".upper()
+
+
 def ass(cues: Sequence[Cue], layout: Layout) -> str:
-    """An ASS script sized to the video: white text, dark outline, bottom centre, the
-    language's font, lines already broken (no wrapping by the renderer: WrapStyle 2)."""
+    """An ASS script sized to the video in the story's style (font, size, colours, outline,
+    position), lines already broken (no wrapping by the renderer: WrapStyle 2)."""
+    style = layout.style
     size, margin = layout.font_size, layout.margin
+    outline = round(size * style.outline_percent / 100, 1)
+    colour, edge = _ass_colour(style.colour), _ass_colour(style.outline_colour)
     header = f"""[Script Info]
 ScriptType: v4.00+
 PlayResX: {layout.width}
@@ -166,7 +199,7 @@ WrapStyle: 2
 
 [V4+ Styles]
 Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
-Style: Default,{layout.font},{size},&H00FFFFFF,&H000000FF,&H00202020,&H80000000,-1,0,0,0,100,100,0,0,1,{max(1, size // 12)},{max(1, size // 18)},2,{margin},{margin},{margin},1
+Style: Default,{layout.font},{size},{colour},&H000000FF,{edge},&H80000000,-1,0,0,0,100,100,0,0,1,{outline},{max(1, size // 18)},{ALIGNMENT[style.position]},{margin},{margin},{margin},1
 
 [Events]
 Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text

@@ -2,10 +2,10 @@
 
 Per scene: the background pre-scaled 2x (zoompan moves in whole pixels) with Ken Burns motion,
 the character layer over it with a little movement of its own (parallax), or the provider's
-motion clip; scenes joined with crossfades (or hard cuts); each scene's narration placed at its
-start and mixed to one AAC track; subtitles burned in when asked. Motion is rendered straight at
-the target frame rate. Crossfaded scenes are lengthened by the fade so the video lasts exactly
-the planned time.
+motion clip; scenes joined by the story's transitions (xfade kinds, or hard cuts); each scene's
+narration placed at its start and mixed to one AAC track; subtitles burned in when asked. Motion is rendered straight at
+the target frame rate. A scene that fades into the next is lengthened by the fade so the video
+lasts exactly the planned time.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from vp_contracts.values import Motion
+from vp_contracts.values import Motion, Transition
 
 ZOOM = {Motion.SLOW: 0.08, Motion.MEDIUM: 0.16, Motion.FAST: 0.26}
 PRESCALE = 1.5
@@ -47,6 +47,8 @@ class SceneMedia:
     narration: str | None = None
     motion: Motion = Motion.SLOW
     action: str = ""
+    transition: Transition = Transition.FADE
+    """How the scene gives way to the next (a cut, or an ``xfade`` kind)."""
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,15 @@ def effective_fade(scenes: Sequence[SceneMedia], crossfade: float) -> float:
     return min(fade, min(scene.duration for scene in scenes) / 2)
 
 
+def boundary_fades(scenes: Sequence[SceneMedia], crossfade: float) -> list[float]:
+    """How long each scene overlaps the next (one per boundary): none where it cuts."""
+    fade = effective_fade(scenes, crossfade)
+    return [0.0 if scene.transition == Transition.CUT else fade for scene in scenes[:-1]]
+
+
 def plan_segments(scenes: Sequence[SceneMedia], crossfade: float, seconds: float) -> list[Segment]:
     """Consecutive segments of about ``seconds`` each (whole scenes; the last at least half)."""
-    fade = effective_fade(scenes, crossfade)
+    fades = boundary_fades(scenes, crossfade)
     starts, total = scene_starts(scenes), total_duration(scenes)
     firsts = [0]
     for index in range(1, len(scenes)):
@@ -105,13 +113,15 @@ def plan_segments(scenes: Sequence[SceneMedia], crossfade: float, seconds: float
     segments = []
     for number, first in enumerate(firsts):
         following = firsts[number + 1] if number + 1 < len(firsts) else None
+        into = fades[following - 1] if following is not None else 0.0
         segments.append(
             Segment(
                 index=number,
                 first=first,
-                last=len(scenes) - 1 if following is None else following - (fade <= 0),
-                start=0.0 if first == 0 else round(starts[first] + fade, 6),
-                end=total if following is None else round(starts[following] + fade, 6),
+                # the next segment's first scene too, for the transition into it
+                last=len(scenes) - 1 if following is None else following - (into <= 0),
+                start=0.0 if first == 0 else round(starts[first] + fades[first - 1], 6),
+                end=total if following is None else round(starts[following] + into, 6),
             )
         )
     return segments
@@ -215,14 +225,14 @@ def _video_graph(
 ) -> tuple[list[str], list[str], str]:
     """Inputs and filter graph of scenes ``first``..``last`` as the whole story shows them
     (the same motion and crossfades, timed from the first one's start); the output label."""
-    fade = effective_fade(scenes, out.crossfade)
+    fades = [*boundary_fades(scenes, out.crossfade), 0.0]
     inputs: list[str] = []
     add_input = _adder(inputs)
     graph = []
     for index in range(first, last + 1):
-        length = scenes[index].duration + (fade if index < len(scenes) - 1 else 0.0)
+        length = scenes[index].duration + fades[index]
         graph.append(_scene_video(index, scenes[index], length, out, add_input))
-    graph.append(_join(scenes, first, last, fade))
+    graph.append(_join(scenes, first, last, fades, out.fps))
     if out.subtitles and (first, last) == (0, len(scenes) - 1):
         graph.append(f"[joined]ass={out.subtitles}[titled]")
         return inputs, graph, "[titled]"
@@ -298,19 +308,28 @@ def _character_motion(action: str, index: int, w: int, h: int, length: float) ->
     return "0", f"-{round(h * 0.004)}*sin(2*PI*t*0.4)"
 
 
-def _join(scenes: Sequence[SceneMedia], first: int, last: int, fade: float) -> str:
+def _join(
+    scenes: Sequence[SceneMedia], first: int, last: int, fades: Sequence[float], fps: int
+) -> str:
+    """Scenes ``first``..``last`` one after the other: an ``xfade`` of the scene's kind where
+    it overlaps the next, a concatenation where it cuts (back in the scenes' time base, which
+    a following ``xfade`` requires of both its inputs)."""
     if first == last:
         return f"[v{first}]null[joined]"
-    if fade <= 0:
+    if not any(fades[first:last]):
         streams = "".join(f"[v{i}]" for i in range(first, last + 1))
         return f"{streams}concat=n={last - first + 1}:v=1:a=0[joined]"
     steps, previous, offset = [], f"[v{first}]", 0.0
     for index in range(first + 1, last + 1):
         offset += scenes[index - 1].duration
         label = "[joined]" if index == last else f"[x{index}]"
-        steps.append(
-            f"{previous}[v{index}]xfade=transition=fade:duration={fade:.3f}:offset={offset:.3f}{label}"
-        )
+        fade = fades[index - 1]
+        if fade > 0:
+            kind = scenes[index - 1].transition.value
+            join = f"xfade=transition={kind}:duration={fade:.3f}:offset={offset:.3f}"
+        else:
+            join = f"concat=n=2:v=1:a=0,settb=1/{fps}"
+        steps.append(f"{previous}[v{index}]{join}{label}")
         previous = label
     return ";".join(steps)
 

@@ -32,7 +32,7 @@ from vp_runtime.storage import Storage
 
 from vp_compositor.domain.jobs import ComposeJob, ComposeQueue, SegmentJob
 from vp_compositor.domain.layers import BrokenAsset
-from vp_compositor.domain.subtitles import Cue, webvtt
+from vp_compositor.domain.subtitles import Cue, srt, webvtt
 from vp_compositor.domain.timeline import (
     compose_args,
     scene_starts,
@@ -201,7 +201,7 @@ class Composer:
                 video, cover, at_seconds=min(duration / 2, starts[0] + scenes[0].duration / 2)
             )
             base = f"stories/{view.story_id}/{attempt.id}/{'preview' if preview else 'master'}"
-            subtitles_key = await self._store(base, video, cover, cut.cues, cut.language)
+            titled = await self._store(base, video, cover, cut.cues, cut.language)
             clock.append(time.perf_counter())
             log.info(
                 "composed %s of %s (%d segments): assets %.2fs, ffmpeg %.2fs, probe+thumbnail+"
@@ -215,7 +215,8 @@ class Composer:
             return MediaOutput(
                 video_key=f"{base}.mp4",
                 thumbnail_key=f"{base}.jpg",
-                subtitles_key=subtitles_key,
+                subtitles_key=f"{base}.vtt" if titled else None,
+                srt_key=f"{base}.srt" if titled else None,
                 duration_seconds=round(facts.duration, 3),
                 width=facts.width or profile.width,
                 height=facts.height or profile.height,
@@ -225,16 +226,16 @@ class Composer:
 
     async def _store(
         self, base: str, video: Path, cover: Path, cues: list[Cue], language: str
-    ) -> str | None:
-        """Video, thumbnail and (when there are cues) WebVTT subtitles under ``base``; the
-        subtitles' key."""
-        subtitles_key = f"{base}.vtt" if cues else None
+    ) -> bool:
+        """Video, thumbnail and (when there are cues) WebVTT and SRT subtitles under ``base``;
+        whether there are subtitles."""
         uploads = [
             self.storage.put_file(f"{base}.mp4", video, "video/mp4"),
             self.storage.put_file(f"{base}.jpg", cover, "image/jpeg"),
         ]
-        if subtitles_key:
-            vtt = webvtt(cues, language).encode()
-            uploads.append(self.storage.put_bytes(subtitles_key, vtt, "text/vtt"))
+        if cues:
+            vtt, sub = webvtt(cues, language).encode(), srt(cues).encode()
+            uploads.append(self.storage.put_bytes(f"{base}.vtt", vtt, "text/vtt"))
+            uploads.append(self.storage.put_bytes(f"{base}.srt", sub, "application/x-subrip"))
         await asyncio.gather(*uploads)
-        return subtitles_key
+        return bool(cues)

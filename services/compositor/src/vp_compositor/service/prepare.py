@@ -11,7 +11,7 @@ from pathlib import Path
 
 from vp_contracts.language import sentences
 from vp_contracts.story.view import Attempt, SceneView, StoryView
-from vp_contracts.values import RenderProfile, SceneAssets, Stage
+from vp_contracts.values import RenderProfile, SceneAssets, Stage, StorySpec
 from vp_runtime.storage import MissingObject, Storage
 
 from vp_compositor.domain.layers import BrokenAsset, check_image, cut_out
@@ -107,12 +107,13 @@ class Preparer:
         )
         scenes = await self._gather(view, profile, folder, pictures)
         language = view.language or "en"
-        font = subtitle_font(self.settings.subtitle_fonts, language)
-        layout = Layout(profile.width, profile.height, font, language)
+        style = view.spec.subtitle_style
+        font = style.font or subtitle_font(self.settings.subtitle_fonts, language)
+        layout = Layout(profile.width, profile.height, font, language, style)
         cues = _cues(view, scene_starts(scenes), layout)
         subtitles = None
         if cues and view.spec.burn_subtitles:
-            layout = await self._with_a_font_for(layout, cues)
+            layout = await self._with_a_font_for(layout, cues, chosen=style.font is not None)
             (folder / "subtitles.ass").write_text(ass(cues, layout), encoding="utf-8")
             subtitles = "subtitles.ass"
         crossfade = view.spec.generation_params.crossfade_seconds
@@ -133,9 +134,18 @@ class Preparer:
             subtitles=subtitles,
         )
 
-    async def _with_a_font_for(self, layout: Layout, cues: list[Cue]) -> Layout:
+    async def _with_a_font_for(self, layout: Layout, cues: list[Cue], chosen: bool) -> Layout:
+        """``layout`` with a font that draws every letter of the cues: the story's own font
+        must (a video with boxes for letters never comes out), the default may be replaced."""
         text = "".join(cue.text for cue in cues)
         font = await asyncio.to_thread(self.font_for, layout.font, text)
+        if chosen and font != layout.font:
+            raise Unfit(
+                "font_cannot_draw",
+                f"the subtitle font '{layout.font}' is not installed or cannot draw the letters"
+                f" of language '{layout.language}': choose one that GET /api/ai-video/fonts/"
+                f"?language={layout.language} lists (or leave subtitle_style.font out)",
+            )
         if font is None:
             raise Unfit(
                 "no_font",
@@ -149,13 +159,13 @@ class Preparer:
     ) -> list[SceneMedia]:
         """Every scene's files, fetched and prepared concurrently (cropping runs in threads);
         the pictures only of the scenes in ``pictures`` when given."""
-        narrated = bool(view.spec and view.spec.narration)
+        assert view.spec is not None
         # Every fetch ends before the first failure is raised: none is left writing into a
         # folder that is being removed.
         results = await asyncio.gather(
             *(
                 self._scene(
-                    index, scene, narrated, profile, folder, pictures is None or index in pictures
+                    index, scene, view.spec, profile, folder, pictures is None or index in pictures
                 )
                 for index, scene in enumerate(view.attempt_scenes())
             ),
@@ -170,7 +180,7 @@ class Preparer:
         self,
         index: int,
         scene: SceneView,
-        narrated: bool,
+        story: StorySpec,
         profile: RenderProfile,
         folder: Path,
         picture: bool = True,
@@ -178,6 +188,7 @@ class Preparer:
         assets = scene.assets
         assert assets is not None
         label = f"scene {index + 1}"
+        narrated = story.narration
         if narrated and sentences(scene.spec.narration) and not _spoken(assets):
             raise Unfit(
                 "silent_narration",
@@ -193,6 +204,7 @@ class Preparer:
                     f"{label}'s narration",
                 )
             ).name
+        transition = scene.spec.transition or story.transition
         if not picture:  # drawn elsewhere (a segment of another replica): its timing only
             return SceneMedia(
                 duration=scene.spec.duration_seconds,
@@ -200,6 +212,7 @@ class Preparer:
                 narration=narration,
                 motion=scene.spec.prompt.motion,
                 action=scene.spec.prompt.action,
+                transition=transition,
             )
         background = await self._fetch(
             assets.background_key, folder / f"background-{index}.png", f"{label}'s background"
@@ -231,6 +244,7 @@ class Preparer:
             narration=narration,
             motion=scene.spec.prompt.motion,
             action=scene.spec.prompt.action,
+            transition=transition,
         )
 
     async def _fetch(self, key: str, target: Path, what: str) -> Path:

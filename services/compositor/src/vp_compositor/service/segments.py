@@ -64,7 +64,11 @@ class Segments:
         seconds = self.settings.segment_seconds
         assert view.spec is not None
         timeline = [
-            SceneMedia(duration=scene.spec.duration_seconds, background="")
+            SceneMedia(
+                duration=scene.spec.duration_seconds,
+                background="",
+                transition=scene.spec.transition or view.spec.transition,
+            )
             for scene in view.attempt_scenes()
         ]
         if not seconds or not timeline or total_duration(timeline) < 1.5 * seconds:

@@ -15,6 +15,7 @@ from vp_gateway.entrypoints.middleware import BodyLimit, RequestId
 from vp_gateway.entrypoints.routes import (
     admin,
     auth,
+    fonts,
     health,
     jobs,
     media,
@@ -58,6 +59,7 @@ def create_app(
         scenes,
         jobs,
         voices,
+        fonts,
         suggestions,
         admin,
         health,

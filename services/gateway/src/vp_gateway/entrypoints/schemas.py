@@ -10,6 +10,7 @@ from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, create_model
 from pydantic.config import JsonDict
 from vp_contracts.ids import check_id
+from vp_contracts.language import BCP47
 from vp_contracts.values import (
     NARRATION_MAX,
     PROMPT_MAX,
@@ -23,6 +24,8 @@ from vp_contracts.values import (
     StorySpec,
     StoryStatus,
     Style,
+    SubtitleStyle,
+    Transition,
 )
 
 Money = Decimal
@@ -41,6 +44,17 @@ def query_id(what: str) -> Any:
     return Query(description=f"Only this {what} (its id, a UUID)", json_schema_extra=UUID_SCHEMA)
 
 
+LanguageQuery = Annotated[
+    str,
+    Query(
+        pattern=BCP47,
+        max_length=35,
+        description="BCP 47 tag of the story's language, e.g. ko, en, ja, zh",
+        examples=["ko"],
+    ),
+]
+"""The ``?language=`` of the per-language lists (voices, fonts)."""
+
 StoryIdPath = Annotated[Id, path_id("Story")]
 SceneIdPath = Annotated[Id, path_id("Scene")]
 JobIdPath = Annotated[Id, path_id("Job")]
@@ -54,6 +68,12 @@ class Body(BaseModel):
 
 class GenerationParamsIn(GenerationParams):
     """Generation knobs as a request sends them (unknown keys are an error)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SubtitleStyleIn(SubtitleStyle):
+    """A subtitle style as a request sends it (unknown keys are an error)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -95,6 +115,10 @@ class StoryCreate(StorySpec):
         default_factory=GenerationParamsIn,
         description=StorySpec.model_fields["generation_params"].description,
     )
+    subtitle_style: SubtitleStyleIn = Field(
+        default_factory=SubtitleStyleIn,
+        description=StorySpec.model_fields["subtitle_style"].description,
+    )
 
 
 def _optional(model: type[BaseModel], name: str, doc: str, **overrides: Any) -> type[Body]:
@@ -119,6 +143,10 @@ else:
         generation_params=(
             dict[str, Any] | None,
             Field(default=None, description="Knobs to change; merged into the current ones"),
+        ),
+        subtitle_style=(
+            SubtitleStyleIn | None,
+            Field(default=None, description="Style fields to change; merged into the current"),
         ),
         language=(
             LanguageTag | None,
@@ -149,6 +177,9 @@ class SceneOut(Out):
     prompt: ScenePromptOut = Field(description="What to draw")
     narration: str = Field(description="Line spoken over the scene")
     seed: int = Field(description="Seed of the scene's images")
+    transition: Transition | None = Field(
+        default=None, description="How it gives way to the next; null: the story's transition"
+    )
     status: str = Field(description="pending, queued, generating, generated or failed")
     background_url: str | None = Field(default=None, description="Background image")
     character_url: str | None = Field(
@@ -199,6 +230,8 @@ class StoryOut(Out):
     aspect_ratio: AspectRatio = Field(description="Frame shape")
     narration: bool = Field(description="Narration on or off")
     burn_subtitles: bool = Field(description="Subtitles burned in")
+    subtitle_style: SubtitleStyle = Field(description="How burned subtitles look")
+    transition: Transition = Field(description="How scenes give way to each other")
     language: str = Field(description="Language the story is told in (BCP 47)")
     language_detected: bool = Field(
         description="True when the language was detected from the text, not chosen"
@@ -210,6 +243,9 @@ class StoryOut(Out):
     thumbnail_url: str | None = Field(default=None, description="Thumbnail of the newest video")
     subtitles_url: str | None = Field(
         default=None, description="WebVTT subtitles of the newest video"
+    )
+    subtitles_srt_url: str | None = Field(
+        default=None, description="The same subtitles as SubRip (SRT)"
     )
     cost_estimate: Money = Field(description="Estimated cost in dollars")
     actual_cost: Money = Field(description="Sum of recorded costs in dollars")
@@ -296,6 +332,9 @@ class SceneIn(Body):
     )
     narration: str | None = Field(default=None, max_length=NARRATION_MAX, description="Line spoken")
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1, description="Seed of the images")
+    transition: Transition | None = Field(
+        default=None, description="How it gives way to the next; the story's when left out"
+    )
 
 
 class BulkCreateIn(Body):
@@ -375,6 +414,12 @@ class VoicesOut(Out):
     language: str = Field(description="The language asked for")
     language_name: str | None = Field(default=None, description="Its name in English")
     voices: list[VoiceOut] = Field(description="Best first; the first is the default")
+
+
+class FontsOut(Out):
+    language: str = Field(description="The language asked for")
+    language_name: str | None = Field(default=None, description="Its name in English")
+    fonts: list[str] = Field(description="Installed font families that draw every letter of it")
 
 
 class SuggestionsOut(Out):

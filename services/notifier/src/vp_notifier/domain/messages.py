@@ -55,6 +55,8 @@ def urls(view: StoryView, link: Link) -> dict[str, str]:
         found["thumbnail_url"] = link(media.thumbnail_key)
         if media.subtitles_key:
             found["subtitles_url"] = link(media.subtitles_key)
+        if media.srt_key:
+            found["subtitles_srt_url"] = link(media.srt_key)
     return found
 
 

@@ -149,6 +149,7 @@ class Finisher:
                 video_key=f"{base}.mp4",
                 thumbnail_key=f"{base}.jpg",
                 subtitles_key=master.subtitles_key,
+                srt_key=master.srt_key,
                 duration_seconds=round(facts.duration, 3),
                 width=target.width,
                 height=target.height,

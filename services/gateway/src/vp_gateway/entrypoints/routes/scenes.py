@@ -96,7 +96,8 @@ async def bulk_create(body: BulkCreateIn, gw: GatewayDep, ctx: ContextDep) -> Sc
 async def update_scene(
     scene_id: SceneIdPath, body: SceneIn, gw: GatewayDep, ctx: ContextDep
 ) -> SceneOut:
-    """Edit a scene's prompt, narration, duration or seed; its old assets are set aside."""
+    """Edit a scene's prompt, narration, duration, seed or transition (a new transition keeps
+    its images; the other fields set its old assets aside)."""
     story_id = await _story_of_scene(gw, scene_id, ctx.principal)
     changes = body.model_dump(exclude_unset=True)
     if body.prompt is not None:

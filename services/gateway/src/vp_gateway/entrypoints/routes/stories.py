@@ -16,6 +16,7 @@ from vp_gateway.adapters.db.readmodel import decode_cursor
 from vp_gateway.entrypoints.deps import ContextDep, GatewayDep, PrincipalDep
 from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.presenters import story_out
+from vp_gateway.entrypoints.routes.fonts import check_font
 from vp_gateway.entrypoints.routes.voices import check_voice
 from vp_gateway.entrypoints.schemas import (
     BUSY,
@@ -90,6 +91,7 @@ async def create_story(body: StoryCreate, gw: GatewayDep, ctx: ContextDep) -> St
     """Start a story (status draft)."""
     spec = StorySpec.model_validate(body.model_dump())
     check_voice(gw.providers, spec.generation_params.voice, story_language(spec))
+    await check_font(spec.subtitle_style.font, story_language(spec))
     outcome = await gw.stories.create(ctx, spec)
     return story_out(outcome.view, gw.link)
 
@@ -128,9 +130,12 @@ async def update_story(
     """Change some fields (draft, planned, preview_ready or failed stories)."""
     changes = body.model_dump(exclude_unset=True)
     voice = (changes.get("generation_params") or {}).get("voice")
-    if voice:
+    font = (changes.get("subtitle_style") or {}).get("font")
+    if voice or font:
         current = await gw.stories.read(story_id, ctx.principal)
-        check_voice(gw.providers, voice, changes.get("language") or current.language or "en")
+        language = changes.get("language") or current.language or "en"
+        check_voice(gw.providers, voice, language)
+        await check_font(font, language)
     outcome = await gw.stories.update(ctx, story_id, changes)
     return story_out(outcome.view, gw.link)
 

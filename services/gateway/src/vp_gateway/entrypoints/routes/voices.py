@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query
-from vp_contracts.language import BCP47, NAMES, check_tag, primary
+from fastapi import APIRouter
+from vp_contracts.language import NAMES, check_tag, primary
 from vp_runtime.providers.config import ProviderConfig
 from vp_runtime.providers.voices import catalogue
 
 from vp_gateway.entrypoints.deps import GatewayDep, PrincipalDep
 from vp_gateway.entrypoints.errors import ApiError
-from vp_gateway.entrypoints.schemas import ErrorOut, VoiceOut, VoicesOut
+from vp_gateway.entrypoints.schemas import ErrorOut, LanguageQuery, VoiceOut, VoicesOut
 
 router = APIRouter(
     prefix="/api/ai-video/voices",
@@ -24,15 +22,7 @@ router = APIRouter(
 async def list_voices(
     gw: GatewayDep,
     caller: PrincipalDep,
-    language: Annotated[
-        str,
-        Query(
-            pattern=BCP47,
-            max_length=35,
-            description="BCP 47 tag of the story's language, e.g. ko, en, ja, zh",
-            examples=["ko"],
-        ),
-    ] = "ko",
+    language: LanguageQuery = "ko",
 ) -> VoicesOut:
     """The voices that speak ``language``, best first (the first is used when a story picks
     none): offline ones cost nothing, cloud ones are priced per 1000 characters. Put a voice's

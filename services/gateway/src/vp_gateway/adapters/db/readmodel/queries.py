@@ -39,6 +39,7 @@ def scene_data(story_id: str, scene: SceneView) -> dict[str, Any]:
         "prompt": spec.prompt.model_dump(mode="json"),
         "narration": spec.narration,
         "seed": spec.seed,
+        "transition": spec.transition.value if spec.transition else None,
         "status": scene.status.value,
         "keys": {
             "background": assets.background_key if assets else None,

@@ -1,5 +1,6 @@
 """Which installed font can draw a text (fontconfig's ``fc-list``): subtitles are never burned
-with a font that would draw boxes for the story's letters."""
+with a font that would draw boxes for the story's letters, and a creator picks a subtitle font
+only from those that draw their language."""
 
 from __future__ import annotations
 
@@ -7,7 +8,18 @@ import logging
 import shutil
 import subprocess
 
+from vp_contracts.language import primary
+
 log = logging.getLogger(__name__)
+
+
+SAMPLES = {
+    "ko": "다람쥐 헌 쳇바퀴에 타고파. 한국어 자막",
+    "ja": "いろはにほへと イロハ 日本語の字幕",
+    "zh": "天地玄黄 宇宙洪荒 中文字幕",
+    "en": "The quick brown fox jumps over the lazy dog",
+}
+"""Letters each language's subtitles need, to find the fonts that draw them (others: Latin)."""
 
 
 def _families_covering(text: str, family: str | None = None) -> list[str] | None:
@@ -40,3 +52,9 @@ def font_for_text(preferred: str, text: str) -> str | None:
     if others:
         log.warning("%s lacks letters of the subtitles; using %s", preferred, others[0])
     return others[0] if others else None
+
+
+def fonts_for_language(language: str) -> list[str] | None:
+    """Installed font families that draw ``language``'s letters, sorted; None without
+    fontconfig (nothing can be checked)."""
+    return _families_covering(SAMPLES.get(primary(language), SAMPLES["en"]))
