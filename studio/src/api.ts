@@ -40,6 +40,20 @@ export interface SubtitleStyle {
   max_chars_per_line: number | null;
 }
 
+export interface Music {
+  track: string;
+  volume_db: number;
+  fade_in_seconds: number;
+  fade_out_seconds: number;
+  duck: boolean;
+}
+
+export interface MusicTrack {
+  id: string;
+  names: Record<string, string>;
+  preview_url: string;
+}
+
 export interface Story {
   id: string;
   project_id: string | null;
@@ -57,6 +71,7 @@ export interface Story {
   burn_subtitles: boolean;
   subtitle_style: SubtitleStyle;
   transition: string;
+  music: Music | null;
   language: string;
   language_detected: boolean;
   status: Status;
@@ -91,6 +106,7 @@ export interface StoryInput {
   burn_subtitles: boolean;
   subtitle_style?: Partial<SubtitleStyle>;
   transition?: string;
+  music?: Partial<Music> | null;
   project_id?: string | null;
   generation_params?: { voice?: string };
 }
@@ -238,6 +254,7 @@ export const api = {
     request<{ story: Story }>("POST", `${API}/scenes/${id}/reorder/`, { position }),
   regenerateScene: (id: string) =>
     request<{ story: Story }>("POST", `${API}/scenes/${id}/generate/`, {}),
+  music: () => request<{ tracks: MusicTrack[] }>("GET", `${API}/music/`),
   fonts: (language: string) =>
     request<{ fonts: string[] }>("GET", `${API}/fonts/?language=${encodeURIComponent(language)}`),
   voices: (language: string) =>

@@ -221,6 +221,8 @@ async def test_a_write_is_visible_at_once_in_the_list_and_the_detail(
         ({"subtitle_style": {"position": "left"}}, "subtitle_style.position", "'bottom'"),
         ({"subtitle_style": {"font": "Comic Sans"}}, "subtitle_style.font", "installed font"),
         ({"transition": "spin"}, "transition", "'cut', 'fade'"),
+        ({"music": {"track": "jazz"}}, "music.track", "'calm', 'ambient' or 'upbeat'"),
+        ({"music": {"track": "calm", "volume": 3}}, "music.volume", "unknown field"),
     ],
 )
 async def test_bad_input_answers_422_naming_the_field_and_rule(
@@ -534,6 +536,39 @@ async def test_a_scene_s_own_transition_keeps_its_images(
     assert edited.status_code == 200, edited.text
     assert edited.json()["transition"] == "cut" and cleared.json()["transition"] is None
     assert edited.json()["seed"] == scene["seed"] and edited.json()["status"] == scene["status"]
+
+
+async def test_music_is_listed_previewed_chosen_changed_and_removed(
+    gateway: RunningGateway, token: str
+) -> None:
+    async with gateway.client(token) as http:
+        library = (await http.get(f"{API}/music/")).json()["tracks"]
+        preview = await http.get(library[0]["preview_url"], headers={"Authorization": ""})
+        story = await create(gateway, token, music={"track": "calm"})
+        louder = await http.patch(
+            f"{API}/stories/{story['id']}/", json={"music": {"volume_db": -8}}
+        )
+        incomplete = await _post_story(http, music={"volume_db": -8})
+        removed = await http.patch(f"{API}/stories/{story['id']}/", json={"music": None})
+    assert [track["id"] for track in library] == ["calm", "ambient", "upbeat"]
+    assert library[0]["names"] == {"ko": "잔잔한", "en": "Calm"}
+    assert preview.status_code == 200 and preview.headers["content-type"] == "audio/wav"
+    assert preview.content[:4] == b"RIFF" and len(preview.content) > 100_000  # no login needed
+    assert story["music"] == {
+        "track": "calm",
+        "volume_db": -14.0,
+        "fade_in_seconds": 1.5,
+        "fade_out_seconds": 2.0,
+        "duck": True,
+    }
+    assert louder.json()["music"] == {**story["music"], "volume_db": -8.0}  # merged
+    assert incomplete.status_code == 422
+    assert incomplete.json()["error"]["details"]["errors"][0]["field"] == "music.track"
+    assert removed.json()["music"] is None
+
+
+async def _post_story(http: Any, **changes: Any) -> Any:
+    return await http.post(f"{API}/stories/", json={**STORY, **changes})
 
 
 # -- jobs ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_contracts.values import JobKind
 from vp_runtime.eventstore import EventStore
-from vp_runtime.media import probe
+from vp_runtime.media import loudness, probe
 from vp_runtime.messaging.topology import Topology
 from vp_runtime.settings import RuntimeSettings
 from vp_runtime.storage import LocalStorage, UrlSigner
@@ -231,3 +231,29 @@ async def test_two_compositors_compose_an_attempt_once(
         f for f in facts if isinstance(f.event, j.JobStarted) and f.event.kind == JobKind.COMPOSE
     ]
     assert len(composes) == 1 and count(facts, e.PreviewComposed) == 1
+
+
+async def test_a_story_with_music_has_it_under_every_second_of_its_video(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    """Narrated in Korean over the built-in upbeat track: the music fills the gaps between
+    the lines (no second is silent), and the narration is still heard above it."""
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await story_with(
+        store,
+        duration_seconds=8,
+        language="ko",
+        description="작은 여우가 숲에서 등불을 찾았어요. 등불이 밝게 빛나요.",
+        music={"track": "upbeat", "volume_db": -16},
+    )
+    async with stages(settings, tmp_path):
+        await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=60)
+    view = await store.view(story_id)
+    assert view.preview is not None
+    video = local(tmp_path).path(view.preview.video_key)
+    seconds = [await loudness(video, start, 1.0) for start in range(0, 8)]
+    assert all(level.mean_db > -45 for level in seconds), seconds  # never a silent second
+    whole = await loudness(video)
+    assert whole.max_db > -12  # the voice on top (music alone peaks lower at -16 dB)

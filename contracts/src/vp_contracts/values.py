@@ -201,6 +201,29 @@ class SubtitleStyle(Contract):
     )
 
 
+class MusicTrack(StrEnum):
+    """Tracks of the built-in music library (composed by the project: royalty-free)."""
+
+    CALM = "calm"
+    AMBIENT = "ambient"
+    UPBEAT = "upbeat"
+
+
+class Music(Contract):
+    """Background music of a story: looped to the video's length, faded, and lowered under
+    the narration."""
+
+    track: MusicTrack = Field(description="A track of the built-in library (GET /music/)")
+    volume_db: float = Field(
+        default=-14, ge=-40, le=0, description="Loudness of the music in the mix, in dB"
+    )
+    fade_in_seconds: float = Field(default=1.5, ge=0, le=10, description="Fade in at the start")
+    fade_out_seconds: float = Field(default=2.0, ge=0, le=10, description="Fade out at the end")
+    duck: bool = Field(
+        default=True, description="Lower the music while the narration speaks (sidechain)"
+    )
+
+
 Fps = Literal[24, 25, 30, 60]
 """Frame rates a story may ask for."""
 ALLOWED_FPS: tuple[int, ...] = (24, 25, 30, 60)
@@ -300,6 +323,7 @@ class StorySpec(Contract):
         description="How scenes give way to each other (a scene's own transition wins);"
         " lasts generation_params.crossfade_seconds",
     )
+    music: Music | None = Field(default=None, description="Background music; none when null")
     generation_params: GenerationParams = Field(
         default_factory=GenerationParams, description="Optional generation knobs"
     )

@@ -2,7 +2,7 @@
 // going back and forth keeps everything typed.
 import { useEffect, useState } from "react";
 
-import { api, type StoryInput } from "../api";
+import { api, type MusicTrack, type StoryInput } from "../api";
 import { useI18n, type MessageKey } from "../i18n";
 
 export const STYLES = [
@@ -135,8 +135,8 @@ function Choice({
   );
 }
 
-/** What the API lists for a language (voices, fonts), fetched again when it changes; empty
- * until it answers or when it fails (the field then offers only the default). */
+/** What the API lists for a language (voices, fonts, the music library), fetched again when it
+ * changes; empty until it answers or when it fails (the field then offers only the default). */
 function useListOf<T>(language: string, load: (language: string) => Promise<T[] | undefined>) {
   const [items, setItems] = useState<T[]>([]);
   useEffect(() => {
@@ -286,6 +286,7 @@ export function StoryForm({ step, value, onChange, errors }: Props) {
           labels="transition"
           onChange={(transition) => set({ transition })}
         />
+        <MusicField value={value} onChange={set} />
       </div>
       {value.burn_subtitles && (
         <SubtitleFields
@@ -303,6 +304,35 @@ interface PartProps {
   value: StoryInput;
   onChange: (changes: Partial<StoryInput>) => void;
   error?: string;
+}
+
+/** Background music from the built-in library, with a loop to listen to before choosing. */
+function MusicField({ value, onChange }: PartProps) {
+  const { t, language } = useI18n();
+  const tracks: MusicTrack[] = useListOf("library", async () => (await api.music()).tracks);
+  const chosen = tracks.find((track) => track.id === value.music?.track);
+  return (
+    <Field id="music" label={t("story.music")}>
+      <select
+        id="music"
+        name="music"
+        value={value.music?.track ?? ""}
+        onChange={(event) =>
+          onChange({ music: event.target.value ? { track: event.target.value } : null })
+        }
+      >
+        <option value="">{t("story.musicNone")}</option>
+        {tracks.map((track) => (
+          <option key={track.id} value={track.id}>
+            {track.names[language] ?? track.names.en ?? track.id}
+          </option>
+        ))}
+      </select>
+      {chosen && (
+        <audio className="music-preview" src={chosen.preview_url} controls preload="none" />
+      )}
+    </Field>
+  );
 }
 
 /** How burned subtitles look: a font that draws the story's language, colour, size, place. */

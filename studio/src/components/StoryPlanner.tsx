@@ -41,6 +41,7 @@ function inputOf(story: Story): StoryInput {
     burn_subtitles: story.burn_subtitles,
     subtitle_style: story.subtitle_style,
     transition: story.transition,
+    music: story.music,
     generation_params: story.generation_params.voice
       ? { voice: String(story.generation_params.voice) }
       : undefined,

@@ -90,13 +90,15 @@ describe("the step form", () => {
     expect(checkStep("story", { ...EMPTY, title: "x".repeat(201) })).toEqual({ title: "story.tooLong" });
   });
 
-  it("offers the fonts that draw the story's language, and the look only when burned", async () => {
+  it("offers fonts that draw the language, the music library, and the look when burned", async () => {
     globalThis.fetch = vi.fn(async (url: RequestInfo | URL) =>
       new Response(
         JSON.stringify(
           String(url).includes("/fonts/")
             ? { fonts: ["NanumMyeongjo", "Noto Sans CJK KR"] }
-            : { voices: [] },
+            : String(url).includes("/music/")
+              ? { tracks: [{ id: "calm", names: { ko: "잔잔한", en: "Calm" }, preview_url: "/c" }] }
+              : { voices: [] },
         ),
       ),
     ) as typeof fetch;
@@ -112,6 +114,9 @@ describe("the step form", () => {
     fireEvent.change(screen.getByLabelText("위치"), { target: { value: "top" } });
     expect(changes[0].subtitle_style).toEqual({ font: "NanumMyeongjo" });
     expect(changes[1].subtitle_style).toEqual({ position: "top" });
+    expect(await screen.findByRole("option", { name: "잔잔한" })).toBeTruthy();
+    fireEvent.change(screen.getByLabelText("배경 음악"), { target: { value: "calm" } });
+    expect(changes[2].music).toEqual({ track: "calm" });
     rerender(
       <I18nProvider initial="ko">
         <StoryForm

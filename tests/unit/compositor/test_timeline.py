@@ -6,6 +6,7 @@ import pytest
 from vp_compositor.domain.subtitles import Cue, Layout, ass, timeline_cues, webvtt
 from vp_compositor.domain.timeline import (
     Layer,
+    MusicBed,
     Output,
     SceneMedia,
     compose_args,
@@ -133,3 +134,25 @@ def test_segments_start_after_a_fade_and_at_a_cut() -> None:
         (2, 4, 6.0, 12.5),  # fade into scene 4: the segment takes it for the fade
         (4, 5, 12.5, 18.0),
     ]
+
+
+def test_music_loops_under_the_narration_faded_and_ducked() -> None:
+    bed = MusicBed("music.wav", volume_db=-12, fade_in=1.0, fade_out=3.0)
+    args = compose_args(scenes(2), replace(OUT, music=bed), "out.mp4")
+    filters = graph(args)
+    assert args[args.index("music.wav") - 3 : args.index("music.wav")] == [
+        "-stream_loop",
+        "-1",
+        "-i",
+    ]
+    assert "atrim=duration=14.000,volume=-12.0dB" in filters
+    assert "afade=t=in:st=0:d=1.000" in filters and "afade=t=out:st=11.000:d=3.000" in filters
+    assert "[bed][key]sidechaincompress=" in filters and "normalize=0[aout]" in filters
+
+
+def test_music_alone_gives_a_sound_track_and_no_ducking() -> None:
+    bed = MusicBed("music.wav", duck=True)
+    filters = graph(compose_args(scenes(2, narration=False), replace(OUT, music=bed), "o.mp4"))
+    assert "[aout]" in filters and "sidechaincompress" not in filters
+    unducked = replace(OUT, music=replace(bed, duck=False))
+    assert "sidechaincompress" not in graph(compose_args(scenes(2), unducked, "o.mp4"))

@@ -71,9 +71,11 @@ def _update(command: c.UpdateStory, state: StoryView) -> list[Event]:
         raise InvalidInput.field(fixed[0], "cannot be changed")
     old = spec_of(state)
     merged = {**old.model_dump(), **command.changes}
-    for nested in ("generation_params", "subtitle_style"):  # knobs merged, not replaced
+    for nested in ("generation_params", "subtitle_style", "music"):  # merged, not replaced
         if isinstance(command.changes.get(nested), Mapping):
-            merged[nested] = {**getattr(old, nested).model_dump(), **command.changes[nested]}
+            current = getattr(old, nested)
+            base = current.model_dump() if current is not None else {}
+            merged[nested] = {**base, **command.changes[nested]}
     spec: StorySpec = validated(StorySpec, merged)
     changed = tuple(
         name for name in StorySpec.model_fields if getattr(spec, name) != getattr(old, name)

@@ -52,6 +52,23 @@ class SceneMedia:
 
 
 @dataclass(frozen=True)
+class MusicBed:
+    """The story's background music: a file looped to the video's length, its level, fades,
+    and whether it ducks under the narration."""
+
+    path: str
+    volume_db: float = -14.0
+    fade_in: float = 1.5
+    fade_out: float = 2.0
+    duck: bool = True
+
+
+DUCKING = "threshold=0.02:ratio=6:attack=15:release=350:detection=rms"
+"""How the music gives way to the voice: 7.5 dB lower while a line is spoken (measured), back
+within half a second after it (sidechaincompress keyed by the narration)."""
+
+
+@dataclass(frozen=True)
 class Output:
     """Size, rate and encoder settings of one composed video."""
 
@@ -63,6 +80,7 @@ class Output:
     crossfade: float = 0.5
     subtitles: str | None = None
     """ASS file to burn in, if any."""
+    music: MusicBed | None = None
 
 
 def total_duration(scenes: Sequence[SceneMedia]) -> float:
@@ -133,8 +151,8 @@ def compose_args(scenes: Sequence[SceneMedia], out: Output, target: str) -> list
         raise ValueError("a video needs at least one scene")
     inputs, graph, video = _video_graph(scenes, out, 0, len(scenes) - 1)
     maps = ["-map", video]
-    if any(scene.narration for scene in scenes):
-        graph.append(_audio(scenes, _adder(inputs)))
+    if has_sound(scenes, out.music):
+        graph.append(_audio(scenes, _adder(inputs), out.music))
         maps += ["-map", "[aout]", *AUDIO_CODEC]
     return [
         *inputs,
@@ -182,11 +200,20 @@ def segment_args(
     ]
 
 
-def audio_args(scenes: Sequence[SceneMedia], target: str) -> list[str]:
-    """ffmpeg arguments mixing the story's narration into one AAC track (``target``)."""
+def has_sound(scenes: Sequence[SceneMedia], music: MusicBed | None) -> bool:
+    """Whether the video has an audio track: narration, music, or both."""
+    return music is not None or any(scene.narration for scene in scenes)
+
+
+def audio_args(
+    scenes: Sequence[SceneMedia], target: str, music: MusicBed | None = None
+) -> list[str]:
+    """ffmpeg arguments mixing the story's narration (and music) into one AAC track
+    (``target``)."""
     inputs: list[str] = []
-    graph = _audio(scenes, _adder(inputs))
-    return [*inputs, "-filter_complex", graph, "-map", "[aout]", *AUDIO_CODEC, target]
+    graph = _audio(scenes, _adder(inputs), music)
+    codec = AUDIO_CODEC if target.endswith((".m4a", ".mp4")) else ()
+    return [*inputs, "-filter_complex", graph, "-map", "[aout]", *codec, target]
 
 
 def join_args(segment_list: str, audio: str | None, duration: float, target: str) -> list[str]:
@@ -334,8 +361,11 @@ def _join(
     return ";".join(steps)
 
 
-def _audio(scenes: Sequence[SceneMedia], add: AddInput) -> str:
+def _audio(scenes: Sequence[SceneMedia], add: AddInput, music: MusicBed | None = None) -> str:
+    """The narration placed per scene (silence between), and the music under it: looped,
+    at its level, faded in and out, ducked while a line is spoken."""
     parts = []
+    total = total_duration(scenes)
     for index, scene in enumerate(scenes):
         if scene.narration:
             source = add("-i", scene.narration)
@@ -348,5 +378,23 @@ def _audio(scenes: Sequence[SceneMedia], add: AddInput) -> str:
                 f"anullsrc=r=48000:cl=mono,atrim=duration={scene.duration:.3f},aformat=sample_fmts=fltp[a{index}]"
             )
     streams = "".join(f"[a{i}]" for i in range(len(scenes)))
-    parts.append(f"{streams}concat=n={len(scenes)}:v=0:a=1,aformat=channel_layouts=stereo[aout]")
+    voice = "[aout]" if music is None else "[voice]"
+    parts.append(f"{streams}concat=n={len(scenes)}:v=0:a=1,aformat=channel_layouts=stereo{voice}")
+    if music is None:
+        return ";".join(parts)
+    bed = add("-stream_loop", "-1", "-i", music.path)
+    fade_out = min(music.fade_out, total)
+    parts.append(
+        f"[{bed}:a]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,"
+        f"atrim=duration={total:.3f},volume={music.volume_db:.1f}dB,"
+        f"afade=t=in:st=0:d={min(music.fade_in, total):.3f},"
+        f"afade=t=out:st={total - fade_out:.3f}:d={fade_out:.3f}[bed]"
+    )
+    if music.duck and any(scene.narration for scene in scenes):
+        parts.append("[voice]asplit=2[spoken][key]")
+        parts.append(f"[bed][key]sidechaincompress={DUCKING}[under]")
+        voice, bed_label = "[spoken]", "[under]"
+    else:
+        voice, bed_label = "[voice]", "[bed]"
+    parts.append(f"{voice}{bed_label}amix=inputs=2:duration=first:normalize=0[aout]")
     return ";".join(parts)

@@ -193,8 +193,11 @@ class Composer:
                 raise MediaError(
                     f"the video lasts {facts.duration:.3f}s instead of {duration:.3f}s"
                 )
-            if any(scene.narration for scene in scenes):
-                await _check_audible(video, cut.language)
+            narrations = [folder / scene.narration for scene in scenes if scene.narration]
+            if narrations:
+                # Music could drown a silent voice: with music it is judged on its own files.
+                for heard in narrations if cut.out.music else [video]:
+                    await _check_audible(heard, cut.language)
             starts = scene_starts(scenes)
             cover = folder / "thumbnail.jpg"
             await thumbnail(

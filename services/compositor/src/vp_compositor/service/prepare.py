@@ -11,12 +11,14 @@ from pathlib import Path
 
 from vp_contracts.language import sentences
 from vp_contracts.story.view import Attempt, SceneView, StoryView
-from vp_contracts.values import RenderProfile, SceneAssets, Stage, StorySpec
+from vp_contracts.values import Music, RenderProfile, SceneAssets, Stage, StorySpec
+from vp_runtime.media.music import track_wav
 from vp_runtime.storage import MissingObject, Storage
 
 from vp_compositor.domain.layers import BrokenAsset, check_image, cut_out
 from vp_compositor.domain.subtitles import Cue, Layout, ass, paged, timeline_cues
 from vp_compositor.domain.timeline import (
+    MusicBed,
     Output,
     SceneMedia,
     scene_starts,
@@ -47,6 +49,18 @@ def _cues(view: StoryView, starts: list[float], layout: Layout) -> list[Cue]:
         for s in view.attempt_scenes()
     ]
     return paged(timeline_cues(starts, per_scene), layout)
+
+
+async def _music_bed(music: Music | None, folder: Path) -> MusicBed | None:
+    """The story's music written into ``folder`` (a built-in track, rendered once per
+    process), with how it is mixed."""
+    if music is None:
+        return None
+    wav = await asyncio.to_thread(track_wav, music.track)
+    await asyncio.to_thread((folder / "music.wav").write_bytes, wav)
+    return MusicBed(
+        "music.wav", music.volume_db, music.fade_in_seconds, music.fade_out_seconds, music.duck
+    )
 
 
 def master_profile(target: RenderProfile, max_height: int, max_fps: int | None) -> RenderProfile:
@@ -117,11 +131,17 @@ class Preparer:
             (folder / "subtitles.ass").write_text(ass(cues, layout), encoding="utf-8")
             subtitles = "subtitles.ass"
         crossfade = view.spec.generation_params.crossfade_seconds
-        out = self._output(profile, preview, crossfade, subtitles)
+        music = await _music_bed(view.spec.music, folder)
+        out = self._output(profile, preview, crossfade, subtitles, music)
         return Cut(scenes, profile, out, cues, layout, language)
 
     def _output(
-        self, profile: RenderProfile, preview: bool, crossfade: float | None, subtitles: str | None
+        self,
+        profile: RenderProfile,
+        preview: bool,
+        crossfade: float | None,
+        subtitles: str | None,
+        music: MusicBed | None,
     ) -> Output:
         settings = self.settings
         return Output(
@@ -132,6 +152,7 @@ class Preparer:
             crf=settings.preview_crf if preview else settings.final_crf,
             crossfade=settings.crossfade_seconds if crossfade is None else crossfade,
             subtitles=subtitles,
+            music=music,
         )
 
     async def _with_a_font_for(self, layout: Layout, cues: list[Cue], chosen: bool) -> Layout:

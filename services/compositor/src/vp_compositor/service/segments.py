@@ -23,6 +23,7 @@ from vp_compositor.domain.timeline import (
     SceneMedia,
     Segment,
     audio_args,
+    has_sound,
     join_args,
     plan_segments,
     segment_args,
@@ -99,8 +100,8 @@ class Segments:
                 )
             )
         audio = None
-        if any(scene.narration for scene in cut.scenes):
-            await run_ffmpeg(audio_args(cut.scenes, "audio.m4a"), cwd=folder)
+        if has_sound(cut.scenes, cut.out.music):
+            await run_ffmpeg(audio_args(cut.scenes, "audio.m4a", cut.out.music), cwd=folder)
             audio = "audio.m4a"
         keys = [segment_key(view.story_id, attempt.id, s.index) for s in segments]
         deadline = time.monotonic() + self.settings.segment_wait_seconds

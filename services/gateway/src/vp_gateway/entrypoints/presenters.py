@@ -85,6 +85,7 @@ def story_out(view: StoryView, link: Link, *, stale: bool = False) -> StoryOut:
         burn_subtitles=spec.burn_subtitles,
         subtitle_style=spec.subtitle_style,
         transition=spec.transition,
+        music=spec.music,
         language=view.language or story_language(spec),
         language_detected=spec.language is None,
         status=view.status,

@@ -20,6 +20,7 @@ from vp_contracts.values import (
     GenerationParams,
     LanguageTag,
     Motion,
+    Music,
     Resolution,
     StorySpec,
     StoryStatus,
@@ -78,6 +79,12 @@ class SubtitleStyleIn(SubtitleStyle):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class MusicIn(Music):
+    """Background music as a request sends it (unknown keys are an error)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
 class Out(BaseModel):
     model_config = ConfigDict(ser_json_timedelta="float")
 
@@ -119,6 +126,9 @@ class StoryCreate(StorySpec):
         default_factory=SubtitleStyleIn,
         description=StorySpec.model_fields["subtitle_style"].description,
     )
+    music: MusicIn | None = Field(
+        default=None, description=StorySpec.model_fields["music"].description
+    )
 
 
 def _optional(model: type[BaseModel], name: str, doc: str, **overrides: Any) -> type[Body]:
@@ -147,6 +157,14 @@ else:
         subtitle_style=(
             SubtitleStyleIn | None,
             Field(default=None, description="Style fields to change; merged into the current"),
+        ),
+        music=(
+            _optional(Music, "MusicPatch", "Any subset of the music's fields.") | None,
+            Field(
+                default=None,
+                description="Music fields to change, merged into the current music (a new"
+                " music needs its track); null removes the music",
+            ),
         ),
         language=(
             LanguageTag | None,
@@ -232,6 +250,7 @@ class StoryOut(Out):
     burn_subtitles: bool = Field(description="Subtitles burned in")
     subtitle_style: SubtitleStyle = Field(description="How burned subtitles look")
     transition: Transition = Field(description="How scenes give way to each other")
+    music: Music | None = Field(default=None, description="Background music, if any")
     language: str = Field(description="Language the story is told in (BCP 47)")
     language_detected: bool = Field(
         description="True when the language was detected from the text, not chosen"
@@ -420,6 +439,18 @@ class FontsOut(Out):
     language: str = Field(description="The language asked for")
     language_name: str | None = Field(default=None, description="Its name in English")
     fonts: list[str] = Field(description="Installed font families that draw every letter of it")
+
+
+class MusicTrackOut(Out):
+    id: str = Field(description="What music.track takes")
+    names: dict[str, str] = Field(description="Its name per language (ko, en)")
+    bpm: float = Field(description="Tempo in beats per minute")
+    loop_seconds: float = Field(description="Length of one loop (looped to the video's length)")
+    preview_url: str = Field(description="One loop to listen to (WAV)")
+
+
+class MusicOut(Out):
+    tracks: list[MusicTrackOut] = Field(description="The built-in library")
 
 
 class SuggestionsOut(Out):
