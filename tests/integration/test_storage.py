@@ -5,14 +5,18 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from vp_contracts.story.errors import InvalidInput
+from vp_gateway.service.assets import AssetKind, Assets
 from vp_runtime.storage import LocalStorage, MissingObject, S3Storage, Storage, UrlSigner, check_key
+from vp_runtime.web.auth import Principal
 
+from tests.support.assets import AssetRecords, picture
 from tests.support.servers import S3Endpoint
 
 pytestmark = pytest.mark.integration
@@ -119,3 +123,35 @@ async def test_local_start_up_sweeps_stale_partial_writes_only(tmp_path: Path) -
 
     assert not stale.exists() and fresh.exists()  # a fresh one may be a write in progress
     assert await storage.get_bytes("stories/s/preview.mp4") == b"video"
+
+
+async def test_head_reads_only_the_start_and_delete_removes(storage: Storage) -> None:
+    key = _key("long.bin")
+    await storage.put_bytes(key, bytes(range(256)) * 100, "application/octet-stream")
+    assert await storage.head(key, 10) == bytes(range(10))
+    await storage.delete(key)
+    await storage.delete(key)  # gone already: nothing to do
+    assert await storage.size(key) is None
+    with pytest.raises(MissingObject):
+        await storage.head(key, 10)
+
+
+async def test_an_asset_goes_up_by_presigned_put_to_s3_and_is_checked(s3: S3Endpoint) -> None:
+    """The browser's path on S3: the API's presigned PUT, straight to the bucket, then the
+    content checked; a text file named .png is refused and leaves nothing in the bucket."""
+    storage = S3Storage(s3.endpoint, s3.access_key, s3.secret_key, s3.bucket, secure=s3.secure)
+    await storage.prepare()
+    assets = Assets(AssetRecords(), storage, lambda: datetime.now(UTC))
+    owner = Principal(str(uuid.uuid4()), "a@example.com", "user")
+    good = await assets.start_upload(owner, AssetKind.CHARACTER, "fox.png", "image/png", 500)
+    bad = await assets.start_upload(owner, AssetKind.CHARACTER, "fake.png", "image/png", 50)
+    async with httpx.AsyncClient() as http:
+        for upload, body in ((good, picture("PNG", (40, 30))), (bad, b"just some text\n")):
+            answer = await http.put(upload.url, content=body, headers=upload.headers)
+            assert answer.status_code == 200, answer.text
+    ready = await assets.complete(owner, good.asset.id)
+    assert (ready.content_type, ready.width, ready.height) == ("image/png", 40, 30)
+    assert await storage.head(ready.key, 8) == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(InvalidInput, match="text"):
+        await assets.complete(owner, bad.asset.id)
+    assert await storage.size(bad.asset.key) is None

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -76,6 +77,16 @@ class LocalStorage(Storage):
         except FileNotFoundError:
             raise MissingObject(key) from None
 
+    async def head(self, key: str, size: int) -> bytes:
+        def read() -> bytes:
+            with self.path(key).open("rb") as source:
+                return source.read(size)
+
+        try:
+            return await asyncio.to_thread(read)
+        except FileNotFoundError:
+            raise MissingObject(key) from None
+
     async def download(self, key: str, path: Path) -> None:
         source = self.path(key)
         if not source.exists():
@@ -94,6 +105,61 @@ class LocalStorage(Storage):
             {"expires": expires, "signature": self._signer.signature(check_key(key), expires)}
         )
         return f"{self._public_url}/{quote(key)}?{query}"
+
+    def upload_url(self, key: str, lifetime: timedelta, max_bytes: int) -> str:
+        """A link to the gateway's ``PUT /media/...``, signed for that method, key, expiry and
+        size limit (the gateway stops reading past ``max_bytes``)."""
+        expires = int(time.time() + lifetime.total_seconds())
+        signed = upload_claim(check_key(key), max_bytes)
+        query = urlencode(
+            {
+                "expires": expires,
+                "max_bytes": max_bytes,
+                "signature": self._signer.signature(signed, expires),
+            }
+        )
+        return f"{self._public_url}/{quote(key)}?{query}"
+
+    async def delete(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            await asyncio.to_thread(self.path(key).unlink)
+
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes], max_bytes: int) -> int:
+        """Store what ``chunks`` yields under ``key`` atomically, refusing more than
+        ``max_bytes`` (:class:`TooLarge`, nothing stored); returns the size."""
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+        )
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise TooLarge(max_bytes)
+                    out.write(chunk)
+            os.replace(temporary, target)
+        except BaseException:  # a partial or refused upload never becomes the object
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+        return size
+
+
+class TooLarge(ValueError):
+    """An upload past its size limit."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"the file is larger than {max_bytes} bytes")
+        self.max_bytes = max_bytes
+
+
+def upload_claim(key: str, max_bytes: int) -> str:
+    """What an upload link signs: the method, the key and the size limit (a download link's
+    signature never works for an upload, nor one upload's for a larger file)."""
+    return f"PUT\n{key}\n{max_bytes}"
 
 
 def _atomic_copy(source: Path, target: Path) -> None:

@@ -30,6 +30,9 @@ class InMemoryStorage(Storage):
         except KeyError:
             raise MissingObject(key) from None
 
+    async def head(self, key: str, size: int) -> bytes:
+        return (await self.get_bytes(key))[:size]
+
     async def download(self, key: str, path: Path) -> None:
         data = await self.get_bytes(key)
         await asyncio.to_thread(path.write_bytes, data)
@@ -40,3 +43,9 @@ class InMemoryStorage(Storage):
 
     def url(self, key: str, lifetime: timedelta = DEFAULT_LINK_LIFETIME) -> str:
         return f"memory://{check_key(key)}?lifetime={int(lifetime.total_seconds())}"
+
+    def upload_url(self, key: str, lifetime: timedelta, max_bytes: int) -> str:
+        return f"memory://{check_key(key)}?upload=1&max={max_bytes}"
+
+    async def delete(self, key: str) -> None:
+        self.objects.pop(check_key(key), None)

@@ -45,6 +45,11 @@ class Storage(ABC):
         """The object's bytes; raises :class:`MissingObject`."""
 
     @abstractmethod
+    async def head(self, key: str, size: int) -> bytes:
+        """The object's first ``size`` bytes (fewer if it is shorter); raises
+        :class:`MissingObject`."""
+
+    @abstractmethod
     async def download(self, key: str, path: Path) -> None:
         """Copy the object to ``path`` (atomically); raises :class:`MissingObject`."""
 
@@ -58,3 +63,13 @@ class Storage(ABC):
     @abstractmethod
     def url(self, key: str, lifetime: timedelta = DEFAULT_LINK_LIFETIME) -> str:
         """A download link that stops working after ``lifetime``."""
+
+    @abstractmethod
+    def upload_url(self, key: str, lifetime: timedelta, max_bytes: int) -> str:
+        """A link a client PUTs one file to (``key``), working for ``lifetime``. Whether the
+        size limit is enforced while uploading depends on the backend: check the stored size
+        afterwards."""
+
+    @abstractmethod
+    async def delete(self, key: str) -> None:
+        """Remove the object if it is there."""

@@ -74,8 +74,16 @@ class S3Storage(Storage):
         return len(data)
 
     async def get_bytes(self, key: str) -> bytes:
+        return await self._read(key, 0)
+
+    async def head(self, key: str, size: int) -> bytes:
+        return await self._read(key, size)
+
+    async def _read(self, key: str, length: int) -> bytes:
+        """The object's bytes: the first ``length`` of them, or all when 0."""
+
         def get() -> bytes:
-            response = self._client.get_object(self.bucket, check_key(key))
+            response = self._client.get_object(self.bucket, check_key(key), 0, length)
             try:
                 return response.read()
             finally:
@@ -108,6 +116,13 @@ class S3Storage(Storage):
 
     def url(self, key: str, lifetime: timedelta = DEFAULT_LINK_LIFETIME) -> str:
         return self._signing.presigned_get_object(self.bucket, check_key(key), expires=lifetime)
+
+    def upload_url(self, key: str, lifetime: timedelta, max_bytes: int) -> str:
+        """A presigned PUT (S3 cannot limit a presigned PUT's size: it is checked after)."""
+        return self._signing.presigned_put_object(self.bucket, check_key(key), expires=lifetime)
+
+    async def delete(self, key: str) -> None:
+        await asyncio.to_thread(self._client.remove_object, self.bucket, check_key(key))
 
 
 def _missing_or(error: S3Error, key: str) -> Exception:

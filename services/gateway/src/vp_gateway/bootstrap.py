@@ -25,6 +25,7 @@ from vp_runtime.providers.config import load_provider_configs, prices
 from vp_runtime.storage import SignedLinks, storage_from
 from vp_runtime.web.auth import policies
 
+from vp_gateway.adapters.db.assets import SqlAssets
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
 from vp_gateway.adapters.db.idempotency import SqlIdempotencyRecords
 from vp_gateway.adapters.db.readmodel import ReadModel, describe
@@ -33,6 +34,7 @@ from vp_gateway.entrypoints.deps import Gateway
 from vp_gateway.entrypoints.http import create_app
 from vp_gateway.entrypoints.subscribers import subscriptions
 from vp_gateway.service import metrics
+from vp_gateway.service.assets import Assets
 from vp_gateway.service.idempotency import Idempotency
 from vp_gateway.service.jobs import Jobs
 from vp_gateway.service.projection import Projector
@@ -161,6 +163,7 @@ async def _serving(
         stories=stories,
         jobs=Jobs(stories, readmodel),
         users=Users(SqlAccounts(sessions), settings.admins),
+        assets=Assets(SqlAssets(sessions), storage, now),
         idempotency=Idempotency(keys),
         tokens=tokens,
         tickets=tickets,

@@ -20,6 +20,7 @@ from vp_gateway.adapters.db.readmodel import ReadModel
 from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.idempotency import KEY_PATTERN
 from vp_gateway.entrypoints.presenters import Link
+from vp_gateway.service.assets import Assets
 from vp_gateway.service.idempotency import Idempotency
 from vp_gateway.service.jobs import Jobs
 from vp_gateway.service.projection import Projector
@@ -37,6 +38,7 @@ class Gateway:
     stories: Stories
     jobs: Jobs
     users: Users
+    assets: Assets
     idempotency: Idempotency
     tokens: TokenPolicy
     tickets: TicketPolicy

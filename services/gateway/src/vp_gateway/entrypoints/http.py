@@ -14,6 +14,7 @@ from vp_gateway.entrypoints.idempotency import IdempotencyKeys
 from vp_gateway.entrypoints.middleware import BodyLimit, RequestId
 from vp_gateway.entrypoints.routes import (
     admin,
+    assets,
     auth,
     fonts,
     health,
@@ -59,6 +60,7 @@ def create_app(
         stories,
         scenes,
         jobs,
+        assets,
         voices,
         fonts,
         music,

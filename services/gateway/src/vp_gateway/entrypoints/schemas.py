@@ -29,6 +29,8 @@ from vp_contracts.values import (
     Transition,
 )
 
+from vp_gateway.service.assets import AssetKind
+
 Money = Decimal
 UUID_SCHEMA: JsonDict = {"format": "uuid"}
 
@@ -57,6 +59,7 @@ LanguageQuery = Annotated[
 """The ``?language=`` of the per-language lists (voices, fonts)."""
 
 StoryIdPath = Annotated[Id, path_id("Story")]
+AssetIdPath = Annotated[Id, path_id("Asset")]
 SceneIdPath = Annotated[Id, path_id("Scene")]
 JobIdPath = Annotated[Id, path_id("Job")]
 
@@ -451,6 +454,40 @@ class MusicTrackOut(Out):
 
 class MusicOut(Out):
     tracks: list[MusicTrackOut] = Field(description="The built-in library")
+
+
+class AssetIn(Body):
+    kind: AssetKind = Field(description="character, background, narration or music")
+    filename: str = Field(min_length=1, max_length=255, description="The file's name")
+    content_type: str = Field(
+        max_length=64, description="Its type, e.g. image/png, video/mp4, audio/wav"
+    )
+    size_bytes: int = Field(gt=0, description="Its size in bytes")
+
+
+class AssetOut(Out):
+    id: str = Field(description="What stories and scenes refer to")
+    kind: str = Field(description="character, background, narration or music")
+    filename: str = Field(description="The name it was uploaded with")
+    content_type: str = Field(description="Its type, as found in its content once ready")
+    status: str = Field(description="pending (waiting for the file) or ready")
+    size_bytes: int | None = Field(default=None, description="Its size, once ready")
+    width: int | None = Field(default=None, description="Pixels, for pictures")
+    height: int | None = Field(default=None, description="Pixels, for pictures")
+    duration_seconds: float | None = Field(default=None, description="Length, for WAV sound")
+    created_at: datetime = Field(description="When it was made")
+
+
+class UploadOut(Out):
+    asset: AssetOut = Field(description="The new asset (pending)")
+    url: str = Field(description="Where to send the file")
+    method: str = Field(description="Always PUT")
+    headers: dict[str, str] = Field(description="Headers to send with it")
+    expires_at: datetime = Field(description="The link works until then")
+
+
+class AssetsOut(Out):
+    results: list[AssetOut] = Field(description="Newest first")
 
 
 class SuggestionsOut(Out):

@@ -1,6 +1,8 @@
-"""The gateway's tables: users (owned here) and the read model projected from the log.
+"""The gateway's tables: users and their assets (owned here) and the read model projected from
+the log.
 
-The read model is disposable: every row except ``users`` can be rebuilt from the Story log.
+The read model is disposable: every row except ``users`` and ``assets`` can be rebuilt from the
+Story log.
 Money is stored in micro-dollars (integers) so SQLite and PostgreSQL agree exactly.
 """
 
@@ -61,6 +63,25 @@ class UserRow(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="user")
+    created_at: Mapped[datetime]
+
+
+class AssetRow(Base):
+    """A creator's uploaded file (its bytes are in object storage under ``assets/``)."""
+
+    __tablename__ = "assets"
+    __table_args__ = (Index("ix_assets_owner_created", "owner_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime]
 
 

@@ -1,13 +1,15 @@
-"""Expiring links to files of the local storage backend (S3 links go straight to S3)."""
+"""Expiring links to files of the local storage backend, and its presigned uploads (S3 links
+go straight to S3)."""
 
 from __future__ import annotations
 
 import mimetypes
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
 from vp_runtime.storage import LocalStorage, UrlSigner, check_key, media_secret
+from vp_runtime.storage.local import TooLarge, upload_claim
 
 from vp_gateway.entrypoints.deps import GatewayDep
 from vp_gateway.entrypoints.errors import ApiError
@@ -43,4 +45,43 @@ async def media(
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return FileResponse(
         path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+@router.put("/media/{key:path}", status_code=204, response_class=Response)
+async def upload(
+    key: str,
+    request: Request,
+    gw: GatewayDep,
+    expires: Annotated[int, Query(description="Unix time after which the link stops working")],
+    max_bytes: Annotated[int, Query(description="The most bytes the link accepts")],
+    signature: Annotated[str, Query(description="HMAC of the method, key, limit and expiry")],
+) -> Response:
+    """A presigned upload of the local backend: the body is stored under ``key`` if the link
+    is genuine, unexpired, and the body within its limit (else 413, nothing stored)."""
+    storage = gw.storage
+    try:
+        check_key(key)
+    except ValueError:
+        raise ApiError(404, "not_found", "no such upload") from None
+    signer = UrlSigner(media_secret(gw.settings))
+    if not isinstance(storage, LocalStorage) or not signer.valid(
+        upload_claim(key, max_bytes), expires, signature
+    ):
+        raise ApiError(
+            403, "link_invalid", "the upload link is invalid or has expired; ask for a new one"
+        )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    try:
+        await storage.put_stream(key, request.stream(), max_bytes)
+    except TooLarge:
+        raise _too_large(max_bytes) from None
+    return Response(status_code=204)
+
+
+def _too_large(max_bytes: int) -> ApiError:
+    return ApiError(
+        413, "too_large", f"the file is larger than this upload accepts ({max_bytes} bytes)"
     )

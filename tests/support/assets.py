@@ -1,0 +1,52 @@
+"""Files a creator would upload (a real PNG or JPEG, a WAV of silence) and the assets table in
+memory, for tests of the assets service."""
+
+from __future__ import annotations
+
+import io
+import wave
+
+from PIL import Image
+from vp_gateway.service.assets import Asset, AssetKind
+
+
+def picture(kind: str = "PNG", size: tuple[int, int] = (320, 200)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, kind)
+    return out.getvalue()
+
+
+def sound(seconds: float = 2.5, rate: int = 16_000) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        audio.writeframes(b"\x00\x00" * int(seconds * rate))
+    return out.getvalue()
+
+
+class AssetRecords:
+    """The assets table in a dictionary (service-layer tests)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Asset] = {}
+
+    async def add(self, asset: Asset) -> None:
+        self.rows[asset.id] = asset
+
+    async def get(self, asset_id: str) -> Asset | None:
+        return self.rows.get(asset_id)
+
+    async def update(self, asset: Asset) -> None:
+        self.rows[asset.id] = asset
+
+    async def remove(self, asset_id: str) -> None:
+        self.rows.pop(asset_id, None)
+
+    async def of_owner(self, owner_id: str | None, kind: AssetKind | None) -> list[Asset]:
+        return [
+            a
+            for a in self.rows.values()
+            if (owner_id is None or a.owner_id == owner_id) and (kind is None or a.kind == kind)
+        ]
