@@ -115,3 +115,44 @@ async def test_another_user_s_asset_is_not_found(gateway: RunningGateway, token:
     forged = upload["url"].replace("max_bytes=", "max_bytes=9")  # a bigger limit: not signed
     async with httpx.AsyncClient() as anonymous:
         assert (await anonymous.put(forged, content=b"x")).status_code == 403
+
+
+async def test_stories_and_scenes_use_only_their_owner_s_ready_assets_of_the_right_kind(
+    gateway: RunningGateway, token: str
+) -> None:
+    _, music = await _upload(gateway, token, "music", "song.wav", "audio/wav", sound(2.0))
+    _, picture_upload = await _upload(
+        gateway, token, "background", "bg.png", "image/png", picture()
+    )
+    music_id, picture_id = music["asset"]["id"], picture_upload["asset"]["id"]
+    async with gateway.client(token) as http:
+        pending = await http.post(
+            "/api/ai-video/stories/", json={**STORY, "music": {"asset_id": music_id}}
+        )
+        for asset_id in (music_id, picture_id):
+            assert (await http.post(f"{API}/{asset_id}/complete/")).status_code == 200
+        made = await http.post(
+            "/api/ai-video/stories/", json={**STORY, "music": {"asset_id": music_id}}
+        )
+        wrong_kind = await http.post(
+            "/api/ai-video/stories/", json={**STORY, "music": {"asset_id": picture_id}}
+        )
+    stranger = await gateway.user()
+    async with gateway.client(stranger) as http:
+        theirs = await http.post(
+            "/api/ai-video/stories/", json={**STORY, "music": {"asset_id": music_id}}
+        )
+    assert pending.status_code == 422 and "not complete" in pending.json()["error"]["message"]
+    assert made.status_code == 201, made.text
+    assert made.json()["music"]["asset_id"] == music_id and made.json()["music"]["track"] is None
+    assert wrong_kind.status_code == 422
+    assert wrong_kind.json()["error"]["details"]["errors"][0]["field"] == "music.asset_id"
+    assert theirs.status_code == 404
+
+
+STORY = {
+    "title": "My own sounds",
+    "description": "A fox walks. The sun sets.",
+    "character_prompt": "a fox",
+    "background_prompt": "a field",
+}

@@ -26,11 +26,13 @@ from vp_contracts.values import JobKind
 from vp_generator.bootstrap import running
 from vp_generator.settings import GeneratorSettings
 from vp_runtime.eventstore import EventStore
+from vp_runtime.media import run_ffmpeg
 from vp_runtime.messaging.declare import declare
 from vp_runtime.messaging.topology import Topology, default_topology
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.storage import LocalStorage, UrlSigner
+from vp_runtime.storage import LocalStorage, UrlSigner, asset_key
 
+from tests.support.assets import picture
 from tests.support.facts import Driver, spec
 from tests.support.fake_providers import KEY, fake_providers
 from tests.support.watch import count, drained, has, wait_for
@@ -343,3 +345,47 @@ async def test_a_language_no_voice_speaks_fails_the_scene_saying_what_to_do(
     assert failed.code == "no_voice"
     assert "language 'xx'" in failed.reason and "/voices/?language=xx" in failed.reason
     assert failed.attempts == 1  # not retried: another try would not find a voice either
+
+
+async def test_a_scene_takes_the_creator_s_own_background_picture_or_clip(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    """Uploaded backgrounds instead of generated ones (no image call for them): a picture as
+    it is; a clip as the scene's motion with its first frame as the still; a file that is
+    neither fails its scene, saying so."""
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await planned_story(store)
+    storage = LocalStorage(tmp_path, "http://x", UrlSigner("s"))
+    picture_id, clip_id, text_id = new_id(), new_id(), new_id()
+    await storage.put_bytes(
+        asset_key("owner-1", picture_id), picture("PNG", (640, 360)), "image/png"
+    )
+    clip = tmp_path / "clip.mp4"
+    testsrc = ("-f", "lavfi", "-i", "testsrc=size=320x180:rate=24:d=1", "-pix_fmt", "yuv420p")
+    await run_ffmpeg([*testsrc, str(clip)], cwd=tmp_path)
+    await storage.put_file(asset_key("owner-1", clip_id), clip, "video/mp4")
+    await storage.put_bytes(asset_key("owner-1", text_id), b"not a picture at all", "image/png")
+    view = await store.view(story_id)
+    for scene, asset_id in zip(view.scenes, (picture_id, clip_id, text_id), strict=True):
+        await driver.run(
+            c.UpdateScene(
+                story_id=story_id,
+                scene_id=scene.spec.scene_id,
+                changes={"background_asset_id": asset_id},
+            )
+        )
+    async with running(generator_settings(settings, tmp_path)):
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        failures = await wait_for(nats_client, topology, story_id, has(e.SceneFailed))
+        facts = await wait_for(nats_client, topology, story_id, has(e.SceneGenerated, 2))
+    generated = {f.event.scene_id: f.event for f in facts if isinstance(f.event, e.SceneGenerated)}
+    first, second, third = (scene.spec.scene_id for scene in view.scenes)
+    assert generated[first].provider == "upload"
+    assert generated[first].assets.background_key == asset_key("owner-1", picture_id)
+    moving = generated[second].assets
+    assert moving.clip_key == asset_key("owner-1", clip_id)
+    still = Image.open(io.BytesIO(await storage.get_bytes(moving.background_key)))
+    assert still.format == "JPEG" and still.size == (320, 180)
+    failed = next(f.event for f in failures if isinstance(f.event, e.SceneFailed))
+    assert failed.scene_id == third and failed.code == "asset_unusable"
+    assert "scene 3's own background cannot be used" in failed.reason

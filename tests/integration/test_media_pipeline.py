@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from nats.aio.client import Client
 from PIL import Image
@@ -15,11 +16,12 @@ from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_contracts.values import JobKind
 from vp_runtime.eventstore import EventStore
-from vp_runtime.media import loudness, probe
+from vp_runtime.media import loudness, probe, run_ffmpeg
 from vp_runtime.messaging.topology import Topology
 from vp_runtime.settings import RuntimeSettings
-from vp_runtime.storage import LocalStorage, UrlSigner
+from vp_runtime.storage import LocalStorage, UrlSigner, asset_key
 
+from tests.support.assets import sound
 from tests.support.facts import Driver, spec
 from tests.support.pipeline import stages
 from tests.support.subtitles import frame, srt_as_vtt, vtt_cues
@@ -257,3 +259,40 @@ async def test_a_story_with_music_has_it_under_every_second_of_its_video(
     assert all(level.mean_db > -45 for level in seconds), seconds  # never a silent second
     whole = await loudness(video)
     assert whole.max_db > -12  # the voice on top (music alone peaks lower at -16 dB)
+
+
+async def test_a_story_plays_the_creator_s_own_music_and_moves_with_their_clip(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    """Uploads through the services: the creator's WAV under the whole video (a 440 Hz tone
+    here, heard in every second), and their clip as a scene's moving background."""
+    storage = local(tmp_path)
+    music_id, clip_id = new_id(), new_id()
+    await storage.put_bytes(asset_key("owner", music_id), sound(3.0, 44_100, 440), "audio/wav")
+    testsrc = ("-f", "lavfi", "-i", "testsrc=size=320x180:rate=24:d=2", "-pix_fmt", "yuv420p")
+    await run_ffmpeg([*testsrc, "clip.mp4"], cwd=tmp_path)
+    await storage.put_file(asset_key("owner", clip_id), tmp_path / "clip.mp4", "video/mp4")
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await story_with(
+        store, duration_seconds=7, narration=False, music={"asset_id": music_id, "volume_db": -6}
+    )
+    async with stages(settings, tmp_path):
+        await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
+        (scene,) = (await store.view(story_id)).scenes
+        await driver.run(
+            c.UpdateScene(
+                story_id=story_id,
+                scene_id=scene.spec.scene_id,
+                changes={"background_asset_id": clip_id},
+            )
+        )
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=60)
+    view = await store.view(story_id)
+    assert view.preview is not None and view.scenes[0].assets is not None
+    assert view.scenes[0].assets.clip_key == asset_key("owner", clip_id)
+    video = storage.path(view.preview.video_key)
+    for start in range(0, 7):  # the 3 s upload looped to 7 s
+        assert (await loudness(video, start, 1.0)).mean_db > -35, start
+    early, later = frame(video, 0.2), frame(video, 0.9)
+    assert np.abs(early - later).mean() > 3  # testsrc moves: the clip plays, not a still

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import wave
 
+import numpy as np
 from PIL import Image
 from vp_gateway.service.assets import Asset, AssetKind
 
@@ -16,13 +17,16 @@ def picture(kind: str = "PNG", size: tuple[int, int] = (320, 200)) -> bytes:
     return out.getvalue()
 
 
-def sound(seconds: float = 2.5, rate: int = 16_000) -> bytes:
+def sound(seconds: float = 2.5, rate: int = 16_000, hertz: float = 0.0) -> bytes:
+    """A mono WAV: silence, or a steady tone at -10 dB peak when ``hertz`` is given."""
+    t = np.arange(int(seconds * rate)) / rate
+    samples = 0.3 * np.sin(2 * np.pi * hertz * t) if hertz else np.zeros_like(t)
     out = io.BytesIO()
     with wave.open(out, "wb") as audio:
         audio.setnchannels(1)
         audio.setsampwidth(2)
         audio.setframerate(rate)
-        audio.writeframes(b"\x00\x00" * int(seconds * rate))
+        audio.writeframes((samples * 32767).astype("<i2").tobytes())
     return out.getvalue()
 
 

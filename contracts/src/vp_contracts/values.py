@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from vp_contracts.language import BCP47, check_tag
 
@@ -213,7 +213,14 @@ class Music(Contract):
     """Background music of a story: looped to the video's length, faded, and lowered under
     the narration."""
 
-    track: MusicTrack = Field(description="A track of the built-in library (GET /music/)")
+    track: MusicTrack | None = Field(
+        default=None, description="A track of the built-in library (GET /music/)"
+    )
+    asset_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Or the creator's own music (an asset of kind music)",
+    )
     volume_db: float = Field(
         default=-14, ge=-40, le=0, description="Loudness of the music in the mix, in dB"
     )
@@ -222,6 +229,12 @@ class Music(Contract):
     duck: bool = Field(
         default=True, description="Lower the music while the narration speaks (sidechain)"
     )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Music:
+        if (self.track is None) == (self.asset_id is None):
+            raise ValueError("give either track (the library) or asset_id (your upload)")
+        return self
 
 
 Fps = Literal[24, 25, 30, 60]
@@ -372,6 +385,12 @@ class SceneSpec(Contract):
     transition: Transition | None = Field(
         default=None,
         description="How this scene gives way to the next; the story's transition when left out",
+    )
+    background_asset_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The creator's own background (an asset: a picture, or a clip that moves)"
+        " instead of a generated one",
     )
 
 

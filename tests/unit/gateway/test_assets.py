@@ -11,11 +11,9 @@ from vp_gateway.service.assets import (
     AssetKind,
     Assets,
     AssetStatus,
-    Unrecognised,
-    asset_key,
-    sniff,
 )
-from vp_runtime.storage import InMemoryStorage
+from vp_runtime.media.sniff import Unrecognised, sniff
+from vp_runtime.storage import InMemoryStorage, asset_key
 from vp_runtime.web.auth import Principal
 
 from tests.support.assets import AssetRecords, picture, sound
@@ -113,12 +111,12 @@ async def test_only_the_owner_sees_uses_and_deletes_an_asset() -> None:
         with pytest.raises(NotFound):
             await attempt
     with pytest.raises(NotFound):
-        await assets.usable(ADMIN, asset_id, {AssetKind.MUSIC})  # admins read, never use
+        await assets.usable(ADMIN, asset_id, AssetKind.MUSIC, "music")  # admins read, never use
     assert (await assets.own(ADMIN, asset_id)).id == asset_id
     assert [a.id for a in await assets.listed(OTHER, None)] == []
     assert [a.id for a in await assets.listed(ADMIN, None)] == [asset_id]
     with pytest.raises(InvalidInput, match="is music, not background"):
-        await assets.usable(OWNER, asset_id, {AssetKind.BACKGROUND})
+        await assets.usable(OWNER, asset_id, AssetKind.BACKGROUND, "background_asset_id")
     await assets.delete(OWNER, asset_id)
     assert storage.objects == {}
     with pytest.raises(NotFound):

@@ -10,7 +10,13 @@ from vp_runtime.settings import RuntimeSettings
 from vp_runtime.storage.links import SignedLinks
 from vp_runtime.storage.local import LocalStorage
 from vp_runtime.storage.memory import InMemoryStorage
-from vp_runtime.storage.port import DEFAULT_LINK_LIFETIME, MissingObject, Storage, check_key
+from vp_runtime.storage.port import (
+    DEFAULT_LINK_LIFETIME,
+    MissingObject,
+    Storage,
+    asset_key,
+    check_key,
+)
 from vp_runtime.storage.s3 import S3Storage
 from vp_runtime.storage.signer import UrlSigner, media_secret
 
@@ -23,6 +29,7 @@ __all__ = [
     "SignedLinks",
     "Storage",
     "UrlSigner",
+    "asset_key",
     "check_key",
     "media_secret",
     "storage_from",

@@ -14,6 +14,12 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,511}$")
 DEFAULT_LINK_LIFETIME = timedelta(hours=6)
 
 
+def asset_key(owner_id: str, asset_id: str) -> str:
+    """Where a creator's uploaded file is stored (every service derives it from the story's
+    owner and the asset's id)."""
+    return check_key(f"assets/{owner_id}/{asset_id}")
+
+
 class MissingObject(KeyError):
     """No object with that key."""
 

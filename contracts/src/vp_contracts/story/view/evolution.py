@@ -168,7 +168,9 @@ def _scenes_created(state: StoryView, event: e.ScenesCreated) -> Changes:
     return dict(scenes=_renumbered((*state.scenes, *added)), status=_after_edit(state))
 
 
-_ASSET_FIELDS = frozenset({"prompt", "seed", "duration_seconds", "narration"})
+_ASSET_FIELDS = frozenset(
+    {"prompt", "seed", "duration_seconds", "narration", "background_asset_id"}
+)
 
 
 @_on(e.SceneUpdated)

@@ -13,7 +13,7 @@ from vp_contracts.language import sentences
 from vp_contracts.story.view import Attempt, SceneView, StoryView
 from vp_contracts.values import Music, RenderProfile, SceneAssets, Stage, StorySpec
 from vp_runtime.media.music import track_wav
-from vp_runtime.storage import MissingObject, Storage
+from vp_runtime.storage import MissingObject, Storage, asset_key
 
 from vp_compositor.domain.layers import BrokenAsset, check_image, cut_out
 from vp_compositor.domain.subtitles import Cue, Layout, ass, paged, timeline_cues
@@ -51,15 +51,9 @@ def _cues(view: StoryView, starts: list[float], layout: Layout) -> list[Cue]:
     return paged(timeline_cues(starts, per_scene), layout)
 
 
-async def _music_bed(music: Music | None, folder: Path) -> MusicBed | None:
-    """The story's music written into ``folder`` (a built-in track, rendered once per
-    process), with how it is mixed."""
-    if music is None:
-        return None
-    wav = await asyncio.to_thread(track_wav, music.track)
-    await asyncio.to_thread((folder / "music.wav").write_bytes, wav)
+def _mix(music: Music, path: str) -> MusicBed:
     return MusicBed(
-        "music.wav", music.volume_db, music.fade_in_seconds, music.fade_out_seconds, music.duck
+        path, music.volume_db, music.fade_in_seconds, music.fade_out_seconds, music.duck
     )
 
 
@@ -131,7 +125,7 @@ class Preparer:
             (folder / "subtitles.ass").write_text(ass(cues, layout), encoding="utf-8")
             subtitles = "subtitles.ass"
         crossfade = view.spec.generation_params.crossfade_seconds
-        music = await _music_bed(view.spec.music, folder)
+        music = await self._music_bed(view, folder)
         out = self._output(profile, preview, crossfade, subtitles, music)
         return Cut(scenes, profile, out, cues, layout, language)
 
@@ -154,6 +148,22 @@ class Preparer:
             subtitles=subtitles,
             music=music,
         )
+
+    async def _music_bed(self, view: StoryView, folder: Path) -> MusicBed | None:
+        """The story's music written into ``folder``, with how it is mixed: a built-in track
+        (rendered once per process) or the creator's own upload (any format ffmpeg reads)."""
+        music = view.spec.music if view.spec else None
+        if music is None:
+            return None
+        if music.asset_id is not None:
+            assert view.owner_id is not None
+            key = asset_key(view.owner_id, music.asset_id)
+            await self._fetch(key, folder / "music-upload", "your music upload")
+            return _mix(music, "music-upload")
+        assert music.track is not None
+        wav = await asyncio.to_thread(track_wav, music.track)
+        await asyncio.to_thread((folder / "music.wav").write_bytes, wav)
+        return _mix(music, "music.wav")
 
     async def _with_a_font_for(self, layout: Layout, cues: list[Cue], chosen: bool) -> Layout:
         """``layout`` with a font that draws every letter of the cues: the story's own font

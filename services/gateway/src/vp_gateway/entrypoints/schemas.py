@@ -201,6 +201,9 @@ class SceneOut(Out):
     transition: Transition | None = Field(
         default=None, description="How it gives way to the next; null: the story's transition"
     )
+    background_asset_id: str | None = Field(
+        default=None, description="Your own background asset, when the scene uses one"
+    )
     status: str = Field(description="pending, queued, generating, generated or failed")
     background_url: str | None = Field(default=None, description="Background image")
     character_url: str | None = Field(
@@ -356,6 +359,11 @@ class SceneIn(Body):
     seed: int | None = Field(default=None, ge=0, le=2**31 - 1, description="Seed of the images")
     transition: Transition | None = Field(
         default=None, description="How it gives way to the next; the story's when left out"
+    )
+    background_asset_id: Id | None = Field(
+        default=None,
+        description="Your own background (a ready asset of kind background: a picture, or a"
+        " clip) instead of a generated one",
     )
 
 

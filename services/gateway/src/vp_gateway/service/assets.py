@@ -7,8 +7,6 @@ stays stored. Stories and scenes refer to an asset by id; only its owner can.
 
 from __future__ import annotations
 
-import io
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -17,12 +15,11 @@ from typing import Protocol
 
 from vp_contracts.ids import new_id
 from vp_contracts.story.errors import InvalidInput, NotFound
-from vp_runtime.storage import Storage
+from vp_runtime.media.sniff import CLIPS, IMAGES, SNIFF_BYTES, SOUNDS, Unrecognised, sniff
+from vp_runtime.storage import Storage, asset_key
 from vp_runtime.web.auth import Principal
 
 UPLOAD_LINK_LIFETIME = timedelta(minutes=15)
-SNIFF_BYTES = 64 * 1024
-"""How much of a file is read to tell what it is (a WAV's header, an image's size)."""
 
 
 class AssetKind(StrEnum):
@@ -36,9 +33,6 @@ class AssetKind(StrEnum):
     """Background music for the whole story."""
 
 
-IMAGES = frozenset({"image/png", "image/jpeg", "image/webp"})
-CLIPS = frozenset({"video/mp4", "video/webm", "video/quicktime"})
-SOUNDS = frozenset({"audio/wav", "audio/mpeg", "audio/flac", "audio/ogg", "audio/mp4"})
 ACCEPTED: dict[AssetKind, frozenset[str]] = {
     AssetKind.CHARACTER: IMAGES,
     AssetKind.BACKGROUND: IMAGES | CLIPS,
@@ -91,82 +85,6 @@ class Asset:
     @property
     def key(self) -> str:
         return asset_key(self.owner_id, self.id)
-
-
-def asset_key(owner_id: str, asset_id: str) -> str:
-    """Where an asset's file is stored (services derive it from the story's owner)."""
-    return f"assets/{owner_id}/{asset_id}"
-
-
-@dataclass(frozen=True)
-class Sniffed:
-    """What a file's first bytes say it is."""
-
-    content_type: str
-    width: int | None = None
-    height: int | None = None
-    duration_seconds: float | None = None
-
-
-class Unrecognised(ValueError):
-    """The content is none of the types accepted."""
-
-
-def sniff(head: bytes) -> Sniffed:
-    """The type (and size or length where the header says) of a file from its first bytes."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
-        width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
-        return Sniffed("image/png", width, height)
-    if head.startswith(b"\xff\xd8\xff"):
-        return Sniffed("image/jpeg", *_jpeg_size(head))
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return Sniffed("image/webp")
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return Sniffed("audio/wav", duration_seconds=_wav_seconds(head))
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in (b"M4A ", b"M4B "):
-            return Sniffed("audio/mp4")
-        return Sniffed("video/quicktime" if brand == b"qt  " else "video/mp4")
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return Sniffed("video/webm")
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return Sniffed("audio/mpeg")
-    if head.startswith(b"fLaC"):
-        return Sniffed("audio/flac")
-    if head.startswith(b"OggS"):
-        return Sniffed("audio/ogg")
-    raise Unrecognised(_looks_like(head))
-
-
-def _jpeg_size(head: bytes) -> tuple[int | None, int | None]:
-    """Width and height from the first start-of-frame marker, if within ``head``."""
-    at = 2
-    while at + 9 < len(head) and head[at] == 0xFF:
-        marker, length = head[at + 1], int.from_bytes(head[at + 2 : at + 4], "big")
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-            height = int.from_bytes(head[at + 5 : at + 7], "big")
-            return int.from_bytes(head[at + 7 : at + 9], "big"), height
-        at += 2 + length
-    return None, None
-
-
-def _wav_seconds(head: bytes) -> float | None:
-    try:
-        with wave.open(io.BytesIO(head)) as audio:
-            rate, frames = audio.getframerate(), audio.getnframes()
-    except (wave.Error, EOFError):
-        return None
-    # getnframes reads the header's data size: right even though only the head is here.
-    return round(frames / rate, 3) if rate else None
-
-
-def _looks_like(head: bytes) -> str:
-    if not head:
-        return "the file is empty"
-    if all(32 <= byte < 127 or byte in b"\t\r\n" for byte in head[:512]):
-        return "the file is text, not a picture, a video or a sound"
-    return "the file is not a PNG, JPEG or WebP picture, an MP4 or WebM video, nor a WAV, MP3, FLAC, Ogg or M4A sound"
 
 
 @dataclass(frozen=True)
@@ -268,17 +186,17 @@ class Assets:
             raise NotFound(f"asset {asset_id} does not exist")
         return asset
 
-    async def usable(self, caller: Principal, asset_id: str, kinds: set[AssetKind]) -> Asset:
-        """The caller's own ready asset of one of ``kinds``, for a story to refer to."""
+    async def usable(self, caller: Principal, asset_id: str, kind: AssetKind, field: str) -> Asset:
+        """The caller's own ready asset of ``kind``, for a story to refer to in ``field``."""
         asset = await self.own(caller, asset_id)
         if asset.owner_id != caller.user_id:
             raise NotFound(f"asset {asset_id} does not exist")
         if asset.status != AssetStatus.READY:
-            raise InvalidInput.field("asset_id", "the asset's upload is not complete yet")
-        if asset.kind not in kinds:
-            wanted = " or ".join(sorted(kind.value for kind in kinds))
+            raise InvalidInput.field(field, "the asset's upload is not complete yet")
+        if asset.kind != kind:
             raise InvalidInput.field(
-                "asset_id", f"the asset is {asset.kind.value}, not {wanted}: upload one as {wanted}"
+                field,
+                f"the asset is {asset.kind.value}, not {kind.value}: upload one as {kind.value}",
             )
         return asset
 

@@ -12,10 +12,12 @@ import hashlib
 import io
 import json
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from PIL import Image
 from vp_contracts.events import jobs as j
@@ -26,6 +28,8 @@ from vp_contracts.story import commands as c
 from vp_contracts.story.rules import story_language
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind, SceneAssets, SceneSpec, StorySpec
+from vp_runtime.media import MediaError, thumbnail
+from vp_runtime.media.sniff import CLIPS, IMAGES, SNIFF_BYTES, Unrecognised, sniff
 from vp_runtime.messaging.delivery import TransientError
 from vp_runtime.providers.base import (
     Capability,
@@ -45,7 +49,7 @@ from vp_runtime.providers.router import (
 )
 from vp_runtime.providers.speech import read_wav, resample, write_wav
 from vp_runtime.stage import Job, Worker
-from vp_runtime.storage import Storage
+from vp_runtime.storage import MissingObject, Storage, asset_key
 
 from vp_generator.domain.jobs import SceneJob
 from vp_generator.domain.layers import key_out_background, png
@@ -60,6 +64,14 @@ MAX_SPEED = 1.4
 
 class Stale(Exception):
     """The job's attempt is no longer current: drop the work."""
+
+
+class UnusableUpload(Exception):
+    """The scene's own background is gone from storage or is not a picture or a clip."""
+
+
+UPLOAD = "upload"
+"""The provider named for what the creator uploaded (nothing generated, nothing paid)."""
 
 
 @dataclass
@@ -95,6 +107,8 @@ class SceneGenerator:
             )
         except NoProviderAvailable as error:
             raise TransientError(f"no provider could generate the scene: {error}") from error
+        except UnusableUpload as error:
+            await self.fail(job, delivery_attempt, "asset_unusable", str(error))
 
     async def retrying(
         self, job: SceneJob, delivery_attempt: int, error: BaseException, delay: float
@@ -151,19 +165,24 @@ class SceneGenerator:
         preferred = spec.generation_params.image_provider
         drawn = await self._in_english(scene, view.language or story_language(spec), ledger)
 
-        await work.tick(10, f"scene {scene.position + 1}: painting the background")
-        background = await self.router.produce(
-            Capability.IMAGE,
-            lambda provider: self._background_request(provider, job, drawn),
-            ledger,
-            preferred,
-        )
+        uploaded_clip = None
+        if scene.background_asset_id:
+            await work.tick(10, f"scene {scene.position + 1}: taking your background")
+            background, uploaded_clip = await self._uploaded_background(view, scene)
+        else:
+            await work.tick(10, f"scene {scene.position + 1}: painting the background")
+            background = await self.router.produce(
+                Capability.IMAGE,
+                lambda provider: self._background_request(provider, job, drawn),
+                ledger,
+                preferred,
+            )
         await self._still_current(job)
         await work.tick(40, f"scene {scene.position + 1}: drawing the character")
         character = await self._character(job, drawn, ledger, preferred)
         await self._still_current(job)
-        clip_key = None
-        if spec.generation_params.video_provider not in (None, "offline"):
+        clip_key = uploaded_clip
+        if clip_key is None and spec.generation_params.video_provider not in (None, "offline"):
             await work.tick(60, f"scene {scene.position + 1}: animating")
             clip_key = (await self._clip(job, drawn, spec, background.key, character, ledger)).key
             await self._still_current(job)
@@ -200,6 +219,35 @@ class SceneGenerator:
         await work.tick(100, f"scene {scene.position + 1}: ready")
 
     # -- steps -----------------------------------------------------------------------------
+
+    async def _uploaded_background(
+        self, view: StoryView, scene: SceneSpec
+    ) -> tuple[Produced, str | None]:
+        """The creator's own background (no provider call): a picture as it is, or a clip
+        (the scene's motion) with its first frame as the still; the clip's key, if a clip."""
+        assert scene.background_asset_id is not None and view.owner_id is not None
+        key = asset_key(view.owner_id, scene.background_asset_id)
+        label = f"scene {scene.position + 1}'s own background"
+        try:
+            kind = sniff(await self.storage.head(key, SNIFF_BYTES)).content_type
+        except MissingObject:
+            raise UnusableUpload(f"{label} was deleted: upload it again or remove it") from None
+        except Unrecognised as error:
+            raise UnusableUpload(f"{label} cannot be used: {error}") from None
+        if kind in IMAGES:
+            return Produced(key, UPLOAD, Decimal(0), False, kind), None
+        if kind not in CLIPS:
+            raise UnusableUpload(f"{label} is {kind}: upload a picture or a clip")
+        with tempfile.TemporaryDirectory(prefix="vp-upload-") as folder:
+            clip, still = Path(folder) / "clip", Path(folder) / "still.jpg"
+            await self.storage.download(key, clip)
+            try:
+                await thumbnail(clip, still, at_seconds=0.0)
+            except MediaError as error:
+                raise UnusableUpload(f"{label} is not a clip ffmpeg can read: {error}") from None
+            first_frame = f"{key}.first-frame.jpg"
+            await self.storage.put_file(first_frame, still, "image/jpeg")
+        return Produced(first_frame, UPLOAD, Decimal(0), False, "image/jpeg"), key
 
     async def _in_english(self, scene: SceneSpec, language: str, ledger: Ledger) -> SceneSpec:
         """The scene as image models read it: its prompts in English (narration as written)."""

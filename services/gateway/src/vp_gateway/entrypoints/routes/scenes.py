@@ -29,6 +29,8 @@ from vp_gateway.entrypoints.schemas import (
     StoryOut,
     query_id,
 )
+from vp_gateway.service.assets import AssetKind
+from vp_gateway.service.stories import RequestContext
 
 router = APIRouter(
     prefix="/api/ai-video/scenes",
@@ -84,6 +86,7 @@ async def bulk_create(body: BulkCreateIn, gw: GatewayDep, ctx: ContextDep) -> Sc
     for item, scene in zip(fields, body.scenes, strict=True):
         if scene.prompt is not None:
             item["prompt"] = scene.prompt.model_dump(exclude_unset=True)
+        await _own_background(gw, ctx, scene.background_asset_id)
     outcome = await gw.stories.add_scenes(ctx, body.story, fields)
     added = outcome.view.scenes[-len(fields) :]
     story = story_out(outcome.view, gw.link)
@@ -102,6 +105,7 @@ async def update_scene(
     changes = body.model_dump(exclude_unset=True)
     if body.prompt is not None:
         changes["prompt"] = body.prompt.model_dump(exclude_unset=True)
+    await _own_background(gw, ctx, body.background_asset_id)
     outcome = await gw.stories.update_scene(ctx, story_id, scene_id, changes)
     return _scene_of(outcome.view, scene_id, gw)
 
@@ -133,3 +137,9 @@ def _scene_of(view: StoryView, scene_id: str, gw: Gateway) -> SceneOut:
     if scene is None or view.status == StoryStatus.ARCHIVED:
         raise NotFound(f"scene {scene_id} does not exist")
     return scene_out(scene_data(view.story_id, scene), gw.link)
+
+
+async def _own_background(gw: Gateway, ctx: RequestContext, asset_id: str | None) -> None:
+    """A scene's background upload must be the caller's own ready background asset."""
+    if asset_id:
+        await gw.assets.usable(ctx.principal, asset_id, AssetKind.BACKGROUND, "background_asset_id")

@@ -33,6 +33,7 @@ from vp_gateway.entrypoints.schemas import (
     TicketOut,
     TransitionIn,
 )
+from vp_gateway.service.assets import AssetKind
 
 router = APIRouter(
     prefix="/api/ai-video/stories",
@@ -92,6 +93,10 @@ async def create_story(body: StoryCreate, gw: GatewayDep, ctx: ContextDep) -> St
     spec = StorySpec.model_validate(body.model_dump())
     check_voice(gw.providers, spec.generation_params.voice, story_language(spec))
     await check_font(spec.subtitle_style.font, story_language(spec))
+    if spec.music and spec.music.asset_id:
+        await gw.assets.usable(
+            ctx.principal, spec.music.asset_id, AssetKind.MUSIC, "music.asset_id"
+        )
     outcome = await gw.stories.create(ctx, spec)
     return story_out(outcome.view, gw.link)
 
@@ -129,6 +134,9 @@ async def update_story(
 ) -> StoryOut:
     """Change some fields (draft, planned, preview_ready or failed stories)."""
     changes = body.model_dump(exclude_unset=True)
+    music = (changes.get("music") or {}).get("asset_id")
+    if music:
+        await gw.assets.usable(ctx.principal, music, AssetKind.MUSIC, "music.asset_id")
     voice = (changes.get("generation_params") or {}).get("voice")
     font = (changes.get("subtitle_style") or {}).get("font")
     if voice or font:
