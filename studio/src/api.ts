@@ -255,6 +255,11 @@ export const api = {
   regenerateScene: (id: string) =>
     request<{ story: Story }>("POST", `${API}/scenes/${id}/generate/`, {}),
   music: () => request<{ tracks: MusicTrack[] }>("GET", `${API}/music/`),
+  export: (id: string) =>
+    request<{ url: string; files: string[]; size_bytes: number }>(
+      "POST",
+      `${API}/stories/${id}/export/`,
+    ),
   fonts: (language: string) =>
     request<{ fonts: string[] }>("GET", `${API}/fonts/?language=${encodeURIComponent(language)}`),
   voices: (language: string) =>

@@ -115,6 +115,7 @@ const ko = {
   "run.downloadVideo": "영상 받기",
   "run.downloadSubtitles": "자막 받기 (WebVTT)",
   "run.downloadSrt": "자막 받기 (SRT)",
+  "run.downloadBundle": "편집용 묶음 받기 (zip)",
   "run.downloadThumbnail": "썸네일 받기",
   "run.waiting": "준비 중…",
 
@@ -328,6 +329,7 @@ const en: Record<Key, string> = {
   "run.downloadVideo": "Download the video",
   "run.downloadSubtitles": "Download the subtitles (WebVTT)",
   "run.downloadSrt": "Download the subtitles (SRT)",
+  "run.downloadBundle": "Download the editing bundle (zip)",
   "run.downloadThumbnail": "Download the thumbnail",
   "run.waiting": "Getting ready…",
   "status.title": "Progress",

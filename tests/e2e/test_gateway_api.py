@@ -569,6 +569,14 @@ async def test_music_is_listed_previewed_chosen_changed_and_removed(
     assert removed.json()["music"] is None
 
 
+async def test_only_a_completed_story_is_exported(gateway: RunningGateway, token: str) -> None:
+    story = await create(gateway, token)
+    async with gateway.client(token) as http:
+        answer = await http.post(f"{API}/stories/{story['id']}/export/")
+    assert answer.status_code == 409
+    assert "only a completed story can be exported" in answer.json()["error"]["message"]
+
+
 async def _post_story(http: Any, **changes: Any) -> Any:
     return await http.post(f"{API}/stories/", json={**STORY, **changes})
 

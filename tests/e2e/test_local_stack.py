@@ -8,7 +8,9 @@ import io
 import json
 import os
 import signal
+import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from vp_devtools.sse import ServerEvent, follow
 from vp_runtime.media import probe
 
 from tests.support.stack import API, Stack, local_stack
+from tests.support.subtitles import srt_as_vtt, vtt_cues
 
 pytestmark = pytest.mark.e2e
 SMALL_STORY = {**SAMPLE_STORY, "duration_seconds": 21, "resolution": "480p", "fps": 24}
@@ -74,6 +77,26 @@ async def _facts(
     return found
 
 
+async def _check_bundle(bundle: Path, files: list[str], final: Path, scenes: int) -> None:
+    """The export zip holds every file it lists, and its video probes as the final does."""
+    with zipfile.ZipFile(bundle) as archive:
+        assert sorted(archive.namelist()) == sorted(files)
+        for name in ("video.mp4", "thumbnail.jpg", "subtitles.vtt", "subtitles.srt", "plan.json"):
+            assert name in files, name
+        assert sum(name.endswith("-background.png") for name in files) == scenes
+        assert sum(name.endswith("-narration.wav") for name in files) == scenes
+        plan = json.loads(archive.read("plan.json"))
+        assert len(plan["scenes"]) == scenes and plan["scenes"][0]["cues"]
+        srt = archive.read("subtitles.srt").decode()
+        vtt = archive.read("subtitles.vtt").decode()
+        assert vtt_cues(vtt) == vtt_cues(srt_as_vtt(srt))
+        archive.extract("video.mp4", bundle.parent / "unzipped")
+    unzipped = bundle.parent / "unzipped" / "video.mp4"
+    inside, outside = await probe(unzipped), await probe(final)
+    assert replace(inside, raw={}) == replace(outside, raw={})  # raw names the file
+    assert unzipped.read_bytes() == final.read_bytes()
+
+
 async def test_the_demo_takes_a_story_from_draft_to_a_final_video(stack: Stack) -> None:
     out = io.StringIO()
     result = await run_demo(stack.gateway, stack.home / "demo", story=SMALL_STORY, out=out)
@@ -93,7 +116,15 @@ async def test_the_demo_takes_a_story_from_draft_to_a_final_video(stack: Stack) 
     assert ids == sorted(set(ids))  # no duplicate, in order
     async with stack.user("demo@videoplanet.example", "demo-password-1") as http:
         history = await _history(http, result.story_id)
+        exported = (await http.post(f"{API}/stories/{result.story_id}/export/")).json()
+        again = (await http.post(f"{API}/stories/{result.story_id}/export/")).json()
+        bundle = stack.home / "bundle.zip"
+        bundle.write_bytes((await http.get(exported["url"])).content)
     assert ids == [row["sequence"] for row in history]  # every fact of the log, no gap
+    await _check_bundle(
+        bundle, exported["files"], result.files["final"], len(result.story["scenes"])
+    )
+    assert again["size_bytes"] == exported["size_bytes"]  # made once per final
     statuses = [event.data["status"] for event in facts if event.event == "status"]
     assert statuses == [
         "draft",

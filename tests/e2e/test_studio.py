@@ -156,8 +156,11 @@ async def test_the_roadmap_scenario_from_login_to_the_final_video(
     log = await browser_page.get_by_role("log").inner_text()
     assert "최종본 완성" in log  # the log speaks the studio's language
     await expect(browser_page.locator(".scene-card").first).to_be_visible()
-    for link in ("영상 받기", "자막 받기 (WebVTT)", "썸네일 받기"):
+    for link in ("영상 받기", "자막 받기 (WebVTT)", "자막 받기 (SRT)", "썸네일 받기"):
         await expect(browser_page.get_by_role("link", name=link)).to_be_visible()
+    async with browser_page.expect_download() as download:  # the editing bundle
+        await browser_page.click('button:has-text("편집용 묶음 받기 (zip)")')
+    assert (await (await download.value).path()).read_bytes()[:2] == b"PK"
 
     # Feedback on the finished video, then a refused action said in words.
     await browser_page.get_by_label("5점").check()

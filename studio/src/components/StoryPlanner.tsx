@@ -304,6 +304,20 @@ export function StoryPlanner({
                       </a>
                     </li>
                   )}
+                  <li>
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() =>
+                        api
+                          .export(story.id)
+                          .then((bundle) => window.location.assign(bundle.url))
+                          .catch((failure) => setMessage(describe(failure, t)))
+                      }
+                    >
+                      {t("run.downloadBundle")}
+                    </button>
+                  </li>
                 </ul>
                 <Feedback story={story} onSent={setStory} />
               </section>

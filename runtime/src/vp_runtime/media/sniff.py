@@ -12,6 +12,19 @@ SNIFF_BYTES = 64 * 1024
 IMAGES = frozenset({"image/png", "image/jpeg", "image/webp"})
 CLIPS = frozenset({"video/mp4", "video/webm", "video/quicktime"})
 SOUNDS = frozenset({"audio/wav", "audio/mpeg", "audio/flac", "audio/ogg", "audio/mp4"})
+EXTENSIONS = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+    "video/mp4": "mp4",
+    "video/webm": "webm",
+    "video/quicktime": "mov",
+    "audio/wav": "wav",
+    "audio/mpeg": "mp3",
+    "audio/flac": "flac",
+    "audio/ogg": "ogg",
+    "audio/mp4": "m4a",
+}
 
 
 @dataclass(frozen=True)

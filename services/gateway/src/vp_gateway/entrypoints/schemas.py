@@ -446,6 +446,12 @@ class VoicesOut(Out):
     voices: list[VoiceOut] = Field(description="Best first; the first is the default")
 
 
+class ExportOut(Out):
+    url: str = Field(description="The zip, an expiring link")
+    files: list[str] = Field(description="Names of the files in it")
+    size_bytes: int = Field(description="Size of the zip")
+
+
 class FontsOut(Out):
     language: str = Field(description="The language asked for")
     language_name: str | None = Field(default=None, description="Its name in English")

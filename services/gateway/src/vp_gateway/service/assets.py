@@ -45,19 +45,6 @@ MAX_BYTES: dict[AssetKind, int] = {
     AssetKind.NARRATION: 30 * 1024 * 1024,
     AssetKind.MUSIC: 50 * 1024 * 1024,
 }
-EXTENSIONS = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/webp": "webp",
-    "video/mp4": "mp4",
-    "video/webm": "webm",
-    "video/quicktime": "mov",
-    "audio/wav": "wav",
-    "audio/mpeg": "mp3",
-    "audio/flac": "flac",
-    "audio/ogg": "ogg",
-    "audio/mp4": "m4a",
-}
 
 
 class AssetStatus(StrEnum):

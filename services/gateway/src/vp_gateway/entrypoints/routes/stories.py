@@ -23,6 +23,7 @@ from vp_gateway.entrypoints.schemas import (
     AcceptedOut,
     CostEstimateOut,
     ErrorOut,
+    ExportOut,
     FeedbackIn,
     HistoryItem,
     Page,
@@ -34,6 +35,7 @@ from vp_gateway.entrypoints.schemas import (
     TransitionIn,
 )
 from vp_gateway.service.assets import AssetKind
+from vp_gateway.service.export import export
 
 router = APIRouter(
     prefix="/api/ai-video/stories",
@@ -105,6 +107,17 @@ async def create_story(body: StoryCreate, gw: GatewayDep, ctx: ContextDep) -> St
 async def get_story(story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep) -> StoryOut:
     """One story with its scenes, folded from its log (never older than your last write)."""
     return story_out(await gw.stories.read(story_id, caller), gw.link)
+
+
+@router.post("/{story_id}/export/", response_model=ExportOut, responses={409: {"model": ErrorOut}})
+async def export_story(story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep) -> ExportOut:
+    """The finished story as one zip for an editor: the final video, SRT and WebVTT
+    subtitles, the thumbnail, each scene's pictures, clip and narration, and the plan as
+    JSON (made once per final; 409 before the story is completed)."""
+    bundle = await export(await gw.stories.read(story_id, caller), gw.storage)
+    return ExportOut(
+        url=gw.link(bundle.key) or "", files=bundle.files, size_bytes=bundle.size_bytes
+    )
 
 
 @router.post("/{story_id}/events/ticket/", response_model=TicketOut)
