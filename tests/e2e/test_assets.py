@@ -137,6 +137,9 @@ async def test_stories_and_scenes_use_only_their_owner_s_ready_assets_of_the_rig
         wrong_kind = await http.post(
             "/api/ai-video/stories/", json={**STORY, "music": {"asset_id": picture_id}}
         )
+        not_a_character = await http.post(
+            "/api/ai-video/stories/", json={**STORY, "character_asset_id": music_id}
+        )
     stranger = await gateway.user()
     async with gateway.client(stranger) as http:
         theirs = await http.post(
@@ -147,6 +150,7 @@ async def test_stories_and_scenes_use_only_their_owner_s_ready_assets_of_the_rig
     assert made.json()["music"]["asset_id"] == music_id and made.json()["music"]["track"] is None
     assert wrong_kind.status_code == 422
     assert wrong_kind.json()["error"]["details"]["errors"][0]["field"] == "music.asset_id"
+    assert not_a_character.json()["error"]["details"]["errors"][0]["field"] == "character_asset_id"
     assert theirs.status_code == 404
 
 

@@ -15,9 +15,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from nats.aio.client import Client
-from PIL import Image
+from PIL import Image, ImageDraw
 from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
@@ -389,3 +390,33 @@ async def test_a_scene_takes_the_creator_s_own_background_picture_or_clip(
     failed = next(f.event for f in failures if isinstance(f.event, e.SceneFailed))
     assert failed.scene_id == third and failed.code == "asset_unusable"
     assert "scene 3's own background cannot be used" in failed.reason
+
+
+async def test_the_creator_s_character_picture_is_cut_out_for_every_scene(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    """A photo of the character on a plain background: every scene's character layer is it,
+    its background transparent and the subject kept (alpha checked), made once."""
+    photo = Image.new("RGB", (400, 500), (236, 238, 240))  # a plain studio backdrop
+    ImageDraw.Draw(photo).ellipse([100, 80, 300, 440], fill=(200, 60, 30))  # the subject
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=92)
+    store = EventStore(nats_client, topology, source="/tests")
+    driver = Driver(store)
+    asset_id = new_id()
+    story_id = await driver.created(character_asset_id=asset_id)
+    await driver.planned(story_id, scenes=3)
+    storage = LocalStorage(tmp_path, "http://x", UrlSigner("s"))
+    await storage.put_bytes(asset_key("owner-1", asset_id), buffer.getvalue(), "image/jpeg")
+    async with running(generator_settings(settings, tmp_path)):
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        facts = await wait_for(nats_client, topology, story_id, has(e.SceneGenerated, 3))
+    layers = {f.event.assets.character_key for f in facts if isinstance(f.event, e.SceneGenerated)}
+    assert layers == {f"{asset_key('owner-1', asset_id)}.layer.png"}  # one cut-out, every scene
+    layer = Image.open(io.BytesIO(await storage.get_bytes(layers.pop()))).convert("RGBA")
+    alpha = np.asarray(layer)[..., 3]
+    assert alpha.shape == (500, 400)
+    assert alpha[:40].max() == 0 and alpha[:, :60].max() == 0  # the backdrop is gone
+    assert alpha[200:320, 170:230].min() == 255  # the subject is whole
+    rgb = np.asarray(layer)[260, 200, :3]
+    assert rgb[0] > 150 and rgb[2] < 80  # and keeps its colour

@@ -337,6 +337,13 @@ class StorySpec(Contract):
         " lasts generation_params.crossfade_seconds",
     )
     music: Music | None = Field(default=None, description="Background music; none when null")
+    character_asset_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The creator's own picture of the character (an asset of kind character:"
+        " transparent, or on a plain background, which is cut away), used in every scene"
+        " instead of a generated one",
+    )
     generation_params: GenerationParams = Field(
         default_factory=GenerationParams, description="Optional generation knobs"
     )

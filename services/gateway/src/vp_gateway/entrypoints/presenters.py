@@ -87,6 +87,7 @@ def story_out(view: StoryView, link: Link, *, stale: bool = False) -> StoryOut:
         subtitle_style=spec.subtitle_style,
         transition=spec.transition,
         music=spec.music,
+        character_asset_id=spec.character_asset_id,
         language=view.language or story_language(spec),
         language_detected=spec.language is None,
         status=view.status,

@@ -257,6 +257,9 @@ class StoryOut(Out):
     subtitle_style: SubtitleStyle = Field(description="How burned subtitles look")
     transition: Transition = Field(description="How scenes give way to each other")
     music: Music | None = Field(default=None, description="Background music, if any")
+    character_asset_id: str | None = Field(
+        default=None, description="Your own character picture, when the story uses one"
+    )
     language: str = Field(description="Language the story is told in (BCP 47)")
     language_detected: bool = Field(
         description="True when the language was detected from the text, not chosen"

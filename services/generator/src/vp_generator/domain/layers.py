@@ -35,3 +35,24 @@ def key_out_background(data: bytes, tolerance: float = 60.0, softness: float = 3
     buffer = io.BytesIO()
     out.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+class NotAPicture(ValueError):
+    """The bytes are no picture Pillow can read."""
+
+
+def character_layer(data: bytes) -> bytes:
+    """A creator's character picture as a layer: its own transparency when it has some, else
+    its plain background keyed out (as for generated characters)."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (OSError, Image.DecompressionBombError) as error:
+        raise NotAPicture(str(error)) from None
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        if np.asarray(rgba)[..., 3].min() < 250:  # it says where the subject is itself
+            buffer = io.BytesIO()
+            rgba.save(buffer, "PNG")
+            return buffer.getvalue()
+    return key_out_background(data)

@@ -52,7 +52,7 @@ from vp_runtime.stage import Job, Worker
 from vp_runtime.storage import MissingObject, Storage, asset_key
 
 from vp_generator.domain.jobs import SceneJob
-from vp_generator.domain.layers import key_out_background, png
+from vp_generator.domain.layers import NotAPicture, character_layer, key_out_background, png
 from vp_generator.domain.narration import SAMPLE_RATE, Narration, assemble
 from vp_generator.domain.prompts import background_prompt, character_prompt, motion_prompt
 from vp_generator.service.translator import PromptTranslator
@@ -179,7 +179,10 @@ class SceneGenerator:
             )
         await self._still_current(job)
         await work.tick(40, f"scene {scene.position + 1}: drawing the character")
-        character = await self._character(job, drawn, ledger, preferred)
+        if spec.character_asset_id:
+            character = await self._uploaded_character(view, spec.character_asset_id)
+        else:
+            character = await self._character(job, drawn, ledger, preferred)
         await self._still_current(job)
         clip_key = uploaded_clip
         if clip_key is None and spec.generation_params.video_provider not in (None, "offline"):
@@ -297,6 +300,27 @@ class SceneGenerator:
                 keyed, await asyncio.to_thread(key_out_background, source), "image/png"
             )
         return keyed
+
+    async def _uploaded_character(self, view: StoryView, asset_id: str) -> str:
+        """The creator's own character picture as a layer (no provider call): kept as it is
+        when it has transparency, else its plain background keyed out; made once per upload
+        and shared by every scene."""
+        assert view.owner_id is not None
+        key = asset_key(view.owner_id, asset_id)
+        layer = f"{key}.layer.png"
+        if await self.storage.exists(layer):
+            return layer
+        try:
+            source = await self.storage.get_bytes(key)
+            cut = await asyncio.to_thread(character_layer, source)
+        except MissingObject:
+            raise UnusableUpload(
+                "the story's character picture was deleted: upload it again"
+            ) from None
+        except NotAPicture as error:
+            raise UnusableUpload(f"the story's character picture cannot be used: {error}") from None
+        await self.storage.put_bytes(layer, cut, "image/png")
+        return layer
 
     def _is_native(self, produced: Produced) -> bool:
         return any(

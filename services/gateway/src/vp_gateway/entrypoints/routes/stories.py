@@ -13,7 +13,7 @@ from vp_runtime.eventstore import Outcome
 from vp_runtime.web.access import owner_filter
 
 from vp_gateway.adapters.db.readmodel import decode_cursor
-from vp_gateway.entrypoints.deps import ContextDep, GatewayDep, PrincipalDep
+from vp_gateway.entrypoints.deps import ContextDep, Gateway, GatewayDep, PrincipalDep
 from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.presenters import story_out
 from vp_gateway.entrypoints.routes.fonts import check_font
@@ -36,6 +36,7 @@ from vp_gateway.entrypoints.schemas import (
 )
 from vp_gateway.service.assets import AssetKind
 from vp_gateway.service.export import export
+from vp_gateway.service.stories import RequestContext
 
 router = APIRouter(
     prefix="/api/ai-video/stories",
@@ -95,10 +96,7 @@ async def create_story(body: StoryCreate, gw: GatewayDep, ctx: ContextDep) -> St
     spec = StorySpec.model_validate(body.model_dump())
     check_voice(gw.providers, spec.generation_params.voice, story_language(spec))
     await check_font(spec.subtitle_style.font, story_language(spec))
-    if spec.music and spec.music.asset_id:
-        await gw.assets.usable(
-            ctx.principal, spec.music.asset_id, AssetKind.MUSIC, "music.asset_id"
-        )
+    await _own_assets(gw, ctx, spec.music.asset_id if spec.music else None, spec.character_asset_id)
     outcome = await gw.stories.create(ctx, spec)
     return story_out(outcome.view, gw.link)
 
@@ -148,8 +146,7 @@ async def update_story(
     """Change some fields (draft, planned, preview_ready or failed stories)."""
     changes = body.model_dump(exclude_unset=True)
     music = (changes.get("music") or {}).get("asset_id")
-    if music:
-        await gw.assets.usable(ctx.principal, music, AssetKind.MUSIC, "music.asset_id")
+    await _own_assets(gw, ctx, music, changes.get("character_asset_id"))
     voice = (changes.get("generation_params") or {}).get("voice")
     font = (changes.get("subtitle_style") or {}).get("font")
     if voice or font:
@@ -254,3 +251,13 @@ async def cost_estimate(
         total=parts.total,
         actual_cost=view.actual_cost,
     )
+
+
+async def _own_assets(
+    gw: Gateway, ctx: RequestContext, music: str | None, character: str | None
+) -> None:
+    """Uploads a story refers to must be the caller's own ready assets of their kind."""
+    if music:
+        await gw.assets.usable(ctx.principal, music, AssetKind.MUSIC, "music.asset_id")
+    if character:
+        await gw.assets.usable(ctx.principal, character, AssetKind.CHARACTER, "character_asset_id")
