@@ -14,6 +14,7 @@ from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
+from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind
 from vp_runtime.eventstore import EventStore
 from vp_runtime.media import loudness, probe, run_ffmpeg
@@ -261,6 +262,27 @@ async def test_a_story_with_music_has_it_under_every_second_of_its_video(
     assert whole.max_db > -12  # the voice on top (music alone peaks lower at -16 dB)
 
 
+async def _previewed_with(
+    driver: Driver,
+    story_id: str,
+    uploads: dict[str, object],
+    nats_client: Client,
+    topology: Topology,
+    settings: RuntimeSettings,
+    folder: Path,
+) -> StoryView:
+    """Plan the one-scene story, give its scene ``uploads``, preview it: the story after."""
+    async with stages(settings, folder):
+        await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
+        (scene,) = (await driver.store.view(story_id)).scenes
+        await driver.run(
+            c.UpdateScene(story_id=story_id, scene_id=scene.spec.scene_id, changes=uploads)
+        )
+        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
+        await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=60)
+    return await driver.store.view(story_id)
+
+
 async def test_a_story_plays_the_creator_s_own_music_and_moves_with_their_clip(
     nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
 ) -> None:
@@ -276,19 +298,15 @@ async def test_a_story_plays_the_creator_s_own_music_and_moves_with_their_clip(
     driver, story_id = await story_with(
         store, duration_seconds=7, narration=False, music={"asset_id": music_id, "volume_db": -6}
     )
-    async with stages(settings, tmp_path):
-        await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
-        (scene,) = (await store.view(story_id)).scenes
-        await driver.run(
-            c.UpdateScene(
-                story_id=story_id,
-                scene_id=scene.spec.scene_id,
-                changes={"background_asset_id": clip_id},
-            )
-        )
-        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
-        await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=60)
-    view = await store.view(story_id)
+    view = await _previewed_with(
+        driver,
+        story_id,
+        {"background_asset_id": clip_id},
+        nats_client,
+        topology,
+        settings,
+        tmp_path,
+    )
     assert view.preview is not None and view.scenes[0].assets is not None
     assert view.scenes[0].assets.clip_key == asset_key("owner", clip_id)
     video = storage.path(view.preview.video_key)
@@ -296,3 +314,41 @@ async def test_a_story_plays_the_creator_s_own_music_and_moves_with_their_clip(
         assert (await loudness(video, start, 1.0)).mean_db > -35, start
     early, later = frame(video, 0.2), frame(video, 0.9)
     assert np.abs(early - later).mean() > 3  # testsrc moves: the clip plays, not a still
+
+
+async def test_a_scene_in_the_creator_s_own_voice_lasts_as_long_as_the_recording(
+    nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
+) -> None:
+    """A 9 s recording (an M4A, as phones make them) on a scene planned for 7 s: the scene
+    stretches to hold it, the voice is the recording (no synthesised speech), and the cues sit
+    over its spoken part."""
+    storage = local(tmp_path)
+    voice_id = new_id()
+    (tmp_path / "voice.wav").write_bytes(sound(9.0, 44_100, 220))
+    await run_ffmpeg(["-i", "voice.wav", "-c:a", "aac", "voice.m4a"], cwd=tmp_path)
+    await storage.put_file(asset_key("owner", voice_id), tmp_path / "voice.m4a", "audio/mp4")
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await story_with(
+        store,
+        duration_seconds=7,
+        language="ko",
+        description="제 목소리로 읽어요. 끝까지 들어 주세요.",
+    )
+    view = await _previewed_with(
+        driver,
+        story_id,
+        {"narration_asset_id": voice_id},
+        nats_client,
+        topology,
+        settings,
+        tmp_path,
+    )
+    assets = view.scenes[0].assets
+    assert view.preview is not None and assets is not None
+    assert assets.narration_seconds == pytest.approx(9.0, abs=0.1)
+    video = await probe(storage.path(view.preview.video_key))
+    assert video.duration == pytest.approx(9.3, abs=0.1)  # the recording and a short hold
+    assert [cue.text for cue in assets.cues] == ["제 목소리로 읽어요.", "끝까지 들어 주세요."]
+    assert assets.cues[0].start_seconds < 0.1 and assets.cues[-1].end_seconds > 8.9
+    tone = await loudness(storage.path(view.preview.video_key), 4.0, 1.0)
+    assert tone.mean_db > -20  # the recording's steady tone, not espeak

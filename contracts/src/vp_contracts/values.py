@@ -399,6 +399,12 @@ class SceneSpec(Contract):
         description="The creator's own background (an asset: a picture, or a clip that moves)"
         " instead of a generated one",
     )
+    narration_asset_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The creator's own recording of the narration (an asset of kind"
+        " narration) instead of a synthesised voice; the scene lasts as long as it needs",
+    )
 
 
 class SubtitleCue(Contract):

@@ -169,7 +169,7 @@ def _scenes_created(state: StoryView, event: e.ScenesCreated) -> Changes:
 
 
 _ASSET_FIELDS = frozenset(
-    {"prompt", "seed", "duration_seconds", "narration", "background_asset_id"}
+    {"prompt", "seed", "duration_seconds", "narration", "background_asset_id", "narration_asset_id"}
 )
 
 

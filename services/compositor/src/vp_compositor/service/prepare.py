@@ -11,7 +11,14 @@ from pathlib import Path
 
 from vp_contracts.language import sentences
 from vp_contracts.story.view import Attempt, SceneView, StoryView
-from vp_contracts.values import Music, RenderProfile, SceneAssets, Stage, StorySpec
+from vp_contracts.values import (
+    SCENE_DURATION_MAX_SECONDS,
+    Music,
+    RenderProfile,
+    SceneAssets,
+    Stage,
+    StorySpec,
+)
 from vp_runtime.media.music import track_wav
 from vp_runtime.storage import MissingObject, Storage, asset_key
 
@@ -49,6 +56,19 @@ def _cues(view: StoryView, starts: list[float], layout: Layout) -> list[Cue]:
         for s in view.attempt_scenes()
     ]
     return paged(timeline_cues(starts, per_scene), layout)
+
+
+OWN_VOICE_MARGIN = 0.3
+"""After a creator's own recording ends, the scene holds this long before the next one."""
+
+
+def scene_seconds(scene: SceneView) -> float:
+    """How long a scene lasts: as planned, or as long as the creator's own narration needs."""
+    planned = scene.spec.duration_seconds
+    spoken = scene.assets.narration_seconds if scene.assets else None
+    if scene.spec.narration_asset_id is None or spoken is None:
+        return planned
+    return round(min(SCENE_DURATION_MAX_SECONDS, max(planned, spoken + OWN_VOICE_MARGIN)), 3)
 
 
 def _mix(music: Music, path: str) -> MusicBed:
@@ -238,7 +258,7 @@ class Preparer:
         transition = scene.spec.transition or story.transition
         if not picture:  # drawn elsewhere (a segment of another replica): its timing only
             return SceneMedia(
-                duration=scene.spec.duration_seconds,
+                duration=scene_seconds(scene),
                 background="",
                 narration=narration,
                 motion=scene.spec.prompt.motion,
@@ -268,7 +288,7 @@ class Preparer:
                 await self._fetch(assets.clip_key, folder / f"clip-{index}.mp4", f"{label}'s clip")
             ).name
         return SceneMedia(
-            duration=scene.spec.duration_seconds,
+            duration=scene_seconds(scene),
             background=background.name,
             character=layer,
             clip=clip,

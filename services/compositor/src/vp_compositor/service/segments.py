@@ -29,7 +29,7 @@ from vp_compositor.domain.timeline import (
     segment_args,
     total_duration,
 )
-from vp_compositor.service.prepare import Cut, Preparer, composable
+from vp_compositor.service.prepare import Cut, Preparer, composable, scene_seconds
 from vp_compositor.settings import CompositorSettings
 
 SEGMENT_POLL_SECONDS = 0.5
@@ -66,7 +66,7 @@ class Segments:
         assert view.spec is not None
         timeline = [
             SceneMedia(
-                duration=scene.spec.duration_seconds,
+                duration=scene_seconds(scene),
                 background="",
                 transition=scene.spec.transition or view.spec.transition,
             )

@@ -46,6 +46,7 @@ def scene_out(data: dict[str, Any], link: Link) -> SceneOut:
         seed=data["seed"],
         transition=data.get("transition"),
         background_asset_id=data.get("background_asset_id"),
+        narration_asset_id=data.get("narration_asset_id"),
         status=data["status"],
         background_url=link(keys["background"]),
         character_url=link(keys["character"]),

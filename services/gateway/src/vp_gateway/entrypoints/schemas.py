@@ -204,6 +204,9 @@ class SceneOut(Out):
     background_asset_id: str | None = Field(
         default=None, description="Your own background asset, when the scene uses one"
     )
+    narration_asset_id: str | None = Field(
+        default=None, description="Your own narration recording, when the scene uses one"
+    )
     status: str = Field(description="pending, queued, generating, generated or failed")
     background_url: str | None = Field(default=None, description="Background image")
     character_url: str | None = Field(
@@ -367,6 +370,11 @@ class SceneIn(Body):
         default=None,
         description="Your own background (a ready asset of kind background: a picture, or a"
         " clip) instead of a generated one",
+    )
+    narration_asset_id: Id | None = Field(
+        default=None,
+        description="Your own recording of the narration (a ready asset of kind narration)"
+        " instead of a synthesised voice; the scene lasts as long as it needs",
     )
 
 

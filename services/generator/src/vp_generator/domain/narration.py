@@ -43,3 +43,40 @@ def assemble(spoken: Sequence[tuple[str, np.ndarray]]) -> Narration:
     if peak > 1e-4:
         joined = joined * (PEAK / peak)
     return Narration(joined, round(len(joined) / SAMPLE_RATE, 3), tuple(cues))
+
+
+FRAME_SECONDS = 0.02
+SPEECH_SHARE = 0.1
+"""A 20 ms frame is speech when louder than this share of the recording's loud frames."""
+SILENT_RMS = 10 ** (-50 / 20)
+
+
+def recorded(samples: np.ndarray, lines: Sequence[str]) -> Narration:
+    """The creator's own recording of ``lines`` (at :data:`SAMPLE_RATE`): kept as it is, its
+    cues spread over the spoken part (from the first loud frame to the last), each line's share
+    of that time by its length. A recording with no speech has no cues."""
+    samples = samples.astype(np.float32)
+    seconds = round(len(samples) / SAMPLE_RATE, 3)
+    frame = int(FRAME_SECONDS * SAMPLE_RATE)
+    count = len(samples) // frame
+    if not lines or count == 0:
+        return Narration(samples, seconds, ())
+    rms = np.sqrt((samples[: count * frame].reshape(count, frame) ** 2).mean(axis=1))
+    loud = float(np.percentile(rms, 95))
+    speaking = np.flatnonzero(rms > max(SILENT_RMS, loud * SPEECH_SHARE))
+    if loud <= SILENT_RMS or speaking.size == 0:
+        return Narration(samples, seconds, ())
+    start, end = speaking[0] * FRAME_SECONDS, (speaking[-1] + 1) * FRAME_SECONDS
+    weights = [max(1, len(line.replace(" ", ""))) for line in lines]
+    cues, cursor = [], start
+    for line, weight in zip(lines, weights, strict=True):
+        length = (end - start) * weight / sum(weights)
+        cues.append(
+            SubtitleCue(
+                start_seconds=round(cursor, 3),
+                end_seconds=round(cursor + length, 3),
+                text=line,
+            )
+        )
+        cursor += length
+    return Narration(samples, seconds, tuple(cues))

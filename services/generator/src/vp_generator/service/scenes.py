@@ -28,7 +28,7 @@ from vp_contracts.story import commands as c
 from vp_contracts.story.rules import story_language
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind, SceneAssets, SceneSpec, StorySpec
-from vp_runtime.media import MediaError, thumbnail
+from vp_runtime.media import MediaError, run_ffmpeg, thumbnail
 from vp_runtime.media.sniff import CLIPS, IMAGES, SNIFF_BYTES, Unrecognised, sniff
 from vp_runtime.messaging.delivery import TransientError
 from vp_runtime.providers.base import (
@@ -53,7 +53,7 @@ from vp_runtime.storage import MissingObject, Storage, asset_key
 
 from vp_generator.domain.jobs import SceneJob
 from vp_generator.domain.layers import NotAPicture, character_layer, key_out_background, png
-from vp_generator.domain.narration import SAMPLE_RATE, Narration, assemble
+from vp_generator.domain.narration import SAMPLE_RATE, Narration, assemble, recorded
 from vp_generator.domain.prompts import background_prompt, character_prompt, motion_prompt
 from vp_generator.service.translator import PromptTranslator
 
@@ -190,7 +190,10 @@ class SceneGenerator:
             clip_key = (await self._clip(job, drawn, spec, background.key, character, ledger)).key
             await self._still_current(job)
         narration_key, narration = None, None
-        if spec.narration and sentences(scene.narration):
+        if spec.narration and scene.narration_asset_id:
+            await work.tick(80, f"scene {scene.position + 1}: taking your narration")
+            narration_key, narration = await self._own_narration(view, scene)
+        elif spec.narration and sentences(scene.narration):
             await work.tick(80, f"scene {scene.position + 1}: recording the narration")
             narration_key, narration = await self._narrate(job, view, scene, ledger)
         assets = SceneAssets(
@@ -394,6 +397,29 @@ class SceneGenerator:
             if narration.seconds <= room or speed >= MAX_SPEED:
                 return await self._store_narration(keys, narration), narration
             speed = min(MAX_SPEED, round(speed * narration.seconds / room + 0.02, 2))
+
+    async def _own_narration(self, view: StoryView, scene: SceneSpec) -> tuple[str, Narration]:
+        """The creator's own recording of the scene's lines (any format ffmpeg reads), as the
+        scene's narration: cues over its spoken part; its length drives the scene's."""
+        assert scene.narration_asset_id is not None and view.owner_id is not None
+        key = asset_key(view.owner_id, scene.narration_asset_id)
+        label = f"scene {scene.position + 1}'s own narration"
+        with tempfile.TemporaryDirectory(prefix="vp-voice-") as folder:
+            source, wav = Path(folder) / "recording", Path(folder) / "narration.wav"
+            try:
+                await self.storage.download(key, source)
+                await run_ffmpeg(
+                    ["-i", str(source), "-vn", "-ac", "1", "-ar", str(SAMPLE_RATE), str(wav)]
+                )
+            except MissingObject:
+                raise UnusableUpload(f"{label} was deleted: upload it again") from None
+            except MediaError as error:
+                raise UnusableUpload(f"{label} is no sound ffmpeg can read: {error}") from None
+            samples, rate = read_wav(wav.read_bytes())
+        narration = recorded(resample(samples, rate, SAMPLE_RATE), sentences(scene.narration))
+        stored = f"{key}.narration.wav"
+        await self.storage.put_bytes(stored, write_wav(narration.samples, SAMPLE_RATE), "audio/wav")
+        return stored, narration
 
     async def _store_narration(self, parts: list[str], narration: Narration) -> str:
         digest = hashlib.sha256(json.dumps(parts).encode()).hexdigest()

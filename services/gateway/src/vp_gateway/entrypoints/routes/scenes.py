@@ -86,7 +86,7 @@ async def bulk_create(body: BulkCreateIn, gw: GatewayDep, ctx: ContextDep) -> Sc
     for item, scene in zip(fields, body.scenes, strict=True):
         if scene.prompt is not None:
             item["prompt"] = scene.prompt.model_dump(exclude_unset=True)
-        await _own_background(gw, ctx, scene.background_asset_id)
+        await _own_assets(gw, ctx, scene.background_asset_id, scene.narration_asset_id)
     outcome = await gw.stories.add_scenes(ctx, body.story, fields)
     added = outcome.view.scenes[-len(fields) :]
     story = story_out(outcome.view, gw.link)
@@ -105,7 +105,7 @@ async def update_scene(
     changes = body.model_dump(exclude_unset=True)
     if body.prompt is not None:
         changes["prompt"] = body.prompt.model_dump(exclude_unset=True)
-    await _own_background(gw, ctx, body.background_asset_id)
+    await _own_assets(gw, ctx, body.background_asset_id, body.narration_asset_id)
     outcome = await gw.stories.update_scene(ctx, story_id, scene_id, changes)
     return _scene_of(outcome.view, scene_id, gw)
 
@@ -139,7 +139,13 @@ def _scene_of(view: StoryView, scene_id: str, gw: Gateway) -> SceneOut:
     return scene_out(scene_data(view.story_id, scene), gw.link)
 
 
-async def _own_background(gw: Gateway, ctx: RequestContext, asset_id: str | None) -> None:
-    """A scene's background upload must be the caller's own ready background asset."""
-    if asset_id:
-        await gw.assets.usable(ctx.principal, asset_id, AssetKind.BACKGROUND, "background_asset_id")
+async def _own_assets(
+    gw: Gateway, ctx: RequestContext, background: str | None, narration: str | None
+) -> None:
+    """A scene's uploads must be the caller's own ready assets of their kind."""
+    if background:
+        await gw.assets.usable(
+            ctx.principal, background, AssetKind.BACKGROUND, "background_asset_id"
+        )
+    if narration:
+        await gw.assets.usable(ctx.principal, narration, AssetKind.NARRATION, "narration_asset_id")

@@ -41,6 +41,7 @@ def scene_data(story_id: str, scene: SceneView) -> dict[str, Any]:
         "seed": spec.seed,
         "transition": spec.transition.value if spec.transition else None,
         "background_asset_id": spec.background_asset_id,
+        "narration_asset_id": spec.narration_asset_id,
         "status": scene.status.value,
         "keys": {
             "background": assets.background_key if assets else None,
