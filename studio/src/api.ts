@@ -41,7 +41,8 @@ export interface SubtitleStyle {
 }
 
 export interface Music {
-  track: string;
+  track: string | null;
+  asset_id: string | null;
   volume_db: number;
   fade_in_seconds: number;
   fade_out_seconds: number;
@@ -52,6 +53,21 @@ export interface MusicTrack {
   id: string;
   names: Record<string, string>;
   preview_url: string;
+}
+
+export interface Asset {
+  id: string;
+  kind: "character" | "background" | "narration" | "music";
+  filename: string;
+  content_type: string;
+  status: "pending" | "ready";
+}
+
+interface Upload {
+  asset: Asset;
+  url: string;
+  method: string;
+  headers: Record<string, string>;
 }
 
 export interface Story {
@@ -72,6 +88,7 @@ export interface Story {
   subtitle_style: SubtitleStyle;
   transition: string;
   music: Music | null;
+  character_asset_id: string | null;
   language: string;
   language_detected: boolean;
   status: Status;
@@ -107,6 +124,7 @@ export interface StoryInput {
   subtitle_style?: Partial<SubtitleStyle>;
   transition?: string;
   music?: Partial<Music> | null;
+  character_asset_id?: string | null;
   project_id?: string | null;
   generation_params?: { voice?: string };
 }
@@ -255,6 +273,26 @@ export const api = {
   regenerateScene: (id: string) =>
     request<{ story: Story }>("POST", `${API}/scenes/${id}/generate/`, {}),
   music: () => request<{ tracks: MusicTrack[] }>("GET", `${API}/music/`),
+  /** Upload one of the creator's files: ask for a link, PUT the file there (straight to
+   * storage), then have the server check it; the ready asset, or the server's refusal. */
+  async upload(kind: Asset["kind"], file: File): Promise<Asset> {
+    const type = file.type || "application/octet-stream";
+    const upload = await request<Upload>("POST", `${API}/assets/`, {
+      kind,
+      filename: file.name,
+      content_type: type,
+      size_bytes: file.size,
+    });
+    const sent = await fetch(upload.url, {
+      method: upload.method,
+      headers: upload.headers,
+      body: file,
+    }).catch(() => null);
+    if (!sent?.ok) {
+      throw new ApiError(sent?.status ?? 0, "upload_failed", "the file could not be sent");
+    }
+    return request<Asset>("POST", `${API}/assets/${upload.asset.id}/complete/`);
+  },
   export: (id: string) =>
     request<{ url: string; files: string[]; size_bytes: number }>(
       "POST",

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from tests.support.assets import picture
 from tests.support.stack import Stack, local_stack
 from tests.support.subtitles import frame
 
@@ -208,8 +209,8 @@ async def test_a_field_error_is_shown_next_to_its_field_and_back_keeps_the_text(
 async def test_a_look_chosen_in_the_studio_is_in_the_preview(
     stack: Stack, page: Watched, tmp_path: Path
 ) -> None:
-    """A transition and a subtitle font and place picked in the form: the story has them, and
-    the preview shows the Korean subtitles at the top of the frame."""
+    """A transition, a subtitle font and place, and their own character picture picked in the
+    form: the story has them, and the preview shows the Korean subtitles at the top."""
     email = f"look-{uuid.uuid4().hex[:8]}@example.com"
     await _register(stack, email)
     browser_page = page.page
@@ -222,6 +223,14 @@ async def test_a_look_chosen_in_the_studio_is_in_the_preview(
     await browser_page.select_option("#subtitle_position", "top")
     await browser_page.click('button:has-text("다음")')
     await browser_page.fill('[name="character_prompt"]', "빨간 목도리를 한 작은 여우")
+    # Their own character picture: a file that only pretends to be a PNG is refused, in words.
+    upload = browser_page.locator("#character_upload")
+    fake = {"name": "fox.png", "mimeType": "image/png", "buffer": b"not a picture at all"}
+    await upload.set_input_files(fake)
+    await expect(browser_page.get_by_role("alert")).to_contain_text("text")
+    real = {"name": "fox.png", "mimeType": "image/png", "buffer": picture("PNG", (200, 240))}
+    await upload.set_input_files(real)
+    await expect(browser_page.get_by_text("올린 파일을 씁니다.")).to_be_visible()
     await browser_page.click('button:has-text("다음")')
     await browser_page.fill('[name="background_prompt"]', "안개 낀 숲")
     await browser_page.click('button:has-text("다음")')
@@ -233,6 +242,7 @@ async def test_a_look_chosen_in_the_studio_is_in_the_preview(
     style = story["subtitle_style"]
     assert story["transition"] == "wipeleft" and isinstance(style, dict)
     assert (style["font"], style["position"]) == ("NanumMyeongjo", "top")
+    assert story["character_asset_id"]  # the uploaded picture, in every scene
     preview = tmp_path / "preview.mp4"
     async with httpx.AsyncClient() as http:
         preview.write_bytes((await http.get(str(story["preview_url"]))).content)

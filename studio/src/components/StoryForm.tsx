@@ -2,7 +2,7 @@
 // going back and forth keeps everything typed.
 import { useEffect, useState } from "react";
 
-import { api, type MusicTrack, type StoryInput } from "../api";
+import { api, type Asset, type MusicTrack, type StoryInput } from "../api";
 import { useI18n, type MessageKey } from "../i18n";
 
 export const STYLES = [
@@ -177,7 +177,20 @@ export function StoryForm({ step, value, onChange, errors }: Props) {
     </Field>
   );
 
-  if (step === "character") return prompt("character_prompt", "story.character", "story.characterHint");
+  if (step === "character")
+    return (
+      <>
+        {prompt("character_prompt", "story.character", "story.characterHint")}
+        <UploadField
+          id="character_upload"
+          kind="character"
+          accept="image/png,image/jpeg,image/webp"
+          label={t("upload.character")}
+          chosen={Boolean(value.character_asset_id)}
+          onUploaded={(asset) => set({ character_asset_id: asset?.id ?? null })}
+        />
+      </>
+    );
   if (step === "background") return prompt("background_prompt", "story.background");
   if (step === "action") return prompt("action_prompt", "story.action", "story.actionHint");
   return (
@@ -331,7 +344,74 @@ function MusicField({ value, onChange }: PartProps) {
       {chosen && (
         <audio className="music-preview" src={chosen.preview_url} controls preload="none" />
       )}
+      <UploadField
+        id="music_upload"
+        kind="music"
+        accept="audio/*"
+        label={t("upload.music")}
+        chosen={Boolean(value.music?.asset_id)}
+        onUploaded={(asset) => onChange({ music: asset ? { asset_id: asset.id } : null })}
+      />
     </Field>
+  );
+}
+
+/** One of the creator's own files: sent straight to storage, checked by the server; its
+ * refusal (a wrong type, a file that is not what it says) shown beside it. */
+function UploadField({
+  id,
+  kind,
+  accept,
+  label,
+  chosen,
+  onUploaded,
+}: {
+  id: string;
+  kind: Asset["kind"];
+  accept: string;
+  label: string;
+  chosen: boolean;
+  onUploaded: (asset: Asset | null) => void;
+}) {
+  const { t } = useI18n();
+  const [state, setState] = useState<"idle" | "sending">("idle");
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <div className="upload">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        name={id}
+        type="file"
+        accept={accept}
+        disabled={state === "sending"}
+        onChange={(event) => {
+          const file = event.target.files?.[0];
+          if (!file) return;
+          setState("sending");
+          setError(null);
+          api
+            .upload(kind, file)
+            .then((asset) => onUploaded(asset))
+            .catch((failure) => setError(failure instanceof Error ? failure.message : String(failure)))
+            .finally(() => setState("idle"));
+        }}
+      />
+      {state === "sending" && <small>{t("upload.sending")}</small>}
+      {chosen && state === "idle" && (
+        <small className="upload-chosen">
+          {t("upload.using")}{" "}
+          <button type="button" className="link" onClick={() => onUploaded(null)}>
+            {t("upload.remove")}
+          </button>
+        </small>
+      )}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
   );
 }
 

@@ -42,6 +42,7 @@ function inputOf(story: Story): StoryInput {
     subtitle_style: story.subtitle_style,
     transition: story.transition,
     music: story.music,
+    character_asset_id: story.character_asset_id,
     generation_params: story.generation_params.voice
       ? { voice: String(story.generation_params.voice) }
       : undefined,
