@@ -7,14 +7,20 @@ import asyncio
 import os
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from vp_gateway.adapters.db import engine as db
+from vp_gateway.adapters.db.assets import SqlAssets
 from vp_gateway.adapters.db.engine import make_engine, reading, sync_url, upgrade_async
+from vp_gateway.service.assets import Asset, AssetKind, AssetStatus
 
 from tests.support.servers import fresh_schema
+
+PENDING = AssetStatus.PENDING
 
 pytestmark = pytest.mark.integration
 
@@ -59,5 +65,24 @@ async def test_a_connection_dropped_while_idle_is_replaced_before_use(
             async with reads() as session:  # the dead connection is pinged, replaced, used
                 again = (await session.execute(text("SELECT pg_backend_pid()"))).scalar()
             assert again != pid
+        finally:
+            await engine.dispose()
+
+
+async def test_pending_uploads_are_found_by_age_in_the_assets_table(database_url: str) -> None:
+    with fresh_schema(database_url) as url:
+        await upgrade_async(url)
+        engine, sessions = make_engine(url)
+        records = SqlAssets(sessions)
+        then = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+        try:
+            old = Asset("a-old", "u1", AssetKind.MUSIC, "a.wav", "audio/wav", PENDING, then)
+            new = replace(old, id="a-new", created_at=then + timedelta(hours=2))
+            ready = replace(old, id="a-ready", status=AssetStatus.READY)
+            for asset in (old, new, ready):
+                await records.add(asset)
+            found = await records.pending_before(then + timedelta(hours=1))
+            assert [asset.id for asset in found] == ["a-old"]
+            assert found[0].created_at == then
         finally:
             await engine.dispose()

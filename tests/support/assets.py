@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import wave
+from datetime import datetime
 
 import numpy as np
 from PIL import Image
@@ -53,4 +54,9 @@ class AssetRecords:
             a
             for a in self.rows.values()
             if (owner_id is None or a.owner_id == owner_id) and (kind is None or a.kind == kind)
+        ]
+
+    async def pending_before(self, moment: datetime) -> list[Asset]:
+        return [
+            a for a in self.rows.values() if a.status.value == "pending" and a.created_at < moment
         ]

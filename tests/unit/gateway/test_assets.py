@@ -3,7 +3,7 @@ kind, a refused file leaves nothing stored, only the owner sees an asset."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from vp_contracts.story.errors import InvalidInput, NotFound
@@ -121,3 +121,19 @@ async def test_only_the_owner_sees_uses_and_deletes_an_asset() -> None:
     assert storage.objects == {}
     with pytest.raises(NotFound):
         await assets.own(OWNER, asset_id)
+
+
+async def test_an_upload_never_completed_is_given_up_with_its_file() -> None:
+    moment = [datetime(2026, 12, 2, 10, 0, tzinfo=UTC)]
+    storage, records = InMemoryStorage(), AssetRecords()
+    assets = Assets(records, storage, lambda: moment[0])
+    left = await assets.start_upload(OWNER, AssetKind.MUSIC, "a.wav", "audio/wav", 100)
+    await storage.put_bytes(left.asset.key, b"anything at all", "audio/wav")  # never completed
+    done = await assets.start_upload(OWNER, AssetKind.MUSIC, "b.wav", "audio/wav", 100)
+    await storage.put_bytes(done.asset.key, sound(), "audio/wav")
+    await assets.complete(OWNER, done.asset.id)
+    moment[0] += timedelta(minutes=59)
+    assert await assets.expire_pending() == 0  # still within its hour
+    moment[0] += timedelta(minutes=2)
+    assert await assets.expire_pending() == 1
+    assert list(records.rows) == [done.asset.id] and list(storage.objects) == [done.asset.key]

@@ -158,12 +158,13 @@ async def _serving(
     tokens, tickets = policies(settings, _secret(settings))
     keys = SqlIdempotencyRecords(sessions)
     chat = chat_client(providers)
+    assets = Assets(SqlAssets(sessions), storage, now)
     gateway = Gateway(
         settings=settings,
         stories=stories,
         jobs=Jobs(stories, readmodel),
         users=Users(SqlAccounts(sessions), settings.admins),
-        assets=Assets(SqlAssets(sessions), storage, now),
+        assets=assets,
         idempotency=Idempotency(keys),
         tokens=tokens,
         tickets=tickets,
@@ -183,6 +184,7 @@ async def _serving(
         async with (
             runtime.consuming(table),
             in_background(_expire_keys(keys)),
+            in_background(_expire_uploads(assets)),
             metrics.queue_depths(runtime.client.jetstream(), runtime.topology),
         ):
             yield gateway
@@ -199,6 +201,17 @@ async def _expire_keys(keys: SqlIdempotencyRecords, every: float = 3600) -> None
                 log.info("forgot %d expired idempotency keys", removed)
         except Exception as error:  # the database may be away for a while: try again later
             log.warning("could not expire idempotency keys: %s", error)
+        await asyncio.sleep(every)
+
+
+async def _expire_uploads(assets: Assets, every: float = 600) -> None:
+    """Give up uploads never completed, every ten minutes (any replica may)."""
+    while True:
+        try:
+            if removed := await assets.expire_pending():
+                log.info("gave up %d uploads that were never completed", removed)
+        except Exception as error:  # storage or the database away: try again later
+            log.warning("could not expire pending uploads: %s", error)
         await asyncio.sleep(every)
 
 

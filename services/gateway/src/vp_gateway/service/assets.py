@@ -20,6 +20,8 @@ from vp_runtime.storage import Storage, asset_key
 from vp_runtime.web.auth import Principal
 
 UPLOAD_LINK_LIFETIME = timedelta(minutes=15)
+PENDING_LIFETIME = timedelta(hours=1)
+"""An upload not completed by then is given up: its file (never checked) and record go."""
 
 
 class AssetKind(StrEnum):
@@ -96,6 +98,10 @@ class AssetRecords(Protocol):
 
     async def of_owner(self, owner_id: str | None, kind: AssetKind | None) -> list[Asset]:
         """Newest first; every owner's when ``owner_id`` is None."""
+        ...
+
+    async def pending_before(self, moment: datetime) -> list[Asset]:
+        """Pending assets created before ``moment``."""
         ...
 
 
@@ -196,3 +202,12 @@ class Assets:
             raise NotFound(f"asset {asset_id} does not exist")
         await self._storage.delete(asset.key)
         await self._records.remove(asset.id)
+
+    async def expire_pending(self) -> int:
+        """Give up uploads not completed within :data:`PENDING_LIFETIME`: an unchecked file is
+        never kept. Returns how many went (any replica may run it: deleting twice is fine)."""
+        stale = await self._records.pending_before(self._clock() - PENDING_LIFETIME)
+        for asset in stale:
+            await self._storage.delete(asset.key)
+            await self._records.remove(asset.id)
+        return len(stale)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,6 +40,14 @@ class SqlAssets:
             query = query.where(AssetRow.kind == kind.value)
         async with self._sessions() as session:
             rows = (await session.scalars(query.limit(500))).all()
+        return [_asset(row) for row in rows]
+
+    async def pending_before(self, moment: datetime) -> list[Asset]:
+        query = select(AssetRow).where(
+            AssetRow.status == AssetStatus.PENDING.value, AssetRow.created_at < moment
+        )
+        async with self._sessions() as session:
+            rows = (await session.scalars(query.limit(1000))).all()
         return [_asset(row) for row in rows]
 
 
