@@ -221,6 +221,8 @@ async def test_a_write_is_visible_at_once_in_the_list_and_the_detail(
         ({"subtitle_style": {"position": "left"}}, "subtitle_style.position", "'bottom'"),
         ({"subtitle_style": {"font": "Comic Sans"}}, "subtitle_style.font", "installed font"),
         ({"transition": "spin"}, "transition", "'cut', 'fade'"),
+        ({"title": "a\x00b"}, "title", "NUL"),
+        ({"subtitle_style": {"font": "Nanum\x00"}}, "subtitle_style", "NUL"),
         ({"music": {"track": "jazz"}}, "music.track", "'calm', 'ambient' or 'upbeat'"),
         ({"music": {"track": "calm", "volume": 3}}, "music.volume", "unknown field"),
     ],
@@ -567,6 +569,31 @@ async def test_music_is_listed_previewed_chosen_changed_and_removed(
     error = incomplete.json()["error"]["details"]["errors"][0]
     assert error["field"] == "music" and "either track" in error["rule"]
     assert removed.json()["music"] is None
+
+
+async def test_variants_copy_the_plan_with_new_seeds_and_start_their_previews(
+    gateway: RunningGateway, token: str
+) -> None:
+    story = await planned(gateway, token)
+    async with gateway.client(token) as http:
+        draft = await create(gateway, token)
+        refused = await http.post(f"{API}/stories/{draft['id']}/variants/", json={"count": 2})
+        made = await http.post(f"{API}/stories/{story['id']}/variants/", json={"count": 2})
+        listed = await http.get(f"{API}/stories/{story['id']}/variants/")
+    assert refused.status_code == 409 and "plan it first" in refused.json()["error"]["message"]
+    assert made.status_code == 202, made.text
+    variants = [accepted["story"] for accepted in made.json()["variants"]]
+    assert [v["status"] for v in variants] == ["previewing", "previewing"]
+    assert {v["variant_of"] for v in variants} == {story["id"]}
+    assert sorted(v["id"] for v in listed.json()) == sorted(v["id"] for v in variants)
+    seeds = {tuple(scene["seed"] for scene in v["scenes"]) for v in [story, *variants]}
+    assert len(seeds) == 3  # each its own pictures
+    for variant in variants:
+        assert variant["id"] != story["id"] and variant["title"] == story["title"]
+        assert [s["prompt"] for s in variant["scenes"]] == [s["prompt"] for s in story["scenes"]]
+        assert [s["narration"] for s in variant["scenes"]] == [
+            s["narration"] for s in story["scenes"]
+        ]
 
 
 async def test_only_a_completed_story_is_exported(gateway: RunningGateway, token: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 import websockets
 from vp_devtools.demo import SAMPLE_STORY, run_demo
@@ -22,7 +23,7 @@ from vp_devtools.sse import ServerEvent, follow
 from vp_runtime.media import probe
 
 from tests.support.stack import API, Stack, local_stack
-from tests.support.subtitles import srt_as_vtt, vtt_cues
+from tests.support.subtitles import frame, srt_as_vtt, vtt_cues
 
 pytestmark = pytest.mark.e2e
 SMALL_STORY = {**SAMPLE_STORY, "duration_seconds": 21, "resolution": "480p", "fps": 24}
@@ -211,6 +212,50 @@ async def test_a_reconnect_with_last_event_id_gets_exactly_what_was_missed(stack
             f"{notifier}{API}/stories/{story_id}/events/", headers={"Authorization": token}
         )
         assert foreign.status_code == 404
+
+
+async def _until_status(http: httpx.AsyncClient, story_id: str, wanted: str) -> dict[str, Any]:
+    async with asyncio.timeout(120):
+        while True:
+            story: dict[str, Any] = (await http.get(f"{API}/stories/{story_id}/")).json()
+            assert story["status"] != "failed", story["failure"]
+            if story["status"] == wanted:
+                return story
+            await asyncio.sleep(0.5)
+
+
+async def test_variants_preview_side_by_side_and_the_chosen_one_goes_to_the_final(
+    stack: Stack,
+) -> None:
+    """Two variants of a planned story: their previews are made at once, differ in picture
+    (other seeds) but not in length or words; the one chosen renders its final."""
+    async with stack.user("variants@example.com") as http:
+        story_id = (await http.post(f"{API}/stories/", json=SMALL_STORY)).json()["id"]
+        await http.post(f"{API}/stories/{story_id}/transition/", json={"to": "planning"})
+        await _until_status(http, story_id, "planned")
+        made = await http.post(f"{API}/stories/{story_id}/variants/", json={"count": 2})
+        assert made.status_code == 202, made.text
+        ids = [accepted["story"]["id"] for accepted in made.json()["variants"]]
+        ready = [await _until_status(http, variant, "preview_ready") for variant in ids]
+        listed = (await http.get(f"{API}/stories/{story_id}/variants/")).json()
+        previews = []
+        for number, story in enumerate(ready):
+            path = stack.home / f"variant-{number}.mp4"
+            path.write_bytes((await http.get(story["preview_url"])).content)
+            previews.append(path)
+        chosen = ids[1]
+        assert (await http.post(f"{API}/stories/{chosen}/render_final/")).status_code == 202
+        final = await _until_status(http, chosen, "completed")
+    assert sorted(story["id"] for story in listed) == sorted(ids)
+    assert all(story["status"] == "preview_ready" for story in listed)
+    first, second = [await probe(path) for path in previews]
+    assert first.duration == second.duration and first.frames == second.frames
+    difference = np.abs(frame(previews[0], 1.0) - frame(previews[1], 1.0)).mean()
+    assert difference > 5, difference  # other pictures
+    lines = [[scene["narration"] for scene in story["scenes"]] for story in ready]
+    assert lines[0] == lines[1]  # the same words
+    assert final["final_url"] and final["variant_of"] == story_id
+    assert [s["seed"] for s in final["scenes"]] == [s["seed"] for s in ready[1]["scenes"]]
 
 
 async def test_stage_services_killed_mid_render_are_restarted_and_the_story_completes_once(

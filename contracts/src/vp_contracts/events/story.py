@@ -53,6 +53,11 @@ class StoryCreated(Event):
         default=None,
         description="The story's language: the one asked for, else detected from its text",
     )
+    variant_of: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The story this one is a variant of (its plan, other seeds)",
+    )
 
 
 class StoryUpdated(Event):

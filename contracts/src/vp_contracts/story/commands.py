@@ -43,6 +43,19 @@ class CreateStory(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CreateVariant(Command):
+    """A new story with another story's spec and plan, its images seeded anew (planned at
+    once: the plan is the source's, so its preview can start)."""
+
+    owner_id: str
+    variant_of: str
+    spec: StorySpec
+    scenes: tuple[SceneSpec, ...]
+    attempt_id: str
+    costs: ProviderCosts = field(default_factory=ProviderCosts)
+
+
+@dataclass(frozen=True, kw_only=True)
 class UpdateStory(Command):
     """Change some of the story's fields; ``changes`` maps field names to new values."""
 

@@ -45,18 +45,41 @@ from vp_contracts.values import (
 PLANNERS = ("rules", "llm")
 
 
-@handles(c.CreateStory)
-def _create(command: c.CreateStory, state: StoryView) -> list[Event]:
+def _created(command: c.CreateStory | c.CreateVariant, state: StoryView) -> e.StoryCreated:
     if state.exists:
         raise AlreadyExists(f"story {command.story_id} exists already")
+    return e.StoryCreated(
+        story_id=command.story_id,
+        owner_id=command.owner_id,
+        spec=command.spec,
+        cost_estimate=estimate_for_spec(command.spec, command.costs),
+        language=story_language(command.spec),
+        variant_of=command.variant_of if isinstance(command, c.CreateVariant) else None,
+    )
+
+
+@handles(c.CreateStory)
+def _create(command: c.CreateStory, state: StoryView) -> list[Event]:
+    return [_created(command, state)]
+
+
+@handles(c.CreateVariant)
+def _create_variant(command: c.CreateVariant, state: StoryView) -> list[Event]:
+    """Created and planned in one decision: the source's plan, already made, is the plan."""
+    created = _created(command, state)
+    if not command.scenes:
+        raise InvalidInput.field("scenes", "a variant copies a planned story's scenes")
+    seconds = sum(scene.duration_seconds for scene in command.scenes)
     return [
-        e.StoryCreated(
+        created,
+        e.PlanningRequested(story_id=command.story_id, attempt_id=command.attempt_id),
+        e.StoryPlanned(
             story_id=command.story_id,
-            owner_id=command.owner_id,
-            spec=command.spec,
-            cost_estimate=estimate_for_spec(command.spec, command.costs),
-            language=story_language(command.spec),
-        )
+            attempt_id=command.attempt_id,
+            scenes=command.scenes,
+            planner=f"variant of {command.variant_of}",
+            cost_estimate=estimate_cost(len(command.scenes), seconds, command.costs),
+        ),
     ]
 
 

@@ -34,6 +34,6 @@ def handles(
 
 def decide(command: c.Command, state: StoryView) -> list[Event]:
     """The facts ``command`` produces in ``state``; raises ``Refused`` when not allowed."""
-    if not isinstance(command, c.CreateStory) and not state.exists:
+    if not isinstance(command, c.CreateStory | c.CreateVariant) and not state.exists:
         raise NotFound(f"story {command.story_id} does not exist")
     return HANDLERS[type(command)](command, state)

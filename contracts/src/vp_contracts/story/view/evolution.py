@@ -107,6 +107,7 @@ def _created(state: StoryView, event: e.StoryCreated) -> Changes:
         status=StoryStatus.DRAFT,
         owner_id=event.owner_id,
         spec=event.spec,
+        variant_of=event.variant_of,
         cost_estimate=event.cost_estimate,
         language=event.language or story_language(event.spec),
     )

@@ -94,6 +94,8 @@ class StoryView:
     status: StoryStatus | None = None
     owner_id: str | None = None
     spec: StorySpec | None = None
+    variant_of: str | None = None
+    """The story this one is a variant of, if it is one."""
     scenes: tuple[SceneView, ...] = ()
     version: int = 0
     """Stream sequence of the last fact; the expected version of the next append."""

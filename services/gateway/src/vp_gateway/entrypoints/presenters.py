@@ -89,6 +89,7 @@ def story_out(view: StoryView, link: Link, *, stale: bool = False) -> StoryOut:
         transition=spec.transition,
         music=spec.music,
         character_asset_id=spec.character_asset_id,
+        variant_of=view.variant_of,
         language=view.language or story_language(spec),
         language_detected=spec.language is None,
         status=view.status,

@@ -7,7 +7,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    create_model,
+    field_validator,
+)
 from pydantic.config import JsonDict
 from vp_contracts.ids import check_id
 from vp_contracts.language import BCP47
@@ -64,7 +72,30 @@ SceneIdPath = Annotated[Id, path_id("Scene")]
 JobIdPath = Annotated[Id, path_id("Job")]
 
 
-class Body(BaseModel):
+def no_nul(value: Any) -> Any:
+    """``value`` unless a text in it holds a NUL character (no database stores one, and no
+    creator types one)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters (\\u0000)")
+    if isinstance(value, dict):
+        for item in value.values():
+            no_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            no_nul(item)
+    return value
+
+
+class Printable(BaseModel):
+    """Refuses NUL characters in every text field, nested ones included."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return no_nul(value)
+
+
+class Body(Printable):
     """Request bodies: unknown fields are an error (a typo should not be silently dropped)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -116,7 +147,7 @@ class TokenOut(Out):
 # -- stories ---------------------------------------------------------------------------
 
 
-class StoryCreate(StorySpec):
+class StoryCreate(Printable, StorySpec):
     """A new story: the contracts' :class:`StorySpec`, refusing unknown fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -263,6 +294,9 @@ class StoryOut(Out):
     character_asset_id: str | None = Field(
         default=None, description="Your own character picture, when the story uses one"
     )
+    variant_of: str | None = Field(
+        default=None, description="The story this one is a variant of, if it is one"
+    )
     language: str = Field(description="Language the story is told in (BCP 47)")
     language_detected: bool = Field(
         description="True when the language was detected from the text, not chosen"
@@ -306,6 +340,14 @@ class AcceptedOut(Out):
     status: Literal["queued"] = Field(default="queued", description="Always 'queued' on acceptance")
     estimated_time: int = Field(description="Expected seconds until done")
     story: StoryOut = Field(description="The story after the request")
+
+
+class VariantsIn(Body):
+    count: int = Field(default=2, ge=1, le=4, description="How many variants (1 to 4)")
+
+
+class VariantsOut(Out):
+    variants: list[AcceptedOut] = Field(description="Each new story and its queued preview")
 
 
 class TicketOut(Out):

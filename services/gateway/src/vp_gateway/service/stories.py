@@ -8,13 +8,13 @@ shows the user's own write.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from vp_contracts.ids import derived_id
 from vp_contracts.story import commands as c
-from vp_contracts.story.errors import NotFound, Refused
+from vp_contracts.story.errors import IllegalTransition, NotFound, Refused
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import ProviderCosts, StorySpec, StoryStatus
 from vp_runtime.eventstore import EventMeta, Outcome, StoryLog
@@ -51,6 +51,12 @@ class Quota:
 
     limit: int
     active: ActiveStories
+
+
+VARIANT_SOURCES = frozenset({StoryStatus.PLANNED, StoryStatus.PREVIEW_READY, StoryStatus.COMPLETED})
+VARIANT_SEED_STEP = 7919
+"""Seeds of the n-th variant: the source's plus n times this prime (other pictures)."""
+SEEDS = 2**31
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,69 @@ class Stories:
         return await self._run(
             c.RequestPreview(story_id=story_id, attempt_id=ctx.new_id("attempt")), ctx
         )
+
+    async def variants(self, ctx: RequestContext, story_id: str, count: int) -> list[Outcome]:
+        """``count`` new stories with the story's spec and plan but new seeds, each previewed:
+        what the creator compares side by side before taking one to the final. The quota is
+        checked for all of them before any is made."""
+        source = await self._owned(story_id, ctx.principal)
+        if source.status not in VARIANT_SOURCES or source.spec is None:
+            status = source.status.value if source.status else "missing"
+            raise IllegalTransition(
+                f"variants are made from a planned story (this one is {status}): plan it first",
+                source.status or StoryStatus.DRAFT,
+                VARIANT_SOURCES,
+            )
+        if self._quota is not None and source.owner_id is not None:
+            busy = await self._quota.active.in_generation(source.owner_id)
+            if len(busy) + count > self._quota.limit:
+                raise TooManyInGeneration(
+                    f"{count} variants would make {len(busy) + count} stories in generation (the"
+                    f" limit is {self._quota.limit}): ask for fewer, or wait until some are ready",
+                    {"in_generation": sorted(busy), "limit": self._quota.limit},
+                )
+        made = []
+        for number in range(1, count + 1):
+            own = replace(ctx, command_id=derived_id(f"variant-{number}", ctx.command_id))
+            shift = VARIANT_SEED_STEP * number
+            spec = source.spec.model_copy(
+                update={
+                    "generation_params": source.spec.generation_params.model_copy(
+                        update={"seed": ((source.spec.generation_params.seed or 0) + shift) % SEEDS}
+                    )
+                }
+            )
+            scenes = tuple(
+                scene.spec.model_copy(
+                    update={
+                        "scene_id": own.new_id(f"scene-{index}"),
+                        "seed": (scene.spec.seed + shift) % SEEDS,
+                    }
+                )
+                for index, scene in enumerate(source.scenes)
+            )
+            variant_id = own.new_id("story")
+            await self._run(
+                c.CreateVariant(
+                    story_id=variant_id,
+                    owner_id=ctx.principal.user_id,
+                    variant_of=source.story_id,
+                    spec=spec,
+                    scenes=scenes,
+                    attempt_id=own.new_id("plan"),
+                    costs=self._costs(),
+                ),
+                own,
+            )
+            # A command of its own (its ids and facts are derived from its command id).
+            preview = replace(own, command_id=derived_id("preview", own.command_id))
+            made.append(
+                await self._run(
+                    c.RequestPreview(story_id=variant_id, attempt_id=preview.new_id("attempt")),
+                    preview,
+                )
+            )
+        return made
 
     async def render(self, ctx: RequestContext, story_id: str) -> Outcome:
         await self._admitted(story_id, ctx.principal)

@@ -105,6 +105,8 @@ class StoryRow(Base):
     """The story folded by the reference fold (snapshot format)."""
     rating: Mapped[int | None] = mapped_column(Integer)
     """The creator's latest rating of the finished video (1-5), if any."""
+    variant_of: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The story this one is a variant of."""
     stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     """A fact of this story could not be projected (see ``parked_facts``): the row shows the
     story as it was before that fact until the parked facts are replayed."""

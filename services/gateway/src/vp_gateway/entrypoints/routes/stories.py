@@ -33,6 +33,8 @@ from vp_gateway.entrypoints.schemas import (
     StoryPatch,
     TicketOut,
     TransitionIn,
+    VariantsIn,
+    VariantsOut,
 )
 from vp_gateway.service.assets import AssetKind
 from vp_gateway.service.export import export
@@ -187,6 +189,32 @@ async def transition(
 async def generate_preview(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
     """Queue a fast low-resolution preview of a planned story."""
     return _accepted(await gw.stories.preview(ctx, story_id), gw)
+
+
+@router.post(
+    "/{story_id}/variants/",
+    status_code=202,
+    response_model=VariantsOut,
+    responses={409: {"model": ErrorOut}, **BUSY},
+)
+async def make_variants(
+    story_id: StoryIdPath, body: VariantsIn, gw: GatewayDep, ctx: ContextDep
+) -> VariantsOut:
+    """``count`` variants of a planned story, previewed at once: new stories with its spec and
+    plan and new seeds (other pictures), to compare side by side; take the one you like to the
+    final with its own ``render_final``."""
+    made = await gw.stories.variants(ctx, story_id, body.count)
+    return VariantsOut(variants=[_accepted(outcome, gw) for outcome in made])
+
+
+@router.get("/{story_id}/variants/", response_model=list[StoryOut])
+async def list_variants(
+    story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep
+) -> list[StoryOut]:
+    """The variants made from the story, as they are now (made together: in id order)."""
+    await gw.stories.read(story_id, caller)
+    await gw.fresh_read_model()
+    return [story_out(view, gw.link) for view in await gw.readmodel.variants(story_id)]
 
 
 @router.post(

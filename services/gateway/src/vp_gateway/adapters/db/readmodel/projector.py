@@ -295,6 +295,7 @@ class Projection:
             "version": new.version,
             "view": snapshot.dump(new).decode(),
             "rating": new.feedback.rating if new.feedback else None,
+            "variant_of": new.variant_of,
         }
         if row is None:
             rows_out.stories.append({"id": new.story_id, "stale": False, **values})

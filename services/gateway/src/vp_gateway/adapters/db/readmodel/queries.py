@@ -78,6 +78,19 @@ class StoryQueries:
         rows, next_cursor = await page(self._reads, query, StoryRow, limit, cursor, entities=False)
         return PageOf([(self._views.of(row), row.stale) for row in rows], next_cursor)
 
+    async def variants(self, story_id: str) -> list[StoryView]:
+        """The variants made from ``story_id``, oldest first (made together: by id)."""
+        query = (
+            select(
+                StoryRow.id, StoryRow.version, StoryRow.view, StoryRow.stale, StoryRow.created_at
+            )
+            .where(StoryRow.variant_of == story_id)
+            .order_by(StoryRow.created_at, StoryRow.id)
+        )
+        async with self._reads() as session:
+            rows = (await session.execute(query.limit(100))).all()
+        return [self._views.of(row) for row in rows]
+
     async def in_generation(self, owner_id: str) -> list[str]:
         """Ids of the owner's stories being planned, previewed or rendered."""
         query = select(StoryRow.id).where(
