@@ -89,6 +89,7 @@ export interface Story {
   transition: string;
   music: Music | null;
   character_asset_id: string | null;
+  variant_of: string | null;
   language: string;
   language_detected: boolean;
   status: Status;
@@ -293,6 +294,9 @@ export const api = {
     }
     return request<Asset>("POST", `${API}/assets/${upload.asset.id}/complete/`);
   },
+  variants: (id: string, count: number) =>
+    request<{ variants: { story: Story }[] }>("POST", `${API}/stories/${id}/variants/`, { count }),
+  variantsOf: (id: string) => request<Story[]>("GET", `${API}/stories/${id}/variants/`),
   export: (id: string) =>
     request<{ url: string; files: string[]; size_bytes: number }>(
       "POST",

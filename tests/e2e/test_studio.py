@@ -236,9 +236,17 @@ async def test_a_look_chosen_in_the_studio_is_in_the_preview(
     await browser_page.click('button:has-text("다음")')
     await browser_page.click('button:has-text("미리보기 생성")')
     await expect(browser_page.locator(".preview-video")).to_be_visible(timeout=60_000)
+    # Two variants with other pictures, side by side; choosing one opens it as its own story.
+    await browser_page.click('button:has-text("변형 2개 만들기")')
+    await expect(browser_page.locator(".variant-video")).to_have_count(2, timeout=90_000)
+    await browser_page.locator(".variant").first.get_by_role("button", name="이걸로 정하기").click()
+    await expect(browser_page.locator(".preview-video")).to_be_visible(timeout=30_000)
+    assert "/studio/stories/" in browser_page.url
     page.assert_clean()
 
-    (story,) = await _stories(stack, email)
+    stories = await _stories(stack, email)
+    assert len(stories) == 3 and sum(1 for s in stories if s["variant_of"]) == 2
+    (story,) = [s for s in stories if not s["variant_of"]]
     style = story["subtitle_style"]
     assert story["transition"] == "wipeleft" and isinstance(style, dict)
     assert (style["font"], style["position"]) == ("NanumMyeongjo", "top")

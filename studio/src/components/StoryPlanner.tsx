@@ -7,6 +7,7 @@ import { describe, fieldErrors } from "../errors";
 import { useI18n } from "../i18n";
 import { type LiveMessage } from "../live";
 import { navigate } from "../router";
+import { Variants } from "./Variants";
 import { useLive } from "../useLive";
 import { AISuggestions } from "./AISuggestions";
 import { Feedback } from "./Feedback";
@@ -329,6 +330,7 @@ export function StoryPlanner({
                 <video className="preview-video" src={previewUrl} controls preload="metadata" />
               </section>
             )}
+            {story && previewUrl && !story.variant_of && <Variants story={story} />}
             {story && <GenerationStatus live={live} />}
             {story && <SceneBoard story={story} onChanged={() => void refresh()} />}
             {story && <StoryDetails storyId={story.id} version={story.version} />}
