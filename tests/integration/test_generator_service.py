@@ -348,14 +348,29 @@ async def test_a_language_no_voice_speaks_fails_the_scene_saying_what_to_do(
     assert failed.attempts == 1  # not retried: another try would not find a voice either
 
 
+async def _with_backgrounds(
+    driver: Driver, story_id: str, store: EventStore, ids: list[str]
+) -> None:
+    view = await store.view(story_id)
+    for scene, asset_id in zip(view.scenes, ids, strict=True):
+        await driver.run(
+            c.UpdateScene(
+                story_id=story_id,
+                scene_id=scene.spec.scene_id,
+                changes={"background_asset_id": asset_id},
+            )
+        )
+
+
 async def test_a_scene_takes_the_creator_s_own_background_picture_or_clip(
     nats_client: Client, topology: Topology, settings: RuntimeSettings, tmp_path: Path
 ) -> None:
     """Uploaded backgrounds instead of generated ones (no image call for them): a picture as
-    it is; a clip as the scene's motion with its first frame as the still; a file that is
-    neither fails its scene, saying so."""
+    it is; a clip as the scene's motion with its first frame as the still; and in another
+    story a file that is neither fails its scene, saying so."""
     store = EventStore(nats_client, topology, source="/tests")
-    driver, story_id = await planned_story(store)
+    driver, story_id = await planned_story(store, scenes=2)
+    _, broken_id = await planned_story(store, scenes=1)
     storage = LocalStorage(tmp_path, "http://x", UrlSigner("s"))
     picture_id, clip_id, text_id = new_id(), new_id(), new_id()
     await storage.put_bytes(
@@ -366,21 +381,15 @@ async def test_a_scene_takes_the_creator_s_own_background_picture_or_clip(
     await run_ffmpeg([*testsrc, str(clip)], cwd=tmp_path)
     await storage.put_file(asset_key("owner-1", clip_id), clip, "video/mp4")
     await storage.put_bytes(asset_key("owner-1", text_id), b"not a picture at all", "image/png")
-    view = await store.view(story_id)
-    for scene, asset_id in zip(view.scenes, (picture_id, clip_id, text_id), strict=True):
-        await driver.run(
-            c.UpdateScene(
-                story_id=story_id,
-                scene_id=scene.spec.scene_id,
-                changes={"background_asset_id": asset_id},
-            )
-        )
+    await _with_backgrounds(driver, story_id, store, [picture_id, clip_id])
+    await _with_backgrounds(driver, broken_id, store, [text_id])
     async with running(generator_settings(settings, tmp_path)):
-        await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
-        failures = await wait_for(nats_client, topology, story_id, has(e.SceneFailed))
+        for target in (story_id, broken_id):
+            await driver.run(c.RequestPreview(story_id=target, attempt_id=new_id()))
         facts = await wait_for(nats_client, topology, story_id, has(e.SceneGenerated, 2))
+        failures = await wait_for(nats_client, topology, broken_id, has(e.SceneFailed))
     generated = {f.event.scene_id: f.event for f in facts if isinstance(f.event, e.SceneGenerated)}
-    first, second, third = (scene.spec.scene_id for scene in view.scenes)
+    first, second = (scene.spec.scene_id for scene in (await store.view(story_id)).scenes)
     assert generated[first].provider == "upload"
     assert generated[first].assets.background_key == asset_key("owner-1", picture_id)
     moving = generated[second].assets
@@ -388,8 +397,8 @@ async def test_a_scene_takes_the_creator_s_own_background_picture_or_clip(
     still = Image.open(io.BytesIO(await storage.get_bytes(moving.background_key)))
     assert still.format == "JPEG" and still.size == (320, 180)
     failed = next(f.event for f in failures if isinstance(f.event, e.SceneFailed))
-    assert failed.scene_id == third and failed.code == "asset_unusable"
-    assert "scene 3's own background cannot be used" in failed.reason
+    assert failed.code == "asset_unusable"
+    assert "scene 1's own background cannot be used" in failed.reason
 
 
 async def test_the_creator_s_character_picture_is_cut_out_for_every_scene(
