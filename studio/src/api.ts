@@ -22,6 +22,8 @@ export interface Scene {
   narration: string;
   seed: number;
   transition: string | null;
+  background_asset_id: string | null;
+  narration_asset_id: string | null;
   status: string;
   background_url: string | null;
   character_url: string | null;

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tests.support.assets import picture
+from tests.support.assets import picture, sound
 from tests.support.stack import Stack, local_stack
 from tests.support.subtitles import frame
 
@@ -242,10 +242,18 @@ async def test_a_look_chosen_in_the_studio_is_in_the_preview(
     await browser_page.locator(".variant").first.get_by_role("button", name="이걸로 정하기").click()
     await expect(browser_page.locator(".preview-video")).to_be_visible(timeout=30_000)
     assert "/studio/stories/" in browser_page.url
+    # On the chosen one, the first scene in the creator's own voice.
+    first_scene = browser_page.locator(".scene-card").first
+    await first_scene.get_by_role("button", name="편집").click()
+    voice = {"name": "voice.wav", "mimeType": "audio/wav", "buffer": sound(3.0, 16_000, 220)}
+    await first_scene.locator('[id^="narration-upload-"]').set_input_files(voice)
+    await expect(first_scene.get_by_text("올린 파일을 씁니다.")).to_be_visible(timeout=20_000)
     page.assert_clean()
 
     stories = await _stories(stack, email)
     assert len(stories) == 3 and sum(1 for s in stories if s["variant_of"]) == 2
+    chosen = next(s for s in stories if s["id"] in browser_page.url)
+    assert chosen["scenes"][0]["narration_asset_id"]  # the upload is the scene's voice
     (story,) = [s for s in stories if not s["variant_of"]]
     style = story["subtitle_style"]
     assert story["transition"] == "wipeleft" and isinstance(style, dict)

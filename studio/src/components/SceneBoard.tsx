@@ -5,6 +5,7 @@ import { useState, type DragEvent, type KeyboardEvent } from "react";
 import { api, type Scene, type Story } from "../api";
 import { describe } from "../errors";
 import { useI18n, type MessageKey } from "../i18n";
+import { UploadField } from "./StoryForm";
 
 const EDITABLE = new Set(["draft", "planned", "preview_ready"]);
 
@@ -161,6 +162,22 @@ function SceneCard({
             step={0.5}
             value={duration}
             onChange={(event) => setDuration(Number(event.target.value))}
+          />
+          <UploadField
+            id={`background-upload-${scene.id}`}
+            kind="background"
+            accept="image/png,image/jpeg,image/webp,video/mp4,video/webm"
+            label={t("upload.background")}
+            chosen={Boolean(scene.background_asset_id)}
+            onUploaded={(asset) => void onSave({ background_asset_id: asset?.id ?? null })}
+          />
+          <UploadField
+            id={`narration-upload-${scene.id}`}
+            kind="narration"
+            accept="audio/*"
+            label={t("upload.narration")}
+            chosen={Boolean(scene.narration_asset_id)}
+            onUploaded={(asset) => void onSave({ narration_asset_id: asset?.id ?? null })}
           />
           <div className="buttons">
             <button type="submit">{t("scenes.save")}</button>

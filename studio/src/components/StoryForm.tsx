@@ -358,7 +358,7 @@ function MusicField({ value, onChange }: PartProps) {
 
 /** One of the creator's own files: sent straight to storage, checked by the server; its
  * refusal (a wrong type, a file that is not what it says) shown beside it. */
-function UploadField({
+export function UploadField({
   id,
   kind,
   accept,
