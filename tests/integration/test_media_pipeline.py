@@ -12,6 +12,7 @@ from nats.aio.client import Client
 from PIL import Image
 from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
+from vp_contracts.events.base import Event
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_contracts.story.view import StoryView
@@ -270,8 +271,10 @@ async def _previewed_with(
     topology: Topology,
     settings: RuntimeSettings,
     folder: Path,
+    until: type[Event] = e.PreviewComposed,
 ) -> StoryView:
-    """Plan the one-scene story, give its scene ``uploads``, preview it: the story after."""
+    """Plan the one-scene story, give its scene ``uploads``, preview it: the story after
+    ``until`` (the preview composed, by default)."""
     async with stages(settings, folder):
         await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
         (scene,) = (await driver.store.view(story_id)).scenes
@@ -279,7 +282,7 @@ async def _previewed_with(
             c.UpdateScene(story_id=story_id, scene_id=scene.spec.scene_id, changes=uploads)
         )
         await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
-        await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=60)
+        await wait_for(nats_client, topology, story_id, has(until), timeout=60)
     return await driver.store.view(story_id)
 
 
@@ -352,3 +355,46 @@ async def test_a_scene_in_the_creator_s_own_voice_lasts_as_long_as_the_recording
     assert assets.cues[0].start_seconds < 0.1 and assets.cues[-1].end_seconds > 8.9
     tone = await loudness(storage.path(view.preview.video_key), 4.0, 1.0)
     assert tone.mean_db > -20  # the recording's steady tone, not espeak
+
+
+@pytest.mark.parametrize(
+    ("hertz", "reason"),
+    [(0.0, "your recording of it has no speech in it"), (220.0, "came out silent")],
+)
+async def test_music_never_hides_a_voice_that_cannot_be_heard(
+    nats_client: Client,
+    topology: Topology,
+    settings: RuntimeSettings,
+    tmp_path: Path,
+    hertz: float,
+    reason: str,
+) -> None:
+    """A Korean scene in the creator's own voice under loud music: a silent recording, and one
+    at -44 dB (speech to the cue finder, inaudible to a viewer), fail the preview saying so."""
+    storage = local(tmp_path)
+    voice_id = new_id()
+    quiet = sound(3.0, 16_000, hertz)
+    if hertz:  # from -10 dB to -44 dB peak
+        samples = np.frombuffer(quiet[44:], "<i2") * 10 ** (-34 / 20)
+        quiet = quiet[:44] + samples.astype("<i2").tobytes()
+    await storage.put_bytes(asset_key("owner", voice_id), quiet, "audio/wav")
+    store = EventStore(nats_client, topology, source="/tests")
+    driver, story_id = await story_with(
+        store,
+        duration_seconds=5,
+        language="ko",
+        description="작은 목소리로 읽었어요.",
+        music={"track": "upbeat", "volume_db": 0},
+    )
+    view = await _previewed_with(
+        driver,
+        story_id,
+        {"narration_asset_id": voice_id},
+        nats_client,
+        topology,
+        settings,
+        tmp_path,
+        until=e.StoryFailed,
+    )
+    assert view.failure is not None
+    assert view.failure.code == "silent_narration" and reason in view.failure.reason

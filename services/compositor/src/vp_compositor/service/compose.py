@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
 from vp_contracts.ids import stage_job_id
@@ -27,6 +29,7 @@ from vp_contracts.story.view import Attempt, StoryView
 from vp_contracts.values import JobKind, MediaOutput, Stage
 from vp_runtime.media import BATCH_NICENESS, MediaError, loudness, probe, run_ffmpeg, thumbnail
 from vp_runtime.observability.metrics import timed_generation
+from vp_runtime.providers.speech import read_wav
 from vp_runtime.stage import Job, Worker
 from vp_runtime.storage import Storage
 
@@ -54,14 +57,24 @@ MIN_NARRATION_DB = -40.0
 """A narrated video whose loudest moment is quieter than this says nothing."""
 
 
-async def _check_audible(video: Path, language: str) -> None:
-    level = await loudness(video)
-    if level.max_db < MIN_NARRATION_DB:
+async def _check_audible(video: Path, narrations: list[Path], music: bool, language: str) -> None:
+    """A narrated video must be heard. Music could drown a silent voice, so with music the
+    voice is judged on its own files (read here: no ffmpeg run per scene)."""
+    if music:
+        loudest = await asyncio.to_thread(_loudest_db, narrations)
+    else:
+        loudest = (await loudness(video)).max_db
+    if loudest < MIN_NARRATION_DB:
         raise Unfit(
             "silent_narration",
-            f"the narration came out silent (loudest {level.max_db:.0f} dB) for language"
-            f" '{language}': choose another voice and generate again",
+            f"the narration came out silent (loudest {loudest:.0f} dB) for language"
+            f" '{language}': choose another voice (or record your own again) and generate again",
         )
+
+
+def _loudest_db(wavs: list[Path]) -> float:
+    peak = max(float(np.abs(read_wav(path.read_bytes())[0]).max(initial=0.0)) for path in wavs)
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
 @dataclass
@@ -195,9 +208,7 @@ class Composer:
                 )
             narrations = [folder / scene.narration for scene in scenes if scene.narration]
             if narrations:
-                # Music could drown a silent voice: with music it is judged on its own files.
-                for heard in narrations if cut.out.music else [video]:
-                    await _check_audible(heard, cut.language)
+                await _check_audible(video, narrations, cut.out.music is not None, cut.language)
             starts = scene_starts(scenes)
             cover = folder / "thumbnail.jpg"
             await thumbnail(

@@ -241,11 +241,12 @@ class Preparer:
         label = f"scene {index + 1}"
         narrated = story.narration
         if narrated and sentences(scene.spec.narration) and not _spoken(assets):
-            raise Unfit(
-                "silent_narration",
-                f"{label} has narration text but no spoken narration with subtitle cues:"
-                " generate the scene again",
+            fix = (
+                "your recording of it has no speech in it: record it again"
+                if scene.spec.narration_asset_id
+                else "no spoken narration with subtitle cues: generate the scene again"
             )
+            raise Unfit("silent_narration", f"{label} has narration text but {fix}")
         narration = None
         if assets.narration_key and narrated:
             narration = (

@@ -1,6 +1,7 @@
 """A finished story as one zip to take into an editor: the final video, its subtitles (SRT and
 WebVTT), the thumbnail, every scene's pictures, clip and narration, and the plan as JSON. Made
-once per final (kept in storage beside it) and handed out as an expiring link."""
+once per final (kept in storage beside it, with a manifest of what it holds) and handed out as
+an expiring link."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from vp_contracts.story.errors import IllegalTransition
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import StoryStatus
 from vp_runtime.media.sniff import EXTENSIONS, SNIFF_BYTES, Unrecognised, sniff
-from vp_runtime.storage import Storage
+from vp_runtime.storage import MissingObject, Storage
 
 STORED = frozenset({"mp4", "jpg", "png", "webp", "webm", "mov", "mp3", "m4a", "ogg", "flac"})
 """Already compressed: stored in the zip as they are (deflating them gains nothing)."""
@@ -88,11 +89,14 @@ async def export(view: StoryView, storage: Storage) -> Bundle:
             [],
         )
     key = bundle_key(view)
+    manifest = key.removesuffix(".zip") + ".json"
+    try:  # exported before (the final has not changed since): one small read, nothing redone
+        made = json.loads(await storage.get_bytes(manifest))
+        return Bundle(key, made["files"], made["size_bytes"])
+    except MissingObject:
+        pass
     named = [(await _name(storage, name, source), source) for name, source in _contents(view)]
     names = [name for name, _ in named] + ["plan.json"]
-    size = await storage.size(key)
-    if size is not None:  # exported before: the final has not changed since
-        return Bundle(key, names, size)
     with tempfile.TemporaryDirectory(prefix="vp-export-") as folder:
         parts: list[tuple[str, Path]] = []
         for index, (name, source) in enumerate(named):
@@ -102,6 +106,9 @@ async def export(view: StoryView, storage: Storage) -> Bundle:
         zipped = Path(folder) / "bundle.zip"
         await asyncio.to_thread(_write_zip, zipped, parts, _plan(view))
         size = await storage.put_file(key, zipped, "application/zip")
+    # Written after the zip: a manifest is only there when its zip is whole.
+    record = json.dumps({"files": names, "size_bytes": size}).encode()
+    await storage.put_bytes(manifest, record, "application/json")
     return Bundle(key, names, size)
 
 
