@@ -4,10 +4,12 @@ retries, fallback, cache, breaker, shared rate limits and paid-call journal."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from nats.aio.client import Client
 from vp_contracts.values import Motion, Style
@@ -25,7 +27,7 @@ from vp_runtime.providers.base import (
 from vp_runtime.providers.config import OFFLINE, ProviderConfig
 from vp_runtime.providers.journal import CallJournal
 from vp_runtime.providers.limits import CircuitBreaker, SharedRateLimiter
-from vp_runtime.providers.replicate import ReplicateProvider
+from vp_runtime.providers.replicate import ReplicateProvider, image_input
 from vp_runtime.providers.router import (
     AllProvidersRefused,
     Call,
@@ -90,6 +92,36 @@ async def test_stability_text_to_image_as_the_roadmap_calls_it(fakes: FakeProvid
     assert body["style_preset"] == "cinematic" and body["seed"] == 7
     assert generated.data.startswith(b"\x89PNG") and generated.cost == Decimal("0.02")
     await provider.close()
+
+
+async def test_the_backend_guides_settings_keys_are_honoured(
+    fakes: FakeProviders, nats_client: Client, topology: Topology
+) -> None:
+    """``settings.default_model`` / ``default_steps`` (the admin table's names) and Runway's
+    ``max_duration``."""
+    guided = {"default_model": "stable-diffusion-v1-6", "default_steps": 50}
+    stability = StabilityProvider(config(fakes, "stability", settings=guided))
+    await stability.generate_image(IMAGE, "k")
+    _, path, body = fakes.requests[-1]
+    assert path == "/v1/generation/stable-diffusion-v1-6/text-to-image" and body["steps"] == 50
+    await stability.close()
+
+    journal = CallJournal(nats_client.jetstream(), topology.calls_bucket)
+    runway = RunwayProvider(
+        config(
+            fakes,
+            "runway",
+            cost_per_second_video=Decimal("0.05"),
+            settings={"max_duration": 5, "default_model": "gen3a_turbo"},
+        ),
+        journal,
+    )
+    request = VideoRequest(image=b"png", prompt="walks", width=1280, height=720, duration=7, fps=24)
+    video = await runway.generate_video(request, "capped")
+    body = next(b for m, p, b in fakes.requests if p == "/v1/image_to_video")
+    assert body["duration"] == 5 and body["model"] == "gen3a_turbo"
+    assert video.units == 5 and video.cost == Decimal("0.25")  # billed for the clip it made
+    await runway.close()
 
 
 @pytest.mark.parametrize("refusal", [("filter",), ("invalid_prompts",)])
@@ -242,6 +274,51 @@ async def test_a_failed_runway_task_is_forgotten_so_a_retry_pays_for_a_new_one(
     with pytest.raises(ContentRefused):
         await provider.generate_video(request, "call-2")
     assert await journal.find("call-2") is None
+
+
+async def test_a_worker_that_died_with_its_submit_in_flight_is_not_paid_for_twice(
+    fakes: FakeProviders, nats_client: Client, topology: Topology
+) -> None:
+    """The provider took the prediction, the worker died before it heard the id: its successor
+    finds the prediction among the account's recent ones instead of paying again."""
+    journal = CallJournal(nats_client.jetstream(), topology.calls_bucket)
+    fakes.list_page = 2  # the dead worker's prediction is on the second page
+    provider = ReplicateProvider(config(fakes, "replicate"), journal)
+    await provider.generate_image(IMAGE, "earlier")  # older predictions with other inputs
+    await provider.generate_image(replace(IMAGE, seed=9), "earlier-2")
+
+    await journal.intend("died", "replicate")
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {KEY}"}) as dead_worker:
+        lost = await dead_worker.post(
+            f"{fakes.url}/v1/models/black-forest-labs/flux-schnell/predictions",
+            json={"input": image_input(replace(IMAGE, seed=3))},
+        )
+    for other in (4, 5):  # later predictions push it to the second page
+        await provider.generate_image(replace(IMAGE, seed=other), f"later-{other}")
+    paid = fakes.paid_predictions()
+
+    image = await provider.generate_image(replace(IMAGE, seed=3), "died")
+
+    assert fakes.paid_predictions() == paid  # found, not submitted again
+    assert image.provider_job_id == lost.json()["id"] == await journal.find("died")
+    assert fakes.seen("GET", "/v1/predictions") >= 2  # it paged
+    await provider.close()
+
+
+async def test_an_intent_without_a_prediction_is_submitted(
+    fakes: FakeProviders, nats_client: Client, topology: Topology
+) -> None:
+    """The worker died before its submit reached the provider: nothing to find, so it is paid
+    for once now."""
+    journal = CallJournal(nats_client.jetstream(), topology.calls_bucket)
+    provider = ReplicateProvider(config(fakes, "replicate"), journal)
+    await journal.intend("never-sent", "replicate")
+
+    image = await provider.generate_image(IMAGE, "never-sent")
+
+    assert fakes.paid_predictions() == 1
+    assert image.provider_job_id == await journal.find("never-sent")
+    await provider.close()
 
 
 async def test_replicate_predictions_for_images_clips_and_upscaling(

@@ -18,6 +18,7 @@ import wave
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -126,6 +127,8 @@ class FakeProviders:
     """Hand back a real (decodable) video instead of a few bytes with an MP4 header."""
     image_delay: float = 0.0
     """Seconds every Stability image takes (a paid model at work)."""
+    list_page: int = 100
+    """Predictions per page of ``GET /v1/predictions`` (Replicate's is 100)."""
     images_in_flight: int = 0
     images_peak: int = 0
     """Most Stability requests answered at once."""
@@ -255,6 +258,9 @@ class FakeProviders:
         error = "NSFW content detected. Try a different prompt." if behaviour[0] == "nsfw" else None
         polls = behaviour[1] if behaviour[0] == "slow" else 1
         self.tasks[prediction] = {
+            "model": model,
+            "input": (await request.json())["input"],
+            "created_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
             "polls_left": polls,
             "error": error,
             "output": f"{self.url}/files/{prediction}.{extension}",
@@ -282,6 +288,35 @@ class FakeProviders:
                 {"id": prediction, "status": "failed", "error": task["error"], "output": None}
             )
         return JSONResponse({"id": prediction, "status": "succeeded", "output": [task["output"]]})
+
+    async def replicate_list(self, request: Request) -> Response:
+        """``GET /v1/predictions``: the account's predictions, newest first, a page at a time."""
+        if (denied := await self._check(request)) is not None:
+            return denied
+        newest = [(pid, task) for pid, task in reversed(self.tasks.items()) if "model" in task]
+        start = int(request.query_params.get("cursor", 0))
+        page = newest[start : start + self.list_page]
+        after = start + self.list_page
+        return JSONResponse(
+            {
+                "previous": None,
+                "next": f"{self.url}/v1/predictions?cursor={after}"
+                if after < len(newest)
+                else None,
+                "results": [
+                    {
+                        "id": pid,
+                        "model": task["model"],
+                        "input": task["input"],
+                        "created_at": task["created_at"],
+                        "source": "api",
+                        "status": "succeeded" if task["polls_left"] <= 0 else "processing",
+                        "urls": {"get": f"{self.url}/v1/predictions/{pid}"},
+                    }
+                    for pid, task in page
+                ],
+            }
+        )
 
     async def files(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -383,6 +418,7 @@ class FakeProviders:
                 Route(
                     "/v1/models/{model:path}/predictions", self.replicate_submit, methods=["POST"]
                 ),
+                Route("/v1/predictions", self.replicate_list, methods=["GET"]),
                 Route("/v1/predictions/{prediction}", self.replicate_get, methods=["GET"]),
                 Route("/v1/chat/completions", self.chat, methods=["POST"]),
                 Route("/v1/text:synthesize", self.google_tts, methods=["POST"]),

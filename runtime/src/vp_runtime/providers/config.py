@@ -69,8 +69,15 @@ class ProviderConfig(BaseModel):
         return SecretStr(value) if value else None
 
     def setting(self, name: str, default: Any) -> Any:
-        return self.settings.get(name, default)
+        """A provider setting; ``model`` and ``steps`` are also read under the backend guide's
+        names for them (``default_model``, ``default_steps``)."""
+        if name in self.settings:
+            return self.settings[name]
+        return self.settings.get(GUIDE_NAMES.get(name, name), default)
 
+
+GUIDE_NAMES = {"model": "default_model", "steps": "default_steps", "image_model": "default_model"}
+"""Our setting names and the backend guide's (its admin table's ``settings`` column)."""
 
 OFFLINE = ProviderConfig(name="offline", kind="offline")
 

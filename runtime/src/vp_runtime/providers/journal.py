@@ -6,6 +6,9 @@
   the holder stopped renewing (it died).
 - The provider's job id of a submit-and-poll call, written before polling, so a worker that
   restarts resumes polling instead of paying for the call again.
+- Before the submit itself, the intent to submit (with its time): a worker that died with its
+  submit in flight (the provider took it, the answer never arrived) leaves the intent, and its
+  successor asks the provider for a job made since then before paying again.
 """
 
 from __future__ import annotations
@@ -29,16 +32,37 @@ LEASE_SECONDS = 8.0
 RENEW_SECONDS = 2.0
 
 
+@dataclass(frozen=True)
+class Entry:
+    provider_job_id: str | None
+    submitting_since: float | None
+    """Unix time a worker set out to submit the call; None once its job id is recorded."""
+
+
 class CallJournal:
     def __init__(self, js: JetStreamContext, bucket: str) -> None:
         self._bucket = Bucket(js, bucket)
 
+    async def entry(self, call_key: str) -> Entry | None:
+        found = await self._bucket.get(call_key)
+        if found is None or not found.value:
+            return None
+        value = json.loads(found.value)
+        job_id = value.get("provider_job_id")
+        return Entry(
+            str(job_id) if job_id else None,
+            None if job_id else float(value.get("submitting_since", 0)),
+        )
+
     async def find(self, call_key: str) -> str | None:
         """The provider job id recorded for this call, if any."""
-        entry = await self._bucket.get(call_key)
-        if entry is None or not entry.value:
-            return None
-        return str(json.loads(entry.value)["provider_job_id"])
+        entry = await self.entry(call_key)
+        return entry.provider_job_id if entry else None
+
+    async def intend(self, call_key: str, provider: str) -> None:
+        """Written just before the submit: the call may be paid from now on."""
+        value = json.dumps({"provider": provider, "submitting_since": time.time()}).encode()
+        await self._bucket.put(call_key, value)
 
     async def record(self, call_key: str, provider: str, provider_job_id: str) -> None:
         value = json.dumps({"provider": provider, "provider_job_id": provider_job_id}).encode()

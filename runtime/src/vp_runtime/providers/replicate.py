@@ -3,6 +3,7 @@ clips and Real-ESRGAN upscaling."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,10 @@ from vp_runtime.providers.journal import CallJournal
 from vp_runtime.providers.tasks import submit_or_resume
 
 MOTION_BUCKET = {"slow": 60, "medium": 127, "fast": 200}
+CLOCK_SLACK = 60.0
+"""Seconds of difference allowed between our clock and Replicate's when looking for a job."""
+LIST_PAGES = 5
+"""Pages of recent predictions searched for a job a dead worker submitted."""
 _REFUSAL_WORDS = ("nsfw", "safety", "flagged", "sensitive")
 
 
@@ -73,6 +78,23 @@ class ReplicateProvider(Provider):
             )
             return str(response.json()["id"])
 
+        async def find_submitted(since: float) -> str | None:
+            """The prediction of this model with this input made since ``since``: newest first,
+            one page after another, until the predictions are older than that."""
+            url: str | None = "/v1/predictions"
+            for _ in range(LIST_PAGES):
+                if url is None:
+                    return None
+                page = (await http.send(self._http, "GET", url, self.name)).json()
+                for prediction in page.get("results", []):
+                    made = datetime.fromisoformat(prediction["created_at"]).timestamp()
+                    if made < since - CLOCK_SLACK:
+                        return None
+                    if prediction.get("model") == model and prediction.get("input") == payload:
+                        return str(prediction["id"])
+                url = page.get("next")
+            return None
+
         async def poll(prediction_id: str) -> str | None:
             prediction = (
                 await http.send(self._http, "GET", f"/v1/predictions/{prediction_id}", self.name)
@@ -97,19 +119,12 @@ class ReplicateProvider(Provider):
             poll,
             interval=float(self._config.setting("poll_interval", 1.0)),
             timeout=float(self._config.setting("timeout", 600)),
+            find_submitted=find_submitted,
         )
         return prediction_id, (await http.send(self._http, "GET", url, self.name)).content
 
     async def generate_image(self, request: ImageRequest, call_key: str) -> Generated:
-        payload = {
-            "prompt": request.prompt,
-            "seed": request.seed,
-            "width": request.width,
-            "height": request.height,
-            "output_format": "png",
-            "num_outputs": 1,
-        }
-        job, data = await self._predict(Capability.IMAGE, payload, call_key)
+        job, data = await self._predict(Capability.IMAGE, image_input(request), call_key)
         return Generated(data, "image/png", self.estimate_cost(Capability.IMAGE, 1), 1, job)
 
     async def generate_video(self, request: VideoRequest, call_key: str) -> Generated:
@@ -153,3 +168,15 @@ class ReplicateProvider(Provider):
 
     async def close(self) -> None:
         await self._http.aclose()
+
+
+def image_input(request: ImageRequest) -> dict[str, Any]:
+    """The ``input`` of an image prediction (flux-schnell's)."""
+    return {
+        "prompt": request.prompt,
+        "seed": request.seed,
+        "width": request.width,
+        "height": request.height,
+        "output_format": "png",
+        "num_outputs": 1,
+    }

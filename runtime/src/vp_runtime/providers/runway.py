@@ -46,7 +46,10 @@ class RunwayProvider(Provider):
         )
 
     async def generate_video(self, request: VideoRequest, call_key: str) -> Generated:
-        duration = 5 if request.duration <= 5 else 10  # the shortest clip that covers the scene
+        # The shortest clip that covers the scene, within the deployment's ``max_duration``
+        # (the compositor holds a short clip's last frame).
+        longest = int(self._config.setting("max_duration", 10))
+        duration = 5 if request.duration <= 5 or longest < 10 else 10
 
         async def submit() -> str:
             body = {
