@@ -19,6 +19,7 @@ from vp_runtime.providers.base import (
     Capability,
     ContentRefused,
     ImageRequest,
+    ProviderRejected,
     ProviderUnavailable,
     RateLimited,
     UpscaleRequest,
@@ -318,6 +319,25 @@ async def test_an_intent_without_a_prediction_is_submitted(
 
     assert fakes.paid_predictions() == 1
     assert image.provider_job_id == await journal.find("never-sent")
+    await provider.close()
+
+
+async def test_a_refused_submit_leaves_no_intent_and_an_unanswered_one_keeps_it(
+    fakes: FakeProviders, nats_client: Client, topology: Topology
+) -> None:
+    """A 4xx means the provider made nothing: the next try submits without a lookup. A 5xx or
+    no answer may hide a job: the intent stays for the lookup."""
+    journal = CallJournal(nats_client.jetstream(), topology.calls_bucket)
+    provider = RunwayProvider(config(fakes, "runway"), journal)
+    request = VideoRequest(image=b"png", prompt="walks", width=1280, height=720, duration=5, fps=24)
+    fakes.then("runway", ("status", 400), ("status", 503))
+    with pytest.raises(ProviderRejected):
+        await provider.generate_video(request, "refused")
+    with pytest.raises(ProviderUnavailable):
+        await provider.generate_video(request, "unanswered")
+    assert await journal.entry("refused") is None
+    kept = await journal.entry("unanswered")
+    assert kept is not None and kept.provider_job_id is None and kept.submitting_since
     await provider.close()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -59,7 +60,14 @@ async def submit_or_resume(
                 await _record(journal, call_key, provider, job_id)
     if job_id is None:
         await journal.intend(call_key, provider)
-        job_id = await submit()
+        try:
+            job_id = await submit()
+        except ProviderUnavailable:
+            raise  # no answer, or a 5xx: the job may exist, so the intent stays
+        except Exception:
+            with contextlib.suppress(Exception):  # a stale intent costs one lookup later
+                await journal.forget(call_key)  # the provider answered no: nothing was made
+            raise
         await _record(journal, call_key, provider, job_id)
     deadline = time.monotonic() + timeout
     try:
