@@ -340,10 +340,11 @@ async def test_history_shows_each_fact_with_its_status_change(
     assert [(h["type"], h["from_status"], h["to_status"]) for h in history] == [
         ("vp.story.created.v1", None, "draft"),
         ("vp.story.planning_requested.v1", "draft", "planning"),
+        ("vp.story.content_checked.v1", "planning", "planning"),  # the policy let it plan
         ("vp.story.planned.v1", "planning", "planned"),
     ]
-    assert history[1]["actor"] == history[0]["actor"] != "planner"
-    assert history[2]["actor"] == "planner"
+    assert history[1]["actor"] == history[0]["actor"] == history[2]["actor"] != "planner"
+    assert history[3]["actor"] == "planner"
 
 
 async def test_cost_estimate_is_broken_down(gateway: RunningGateway, token: str) -> None:
@@ -466,7 +467,7 @@ async def test_a_request_repeated_with_its_idempotency_key_is_applied_once(
         history = (await http.get(f"/api/ai-video/stories/{story['id']}/history/")).json()
     assert first.status_code == again.status_code == 200
     assert first.json()["version"] == again.json()["version"]
-    assert len(history) == 2
+    assert len(history) == 3  # created, planning requested and its content check: once
 
 
 # -- scenes ----------------------------------------------------------------------------

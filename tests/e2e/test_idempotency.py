@@ -144,6 +144,7 @@ async def test_concurrent_repeats_apply_once(gateway: RunningGateway) -> None:
     assert [row["type"] for row in history] == [
         "vp.story.created.v1",
         "vp.story.planning_requested.v1",
+        "vp.story.content_checked.v1",
     ]
 
 

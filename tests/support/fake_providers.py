@@ -35,6 +35,7 @@ from vp_devtools import devnats
 from vp_runtime.media import ffmpeg_binary
 
 KEY = "test-key"
+VIOLENT_WORDS = ("violence", "massacre", "폭력", "학살")
 Behaviour = tuple[Any, ...]
 
 
@@ -409,6 +410,28 @@ class FakeProviders:
             }
         )
 
+    async def moderations(self, request: Request) -> Response:
+        """OpenAI's moderation API: one result per input, flagged with its categories (here:
+        violence when a text speaks of it, in Korean or English)."""
+        if (denied := await self._check(request)) is not None:
+            return denied
+        if (failure := await self._failure(self._next("moderation"))) is not None:
+            return failure
+        body = self.requests[-1][2] or {}
+        texts = body.get("input", [])
+        texts = [texts] if isinstance(texts, str) else texts
+        results = []
+        for text in texts:
+            violent = any(word in text.lower() for word in VIOLENT_WORDS)
+            categories = {"violence": violent, "hate": False, "sexual": False}
+            scores = {name: 0.97 if hit else 0.01 for name, hit in categories.items()}
+            results.append(
+                {"flagged": violent, "categories": categories, "category_scores": scores}
+            )
+        return JSONResponse(
+            {"id": f"modr-{next(self._ids)}", "model": body.get("model"), "results": results}
+        )
+
     def app(self) -> Starlette:
         return Starlette(
             routes=[
@@ -421,6 +444,7 @@ class FakeProviders:
                 Route("/v1/predictions", self.replicate_list, methods=["GET"]),
                 Route("/v1/predictions/{prediction}", self.replicate_get, methods=["GET"]),
                 Route("/v1/chat/completions", self.chat, methods=["POST"]),
+                Route("/v1/moderations", self.moderations, methods=["POST"]),
                 Route("/v1/text:synthesize", self.google_tts, methods=["POST"]),
                 Route("/tts-premium/v1/tts", self.clova, methods=["POST"]),
                 Route("/v1/audio/speech", self.openai_speech, methods=["POST"]),

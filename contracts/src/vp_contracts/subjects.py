@@ -74,6 +74,19 @@ class Subjects:
         ``vp.jobs.scene.held.interactive.<key>``."""
         return f"{self.root}.jobs.{kind}.held.{lane}.{owner}"
 
+    def budget_limit(self, scope_key: str) -> str:
+        """The caps set on one budget: ``vp.budget.<scope>.limit``."""
+        return f"{self.root}.budget.{check_token(scope_key, 'budget scope')}.limit"
+
+    def budget_spending(self, scope_key: str, month: str) -> str:
+        """One budget's spending in one month: ``vp.budget.<scope>.<YYYY-MM>.spending``."""
+        scope = check_token(scope_key, "budget scope")
+        return f"{self.root}.budget.{scope}.{check_token(month, 'month')}.spending"
+
+    def all_budgets(self) -> str:
+        """Every fact of the budget log: ``vp.budget.>``."""
+        return f"{self.root}.budget.>"
+
     def dead_letters(self, source: str = "*") -> str:
         """Subject of dead letters from one source stage."""
         return f"{self.root}.dead.{source}"

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from nats.aio.client import Client
 
+from vp_runtime.budget import JetStreamBudgets
 from vp_runtime.eventstore import EventStore, SnapshotStore
 from vp_runtime.messaging.batches import BatchSubscription, consuming_batches
 from vp_runtime.messaging.broker import make_broker, topology_of
@@ -41,6 +42,7 @@ class Runtime:
     client: Client
     store: EventStore
     dead_letters: DeadLetters
+    budgets: JetStreamBudgets
 
     @classmethod
     async def connect(cls, settings: RuntimeSettings) -> Runtime:
@@ -51,9 +53,9 @@ class Runtime:
         store = EventStore(
             client, topology, source=source, snapshots=snapshots, header_hooks=[telemetry.inject]
         )
-        return cls(
-            settings, topology, client, store, DeadLetters(client, topology, settings.service_name)
-        )
+        dead_letters = DeadLetters(client, topology, settings.service_name)
+        budgets = JetStreamBudgets(client, topology, source)
+        return cls(settings, topology, client, store, dead_letters, budgets)
 
     def worker(self, service: str) -> Worker:
         """The stage worker of ``service`` in this process: records facts, sends progress."""

@@ -78,6 +78,10 @@ class RuntimeSettings(BaseSettings):
     upscaler_workers: int = Field(
         default=1, ge=1, le=64, description="Finals upscaled at once per process"
     )
+    budget_timezone: str = Field(
+        default="UTC",
+        description="Time zone whose calendar months the monthly budgets follow (e.g. Asia/Seoul)",
+    )
     webhooks: tuple[WebhookSubscription, ...] = Field(
         default=(),
         description="Webhook receivers (JSON list); each has a durable consumer in the topology",

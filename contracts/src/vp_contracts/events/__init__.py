@@ -11,6 +11,7 @@ from vp_contracts.events.jobs import (
 )
 from vp_contracts.events.registry import EVENT_TYPES, event_class, parse_event
 from vp_contracts.events.story import (
+    ContentChecked,
     CostRecorded,
     FinalComposed,
     PlanningFailed,
@@ -38,6 +39,7 @@ from vp_contracts.events.story import (
 
 __all__ = [
     "EVENT_TYPES",
+    "ContentChecked",
     "CostRecorded",
     "Event",
     "FinalComposed",

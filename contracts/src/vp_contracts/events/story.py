@@ -304,3 +304,21 @@ class CostRecorded(Event):
         max_length=500,
         description="'ok', 'cache_hit', or 'error: ...' for a failed call (added in 1.1)",
     )
+
+
+class ContentChecked(Event):
+    """The content policy read what a run asks the providers to make (the story's prompts and
+    narration) before any paid generation: allowed, or refused naming the field and why (a
+    refused run does not start). Added in 1.5."""
+
+    name = "content_checked"
+
+    run: str = Field(max_length=20, description="What was to run: planning, preview, final, scene")
+    allowed: bool = Field(description="False: the run was refused and did not start")
+    field: str | None = Field(
+        default=None, max_length=200, description="The field refused, e.g. scenes[2].narration"
+    )
+    reason: str = Field(default="", max_length=1000, description="Why it was refused")
+    checks: tuple[str, ...] = Field(
+        default=(), description="What was checked: blocked_terms, moderation"
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from vp_contracts.budget import BudgetStatus
 from vp_contracts.events.base import Event
 from vp_contracts.events.jobs import JobStarted
 from vp_contracts.values import (
@@ -67,16 +68,41 @@ class UpdateStory(Command):
 class RequestPlanning(Command):
     attempt_id: str
     planner: str | None = None
+    content: ContentVerdict | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Spending:
+    """The budgets a paid run counts against, as they stand, and the prices of its estimate:
+    a run whose estimate does not fit in one of them is refused."""
+
+    budgets: tuple[BudgetStatus, ...] = ()
+    costs: ProviderCosts = field(default_factory=ProviderCosts)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContentVerdict:
+    """The content policy's decision on what a run asks the providers to make: recorded with
+    the run (allowed), or instead of it (refused, naming the field and why)."""
+
+    allowed: bool
+    field: str | None = None
+    reason: str = ""
+    checks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
 class RequestPreview(Command):
     attempt_id: str
+    spending: Spending = field(default_factory=Spending)
+    content: ContentVerdict | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class RequestRender(Command):
     attempt_id: str
+    spending: Spending = field(default_factory=Spending)
+    content: ContentVerdict | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +112,8 @@ class Transition(Command):
     to: StoryStatus
     attempt_id: str
     """Used when the edge starts an attempt (planning, previewing, rendering)."""
+    spending: Spending = field(default_factory=Spending)
+    content: ContentVerdict | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,6 +183,8 @@ class RequestSceneGeneration(Command):
     scene_id: str
     job_id: str
     seed: int
+    spending: Spending = field(default_factory=Spending)
+    content: ContentVerdict | None = None
 
 
 # -- the stages' commands --------------------------------------------------------------

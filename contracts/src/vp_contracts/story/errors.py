@@ -66,6 +66,13 @@ class WrongState(Refused):
         self.current = current
 
 
+class BudgetExceeded(Refused):
+    """The run's estimate does not fit in a monthly budget; ``details`` names the budget, its
+    cap, what is spent and what the run would cost."""
+
+    code = "budget_exceeded"
+
+
 class AlreadyExists(Refused):
     """Something with that id exists already."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
 
 from vp_contracts.language import detect
 from vp_contracts.values import ProviderCosts, RenderProfile, Resolution, StorySpec
@@ -67,6 +68,23 @@ def cost_breakdown(
 def estimate_cost(scene_count: int, duration_seconds: float, costs: ProviderCosts) -> Decimal:
     """The total of :func:`cost_breakdown`."""
     return cost_breakdown(scene_count, duration_seconds, costs).total
+
+
+def run_estimate(
+    kind: Literal["preview", "final", "scene"],
+    scene_count: int,
+    duration_seconds: float,
+    costs: ProviderCosts,
+) -> Decimal:
+    """What one run may cost, checked against the budgets before it starts: a preview makes
+    the images and the preview video, a final the images at its size, the video and storage,
+    a scene's regeneration one image."""
+    if kind == "scene":
+        return _round(costs.cost_per_image)
+    parts = cost_breakdown(scene_count, duration_seconds, costs)
+    if kind == "preview":
+        return parts.images + parts.preview
+    return parts.images + parts.video + parts.storage
 
 
 def _round(amount: Decimal) -> Decimal:

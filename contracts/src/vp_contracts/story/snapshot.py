@@ -23,7 +23,11 @@ _ADAPTER: TypeAdapter[StoryView] = TypeAdapter(StoryView)
 def _revision() -> str:
     digest = hashlib.sha256()
     for module in (view, values, story, jobs, envelope):
-        digest.update(Path(module.__file__ or "").read_bytes())
+        source = Path(module.__file__ or "")
+        # A package (the view) is every module in it, not only its __init__.
+        files = sorted(source.parent.glob("*.py")) if source.name == "__init__.py" else [source]
+        for file in files:
+            digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from nats.js.api import (
     AckPolicy,
@@ -102,6 +103,10 @@ class Topology:
         return f"{self.prefix}VP_DEAD"
 
     @property
+    def budget_stream(self) -> str:
+        return f"{self.prefix}VP_BUDGETS"
+
+    @property
     def snapshot_bucket(self) -> str:
         return f"{self.prefix}VP_SNAPSHOTS"
 
@@ -109,19 +114,11 @@ class Topology:
         return f"{self.prefix}{name}"
 
     def streams(self) -> list[StreamConfig]:
-        """The three streams' configurations."""
-        story = StreamConfig(
-            name=self.story_stream,
-            description="Every fact of every Story (the event log)",
-            subjects=[self.subjects.all_stories()],
-            retention=RetentionPolicy.LIMITS,
-            storage=StorageType.FILE,
-            discard=DiscardPolicy.OLD,
-            num_replicas=self.replicas,
-            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
-            deny_delete=True,
-            deny_purge=True,
-            allow_direct=True,
+        """The streams' configurations."""
+        story = self._log(
+            self.story_stream,
+            "Every fact of every Story (the event log)",
+            self.subjects.all_stories(),
             allow_atomic=True,
         )
         jobs = StreamConfig(
@@ -147,7 +144,29 @@ class Topology:
             max_age=DEAD_LETTER_MAX_AGE.total_seconds(),
             allow_direct=True,
         )
-        return [story, jobs, dead]
+        budgets = self._log(
+            self.budget_stream,
+            "Spending caps and each month's spending per user, project and overall",
+            self.subjects.all_budgets(),
+        )
+        return [story, jobs, dead, budgets]
+
+    def _log(self, name: str, description: str, subjects: str, **extra: Any) -> StreamConfig:
+        """An append-only log of facts: kept, never deleted or purged, read by direct get."""
+        return StreamConfig(
+            name=name,
+            description=description,
+            subjects=[subjects],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            discard=DiscardPolicy.OLD,
+            num_replicas=self.replicas,
+            duplicate_window=DUPLICATE_WINDOW.total_seconds(),
+            deny_delete=True,
+            deny_purge=True,
+            allow_direct=True,
+            **extra,
+        )
 
     @property
     def rates_bucket(self) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from vp_runtime.budget import Charge, Spender
 from vp_runtime.observability.metrics import API_CALLS
 from vp_runtime.providers.base import (
     TRANSIENT,
@@ -180,8 +181,11 @@ class ProviderRouter:
         request_for: RequestFor,
         ledger: Ledger,
         preferred: str | None = None,
+        spender: Spender | None = None,
     ) -> Produced:
-        """The asset, from the cache or from the first provider that makes it."""
+        """The asset, from the cache or from the first provider that makes it. With a
+        ``spender``, each paid call is charged to the story's budgets before it is made
+        (:class:`~vp_runtime.budget.BudgetReached` when it would cross a cap: not made)."""
         chain = self.chain(capability, preferred)
         ledger = _counted(ledger)
         if not chain:
@@ -210,7 +214,7 @@ class ProviderRouter:
             try:
                 async with lease.held():
                     generated = await self._call_with_retries(
-                        routed, capability, request, key, ledger
+                        routed, capability, request, key, ledger, spender
                     )
                     await self._storage.put_bytes(
                         storage_key, generated.data, generated.content_type
@@ -259,7 +263,13 @@ class ProviderRouter:
         )
 
     async def _call_with_retries(
-        self, routed: Routed, capability: Capability, request: Request, key: str, ledger: Ledger
+        self,
+        routed: Routed,
+        capability: Capability,
+        request: Request,
+        key: str,
+        ledger: Ledger,
+        spender: Spender | None,
     ) -> Generated:
         provider, config = routed.provider, routed.config
         for try_number in range(1, self._tries + 1):
@@ -267,34 +277,12 @@ class ProviderRouter:
                 await self._limiter.acquire(
                     config.name, config.rate_limit_per_minute, config.rate_limit_per_hour
                 )
+            charge = await _charge(spender, routed, capability, request)
             try:
                 generated = await _call(provider, capability, request, key)
-            except TRANSIENT as error:
-                routed.breaker.failure()
-                await ledger(
-                    Call(
-                        provider.name,
-                        capability,
-                        key,
-                        try_number,
-                        Decimal(0),
-                        0,
-                        False,
-                        f"error: {error}",
-                    )
-                )
-                if try_number == self._tries or not routed.breaker.allows():
-                    raise
-                delay = (
-                    error.retry_after
-                    if isinstance(error, RateLimited) and error.retry_after
-                    else None
-                )
-                delay = min(self._max_delay, delay or self._first_delay * 2 ** (try_number - 1))
-                log.info("%s: %s; trying again in %.1fs", provider.name, error, delay)
-                await self._sleep(delay)
-                continue
             except ProviderError as error:
+                if charge is not None:  # a call that failed cost nothing: give its charge back
+                    await charge.settle(Decimal(0))
                 if not isinstance(error, ContentRefused | CannotSpeak):
                     routed.breaker.failure()
                 await ledger(
@@ -309,7 +297,21 @@ class ProviderRouter:
                         f"error: {error}",
                     )
                 )
-                raise
+                if not isinstance(error, TRANSIENT):
+                    raise
+                if try_number == self._tries or not routed.breaker.allows():
+                    raise
+                delay = (
+                    error.retry_after
+                    if isinstance(error, RateLimited) and error.retry_after
+                    else None
+                )
+                delay = min(self._max_delay, delay or self._first_delay * 2 ** (try_number - 1))
+                log.info("%s: %s; trying again in %.1fs", provider.name, error, delay)
+                await self._sleep(delay)
+                continue
+            if charge is not None:
+                await charge.settle(generated.cost)
             routed.breaker.success()
             await ledger(
                 Call(
@@ -330,6 +332,27 @@ class ProviderRouter:
     async def close(self) -> None:
         for routed in self._routed:
             await routed.provider.close()
+
+
+def _units(request: Request) -> float:
+    """What a provider's price is per: seconds of video, characters spoken, else one."""
+    if isinstance(request, VideoRequest):
+        return request.duration
+    if isinstance(request, SpeechRequest):
+        return float(len(request.text))
+    return 1.0
+
+
+async def _charge(
+    spender: Spender | None, routed: Routed, capability: Capability, request: Request
+) -> Charge | None:
+    """Charge a paid call to the story's budgets before it is made (None: nothing to charge)."""
+    if spender is None or routed.config.kind == "offline":
+        return None
+    price = routed.provider.estimate_cost(capability, _units(request))
+    if price <= 0:
+        return None
+    return await spender.charge(routed.provider.name, capability.value, price)
 
 
 async def _call(

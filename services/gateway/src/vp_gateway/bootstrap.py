@@ -30,13 +30,17 @@ from vp_gateway.adapters.db.engine import make_engine, upgrade_async
 from vp_gateway.adapters.db.idempotency import SqlIdempotencyRecords
 from vp_gateway.adapters.db.readmodel import ReadModel, describe
 from vp_gateway.adapters.db.users import SqlAccounts
+from vp_gateway.adapters.moderation import OpenAIModeration
+from vp_gateway.domain.policy import TermList, merged
 from vp_gateway.entrypoints.deps import Gateway
 from vp_gateway.entrypoints.http import create_app
 from vp_gateway.entrypoints.subscribers import subscriptions
 from vp_gateway.service import metrics
 from vp_gateway.service.assets import Assets
+from vp_gateway.service.budgets import BudgetOffice
 from vp_gateway.service.idempotency import Idempotency
 from vp_gateway.service.jobs import Jobs
+from vp_gateway.service.policy import ContentPolicy
 from vp_gateway.service.projection import Projector
 from vp_gateway.service.stories import Quota, Stories
 from vp_gateway.service.suggestions import Suggester
@@ -141,7 +145,24 @@ async def _serving(
     limit = settings.max_stories_in_generation
     active = _InGeneration(runtime.store, readmodel, settings.read_wait_seconds)
     quota = Quota(limit, active) if limit else None
-    stories = Stories(runtime.store, lambda: costs, quota)
+    budgets = BudgetOffice(runtime.budgets, settings.budget_timezone)
+    moderation = (
+        OpenAIModeration(
+            settings.moderation_url,
+            settings.moderation_api_key.get_secret_value() if settings.moderation_api_key else None,
+            settings.moderation_model,
+        )
+        if settings.moderation_url
+        else None
+    )
+    policy = (
+        ContentPolicy(
+            TermList(merged(settings.default_blocked_terms, settings.blocked_terms)), moderation
+        )
+        if settings.content_policy
+        else None
+    )
+    stories = Stories(runtime.store, lambda: costs, quota, budgets, policy)
     projector = _projector(runtime, readmodel)
     await projector.refresh_gauge()
 
@@ -162,6 +183,7 @@ async def _serving(
     gateway = Gateway(
         settings=settings,
         stories=stories,
+        budgets=budgets,
         jobs=Jobs(stories, readmodel),
         users=Users(SqlAccounts(sessions), settings.admins),
         assets=assets,
@@ -191,6 +213,8 @@ async def _serving(
     finally:
         if chat is not None:
             await chat.close()
+        if moderation is not None:
+            await moderation.close()
 
 
 async def _expire_keys(keys: SqlIdempotencyRecords, every: float = 3600) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from vp_runtime.settings import AuthSettings
 
 
@@ -42,6 +42,28 @@ class GatewaySettings(AuthSettings):
         le=10_000,
         description="Stories one user may have in planning, preview or render at once (429 with"
         " Retry-After beyond it; 0: no limit)",
+    )
+    content_policy: bool = Field(
+        default=True,
+        description="Check prompts and narration against the content policy before any paid run",
+    )
+    default_blocked_terms: bool = Field(
+        default=True,
+        description="Block the built-in list of well-known protected character and brand names",
+    )
+    blocked_terms: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='More blocked terms per language (JSON: {"ko": ["..."], "en": ["..."]})',
+    )
+    moderation_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible moderation API (POST <url>/v1/moderations)",
+    )
+    moderation_api_key: SecretStr | None = Field(
+        default=None, description="Bearer key of the moderation API"
+    )
+    moderation_model: str = Field(
+        default="omni-moderation-latest", description="Moderation model asked for"
     )
     run_projector: bool = Field(
         default=True, description="Run the read-model projector in this process"

@@ -39,7 +39,12 @@ async def running(settings: GeneratorSettings) -> AsyncIterator[Runtime]:
     )
     chat = chat_client(configs)
     generator = SceneGenerator(
-        runtime.worker("generator"), router, storage, PromptTranslator(storage, chat)
+        runtime.worker("generator"),
+        router,
+        storage,
+        PromptTranslator(storage, chat),
+        runtime.budgets,
+        settings.budget_timezone,
     )
     queue = JetStreamSceneQueue(js, runtime.topology, settings.capacity())
     fanout = FanOut(runtime.store, queue)

@@ -24,7 +24,7 @@ async def running(settings: UpscalerSettings) -> AsyncIterator[Runtime]:
     router = build_router(
         load_provider_configs(), storage, runtime.client.jetstream(), runtime.topology
     )
-    finisher = Finisher(runtime.worker("upscaler"), storage, router, settings)
+    finisher = Finisher(runtime.worker("upscaler"), storage, router, settings, runtime.budgets)
     try:
         async with runtime.consuming(subscriptions(finisher, settings.capacity())):
             yield runtime

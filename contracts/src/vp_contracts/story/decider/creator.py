@@ -9,11 +9,13 @@ from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.story import commands as c
 from vp_contracts.story.decider.guards import (
+    require_budget,
     require_edge,
     require_state,
     spec_of,
     status_of,
     validated,
+    with_verdict,
 )
 from vp_contracts.story.decider.registry import decide, handles
 from vp_contracts.story.errors import (
@@ -127,43 +129,42 @@ def _request_planning(command: c.RequestPlanning, state: StoryView) -> list[Even
     require_edge(state, StoryStatus.PLANNING, "plan the story")
     if command.planner is not None and command.planner not in PLANNERS:
         raise InvalidInput.field("planner", f"must be one of {', '.join(PLANNERS)}")
-    return [
-        e.PlanningRequested(
-            story_id=command.story_id, attempt_id=command.attempt_id, planner=command.planner
-        )
-    ]
+    requested = e.PlanningRequested(
+        story_id=command.story_id, attempt_id=command.attempt_id, planner=command.planner
+    )
+    return with_verdict(command.content, command.story_id, "planning", [requested])
 
 
 @handles(c.RequestPreview)
 def _request_preview(command: c.RequestPreview, state: StoryView) -> list[Event]:
     require_edge(state, StoryStatus.PREVIEWING, "generate a preview")
+    require_budget(state, command.spending, "preview")
     profile = preview_profile(spec_of(state))
-    return [
-        e.PreviewRequested(
-            story_id=command.story_id,
-            attempt_id=command.attempt_id,
-            scene_ids=tuple(scene.scene_id for scene in state.scenes),
-            profile=profile,
-            estimated_seconds=estimate_preview_seconds(len(state.scenes), state.duration_seconds),
-        )
-    ]
+    requested = e.PreviewRequested(
+        story_id=command.story_id,
+        attempt_id=command.attempt_id,
+        scene_ids=tuple(scene.scene_id for scene in state.scenes),
+        profile=profile,
+        estimated_seconds=estimate_preview_seconds(len(state.scenes), state.duration_seconds),
+    )
+    return with_verdict(command.content, command.story_id, "preview", [requested])
 
 
 @handles(c.RequestRender)
 def _request_render(command: c.RequestRender, state: StoryView) -> list[Event]:
     require_edge(state, StoryStatus.RENDERING, "render the final video")
+    require_budget(state, command.spending, "final")
     profile = final_profile(spec_of(state))
-    return [
-        e.RenderRequested(
-            story_id=command.story_id,
-            attempt_id=command.attempt_id,
-            scene_ids=tuple(scene.scene_id for scene in state.scenes),
-            profile=profile,
-            estimated_seconds=estimate_render_seconds(
-                len(state.scenes), state.duration_seconds, profile
-            ),
-        )
-    ]
+    requested = e.RenderRequested(
+        story_id=command.story_id,
+        attempt_id=command.attempt_id,
+        scene_ids=tuple(scene.scene_id for scene in state.scenes),
+        profile=profile,
+        estimated_seconds=estimate_render_seconds(
+            len(state.scenes), state.duration_seconds, profile
+        ),
+    )
+    return with_verdict(command.content, command.story_id, "final", [requested])
 
 
 @handles(c.Cancel)
@@ -234,11 +235,15 @@ _TRANSITION_COMMANDS: Mapping[
     (StoryStatus.PREVIEW_READY, StoryStatus.PLANNED): lambda t: c.Reopen(story_id=t.story_id),
 }
 _TRANSITION_TARGETS: Mapping[StoryStatus, Callable[[c.Transition], c.Command]] = {
-    StoryStatus.PLANNING: lambda t: c.RequestPlanning(story_id=t.story_id, attempt_id=t.attempt_id),
-    StoryStatus.PREVIEWING: lambda t: c.RequestPreview(
-        story_id=t.story_id, attempt_id=t.attempt_id
+    StoryStatus.PLANNING: lambda t: c.RequestPlanning(
+        story_id=t.story_id, attempt_id=t.attempt_id, content=t.content
     ),
-    StoryStatus.RENDERING: lambda t: c.RequestRender(story_id=t.story_id, attempt_id=t.attempt_id),
+    StoryStatus.PREVIEWING: lambda t: c.RequestPreview(
+        story_id=t.story_id, attempt_id=t.attempt_id, spending=t.spending, content=t.content
+    ),
+    StoryStatus.RENDERING: lambda t: c.RequestRender(
+        story_id=t.story_id, attempt_id=t.attempt_id, spending=t.spending, content=t.content
+    ),
     StoryStatus.ARCHIVED: lambda t: c.Archive(story_id=t.story_id),
 }
 

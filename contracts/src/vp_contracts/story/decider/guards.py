@@ -4,16 +4,21 @@ validated against the contracts' models."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from vp_contracts.events import story as e
+from vp_contracts.events.base import Event
+from vp_contracts.story.commands import ContentVerdict, Spending
 from vp_contracts.story.errors import (
+    BudgetExceeded,
     IllegalTransition,
     InvalidInput,
     WrongState,
     invalid_from_validation,
 )
+from vp_contracts.story.rules import run_estimate
 from vp_contracts.story.status import (
     SYSTEM_TRANSITIONS,
     TRANSITIONS,
@@ -65,3 +70,37 @@ def validated(
         return model.model_validate(dict(data))
     except ValidationError as error:
         raise invalid_from_validation(error, prefix) from None
+
+
+RUNS = {"preview": "this preview", "final": "this final render", "scene": "this scene's generation"}
+
+
+def require_budget(
+    state: StoryView, spending: Spending, kind: Literal["preview", "final", "scene"]
+) -> None:
+    """Refuse a paid run whose estimate does not fit in one of the budgets it counts against."""
+    amount = run_estimate(kind, len(state.scenes), state.duration_seconds, spending.costs)
+    if amount <= 0:
+        return
+    for status in spending.budgets:
+        if not status.allows(amount):
+            raise BudgetExceeded(status.describe(amount, RUNS[kind]), status.details(amount))
+
+
+def with_verdict(
+    content: ContentVerdict | None, story_id: str, run: str, events: list[Event]
+) -> list[Event]:
+    """The run's facts with the content policy's decision: allowed, the run and the decision;
+    refused, only the decision (the run does not start). No decision (None): the run alone."""
+    if content is None:
+        return events
+    checked = e.ContentChecked(
+        story_id=story_id,
+        run=run,
+        allowed=content.allowed,
+        field=content.field,
+        reason=content.reason[:1000],
+        checks=content.checks,
+    )
+    # After the run's own facts: a consumer of the run reads its request first.
+    return [*events, checked] if content.allowed else [checked]

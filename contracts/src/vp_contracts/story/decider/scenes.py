@@ -8,7 +8,13 @@ from typing import Any
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.story import commands as c
-from vp_contracts.story.decider.guards import require_state, spec_of, validated
+from vp_contracts.story.decider.guards import (
+    require_budget,
+    require_state,
+    spec_of,
+    validated,
+    with_verdict,
+)
 from vp_contracts.story.decider.registry import handles
 from vp_contracts.story.errors import (
     AlreadyExists,
@@ -125,12 +131,12 @@ def _reorder_scene(command: c.ReorderScene, state: StoryView) -> list[Event]:
 def _request_scene_generation(command: c.RequestSceneGeneration, state: StoryView) -> list[Event]:
     _existing_scene(state, command.scene_id)
     require_state(state, SCENES_EDITABLE, "generate a scene")
-    return [
-        e.SceneGenerationRequested(
-            story_id=command.story_id,
-            scene_id=command.scene_id,
-            job_id=command.job_id,
-            seed=command.seed,
-            profile=preview_profile(spec_of(state)),
-        )
-    ]
+    require_budget(state, command.spending, "scene")
+    requested = e.SceneGenerationRequested(
+        story_id=command.story_id,
+        scene_id=command.scene_id,
+        job_id=command.job_id,
+        seed=command.seed,
+        profile=preview_profile(spec_of(state)),
+    )
+    return with_verdict(command.content, command.story_id, "scene", [requested])

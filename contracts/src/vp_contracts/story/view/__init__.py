@@ -10,6 +10,7 @@ from vp_contracts.story.view.evolution import evolve, fold
 from vp_contracts.story.view.state import (
     INITIAL,
     Attempt,
+    ContentCheck,
     Failure,
     Feedback,
     SceneStatus,
@@ -20,6 +21,7 @@ from vp_contracts.story.view.state import (
 __all__ = [
     "INITIAL",
     "Attempt",
+    "ContentCheck",
     "Failure",
     "Feedback",
     "SceneStatus",

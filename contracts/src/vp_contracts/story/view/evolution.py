@@ -14,6 +14,7 @@ from vp_contracts.story.rules import story_language
 from vp_contracts.story.view.state import (
     INITIAL,
     Attempt,
+    ContentCheck,
     Failure,
     Feedback,
     SceneStatus,
@@ -126,6 +127,11 @@ def _updated(state: StoryView, event: e.StoryUpdated) -> Changes:
 @_on(e.FeedbackGiven)
 def _feedback_given(state: StoryView, event: e.FeedbackGiven) -> Changes:
     return dict(feedback=Feedback(event.rating, event.comment))
+
+
+@_on(e.ContentChecked)
+def _content_checked(state: StoryView, event: e.ContentChecked) -> Changes:
+    return dict(content_check=ContentCheck(event.run, event.allowed, event.field, event.reason))
 
 
 @_on(e.PlanningRequested)

@@ -57,6 +57,16 @@ class Feedback:
 
 
 @dataclass(frozen=True, slots=True)
+class ContentCheck:
+    """The content policy's last decision on a run of this story."""
+
+    run: str
+    allowed: bool
+    field: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Failure:
     """Why the story failed."""
 
@@ -113,6 +123,8 @@ class StoryView:
     language: str | None = None
     """The story's language (BCP 47): asked for, else detected from its text."""
     feedback: Feedback | None = None
+    content_check: ContentCheck | None = None
+    """The content policy's last decision (a refused run names its field and why)."""
 
     @property
     def exists(self) -> bool:

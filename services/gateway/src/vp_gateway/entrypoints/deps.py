@@ -21,6 +21,7 @@ from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.idempotency import KEY_PATTERN
 from vp_gateway.entrypoints.presenters import Link
 from vp_gateway.service.assets import Assets
+from vp_gateway.service.budgets import BudgetOffice
 from vp_gateway.service.idempotency import Idempotency
 from vp_gateway.service.jobs import Jobs
 from vp_gateway.service.projection import Projector
@@ -36,6 +37,7 @@ class Gateway:
 
     settings: GatewaySettings
     stories: Stories
+    budgets: BudgetOffice
     jobs: Jobs
     users: Users
     assets: Assets

@@ -24,6 +24,9 @@ STATUS_OF_CODE = {
     "job_finished": 409,
     "job_not_retryable": 409,
     "too_many_stories_in_generation": 429,
+    "budget_exceeded": 402,
+    "content_blocked": 422,
+    "moderation_unavailable": 503,
 }
 
 

@@ -16,6 +16,7 @@ from vp_contracts.story.view import StoryView
 from vp_gateway.adapters.db.readmodel import scene_data
 from vp_gateway.entrypoints.schemas import (
     AttemptOut,
+    ContentCheckOut,
     FailureOut,
     FeedbackOut,
     JobOut,
@@ -118,6 +119,14 @@ def story_out(view: StoryView, link: Link, *, stale: bool = False) -> StoryOut:
         ),
         feedback=FeedbackOut(rating=view.feedback.rating, comment=view.feedback.comment)
         if view.feedback
+        else None,
+        content_check=ContentCheckOut(
+            run=view.content_check.run,
+            allowed=view.content_check.allowed,
+            field=view.content_check.field,
+            reason=view.content_check.reason,
+        )
+        if view.content_check
         else None,
         created_at=view.created_at,
         updated_at=view.updated_at,

@@ -257,6 +257,15 @@ class FailureOut(Out):
     scene_id: str | None = Field(default=None, description="The scene, when one scene failed")
 
 
+class ContentCheckOut(Out):
+    run: str = Field(description="What was to run: planning, preview, final or scene")
+    allowed: bool = Field(description="False: the run was refused by the content policy")
+    field: str | None = Field(
+        default=None, description="The field refused, e.g. scenes[2].narration"
+    )
+    reason: str = Field(default="", description="Why it was refused")
+
+
 class AttemptOut(Out):
     id: str = Field(description="Attempt id (the id of its job)")
     stage: str = Field(description="planning, preview or render")
@@ -324,6 +333,9 @@ class StoryOut(Out):
     )
     feedback: FeedbackOut | None = Field(
         default=None, description="Your latest rating of the finished video"
+    )
+    content_check: ContentCheckOut | None = Field(
+        default=None, description="The content policy's last decision on a run of this story"
     )
     created_at: datetime = Field(description="When the story was created")
     updated_at: datetime = Field(description="When it last changed")
@@ -620,11 +632,57 @@ class ErrorOut(Out):
     error: ErrorBody = Field(description="The error")
 
 
-BUSY: dict[int | str, dict[str, Any]] = {
+GENERATION_REFUSALS: dict[int | str, dict[str, Any]] = {
+    402: {
+        "model": ErrorOut,
+        "description": "`budget_exceeded`: the run's estimate does not fit in a monthly budget;"
+        " `details` names the budget, its limit, what is spent and what the run would cost",
+    },
     429: {
         "model": ErrorOut,
         "description": "The user has as many stories in generation as allowed"
         " (VP_MAX_STORIES_IN_GENERATION); Retry-After says when to try again",
-    }
+    },
+    503: {
+        "model": ErrorOut,
+        "description": "`moderation_unavailable`: the content policy's moderation service did"
+        " not answer, so nothing paid starts unchecked; try again shortly",
+    },
 }
-"""The answer of a request that would start one more generation over the user's quota."""
+"""The answers of a request that would start a paid generation over the user's quota or
+budget."""
+
+
+# -- budgets ---------------------------------------------------------------------------
+
+
+class BudgetIn(Body):
+    monthly_limit: Decimal | None = Field(
+        ge=0,
+        le=1_000_000,
+        max_digits=14,
+        decimal_places=6,
+        description="Dollars per calendar month (a number or a decimal string); null removes"
+        " the cap",
+        examples=["25.00"],
+    )
+
+
+class BudgetOut(Out):
+    budget: str = Field(description="Which budget, in words ('user <id>', 'project <id>')")
+    scope: Literal["user", "project", "global"] = Field(description="Whose spending it caps")
+    scope_id: str = Field(description="The user or project id ('' for global)")
+    month: str = Field(description="The calendar month shown, YYYY-MM")
+    monthly_limit: Money | None = Field(description="The cap in dollars; null: no cap")
+    spent: Money = Field(description="Dollars charged this month (paid calls, settled)")
+    remaining: Money | None = Field(description="What is left this month; null: no cap")
+
+
+class CapChangeOut(Out):
+    at: datetime = Field(description="When the cap was set")
+    monthly_limit: Money | None = Field(description="The cap set; null: removed")
+    set_by: str = Field(description="The admin who set it")
+
+
+class BudgetDetailOut(BudgetOut):
+    history: list[CapChangeOut] = Field(description="Every cap set on this budget, oldest first")

@@ -14,12 +14,16 @@ from typing import Any, Protocol
 
 from vp_contracts.ids import derived_id
 from vp_contracts.story import commands as c
+from vp_contracts.story.decider.guards import with_verdict
 from vp_contracts.story.errors import IllegalTransition, NotFound, Refused
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import ProviderCosts, StorySpec, StoryStatus
 from vp_runtime.eventstore import EventMeta, Outcome, StoryLog
 from vp_runtime.web.access import can_change, can_read
 from vp_runtime.web.auth import Principal
+
+from vp_gateway.service.budgets import BudgetOffice
+from vp_gateway.service.policy import ContentPolicy, refuse_if_blocked
 
 
 class Forbidden(Refused):
@@ -29,6 +33,7 @@ class Forbidden(Refused):
 
 
 IN_GENERATION = (StoryStatus.PLANNING, StoryStatus.PREVIEWING, StoryStatus.RENDERING)
+PAID_TARGETS = frozenset({StoryStatus.PREVIEWING, StoryStatus.RENDERING})
 
 
 class TooManyInGeneration(Refused):
@@ -89,11 +94,39 @@ class RequestContext:
 
 class Stories:
     def __init__(
-        self, store: StoryLog, costs: Callable[[], ProviderCosts], quota: Quota | None = None
+        self,
+        store: StoryLog,
+        costs: Callable[[], ProviderCosts],
+        quota: Quota | None = None,
+        budgets: BudgetOffice | None = None,
+        policy: ContentPolicy | None = None,
     ) -> None:
         self._store = store
         self._costs = costs
         self._quota = quota
+        self._budgets = budgets
+        self._policy = policy
+
+    async def _verdict(
+        self, view: StoryView, scene_ids: Sequence[str] | None = None
+    ) -> c.ContentVerdict | None:
+        """The content policy's decision on what the run would make (None: no policy)."""
+        return None if self._policy is None else await self._policy.verdict(view, scene_ids)
+
+    async def _run_checked(self, command: c.Command, ctx: RequestContext) -> Outcome:
+        """Run a command that starts a paid run; a refused one records only the decision and
+        answers what to change."""
+        outcome = await self._run(command, ctx)
+        refuse_if_blocked(getattr(command, "content", None))
+        return outcome
+
+    async def _spending(self, view: StoryView, ctx: RequestContext) -> c.Spending:
+        """The budgets the story's next run counts against and the prices to estimate it."""
+        if self._budgets is None:
+            return c.Spending(costs=self._costs())
+        project = view.spec.project_id if view.spec else None
+        budgets = await self._budgets.of_story(view.owner_id, project, ctx.at)
+        return c.Spending(budgets=budgets, costs=self._costs())
 
     async def _admitted(self, story_id: str, principal: Principal) -> StoryView:
         """The owned story, if its owner may start one more generation."""
@@ -149,25 +182,42 @@ class Stories:
 
     async def transition(self, ctx: RequestContext, story_id: str, to: StoryStatus) -> Outcome:
         if to in IN_GENERATION:
-            await self._admitted(story_id, ctx.principal)
+            view = await self._admitted(story_id, ctx.principal)
         else:
-            await self._owned(story_id, ctx.principal)
-        return await self._run(
-            c.Transition(story_id=story_id, to=to, attempt_id=ctx.new_id("attempt")), ctx
+            view = await self._owned(story_id, ctx.principal)
+        spending = await self._spending(view, ctx) if to in PAID_TARGETS else c.Spending()
+        planning = to == StoryStatus.PLANNING  # only the story's fields: no scenes yet
+        content = (
+            await self._verdict(view, () if planning else None) if to in IN_GENERATION else None
         )
+        command = c.Transition(
+            story_id=story_id,
+            to=to,
+            attempt_id=ctx.new_id("attempt"),
+            spending=spending,
+            content=content,
+        )
+        return await self._run_checked(command, ctx)
 
     async def plan(self, ctx: RequestContext, story_id: str, planner: str | None = None) -> Outcome:
-        await self._admitted(story_id, ctx.principal)
-        return await self._run(
-            c.RequestPlanning(story_id=story_id, attempt_id=ctx.new_id("attempt"), planner=planner),
-            ctx,
+        view = await self._admitted(story_id, ctx.principal)
+        command = c.RequestPlanning(
+            story_id=story_id,
+            attempt_id=ctx.new_id("attempt"),
+            planner=planner,
+            content=await self._verdict(view, ()),  # the story's fields: no scenes yet
         )
+        return await self._run_checked(command, ctx)
 
     async def preview(self, ctx: RequestContext, story_id: str) -> Outcome:
-        await self._admitted(story_id, ctx.principal)
-        return await self._run(
-            c.RequestPreview(story_id=story_id, attempt_id=ctx.new_id("attempt")), ctx
+        view = await self._admitted(story_id, ctx.principal)
+        command = c.RequestPreview(
+            story_id=story_id,
+            attempt_id=ctx.new_id("attempt"),
+            spending=await self._spending(view, ctx),
+            content=await self._verdict(view),
         )
+        return await self._run_checked(command, ctx)
 
     async def variants(self, ctx: RequestContext, story_id: str, count: int) -> list[Outcome]:
         """``count`` new stories with the story's spec and plan but new seeds, each previewed:
@@ -189,6 +239,11 @@ class Stories:
                     f" limit is {self._quota.limit}): ask for fewer, or wait until some are ready",
                     {"in_generation": sorted(busy), "limit": self._quota.limit},
                 )
+        content = await self._verdict(source)
+        if content is not None and not content.allowed:  # recorded on the source, none made
+            (decision,) = with_verdict(content, source.story_id, "preview", [])
+            await self._run(c.RecordFact(story_id=source.story_id, event=decision), ctx)
+            refuse_if_blocked(content)
         made = []
         for number in range(1, count + 1):
             own = replace(ctx, command_id=derived_id(f"variant-{number}", ctx.command_id))
@@ -224,19 +279,24 @@ class Stories:
             )
             # A command of its own (its ids and facts are derived from its command id).
             preview = replace(own, command_id=derived_id("preview", own.command_id))
-            made.append(
-                await self._run(
-                    c.RequestPreview(story_id=variant_id, attempt_id=preview.new_id("attempt")),
-                    preview,
-                )
+            command = c.RequestPreview(
+                story_id=variant_id,
+                attempt_id=preview.new_id("attempt"),
+                spending=await self._spending(source, ctx),
+                content=content,
             )
+            made.append(await self._run(command, preview))
         return made
 
     async def render(self, ctx: RequestContext, story_id: str) -> Outcome:
-        await self._admitted(story_id, ctx.principal)
-        return await self._run(
-            c.RequestRender(story_id=story_id, attempt_id=ctx.new_id("attempt")), ctx
+        view = await self._admitted(story_id, ctx.principal)
+        command = c.RequestRender(
+            story_id=story_id,
+            attempt_id=ctx.new_id("attempt"),
+            spending=await self._spending(view, ctx),
+            content=await self._verdict(view),
         )
+        return await self._run_checked(command, ctx)
 
     async def archive(self, ctx: RequestContext, story_id: str) -> Outcome:
         await self._owned(story_id, ctx.principal)
@@ -291,6 +351,11 @@ class Stories:
         job_id = ctx.new_id("scene-job")
         next_seed = seed if seed is not None else (scene.spec.seed + 1) % (2**31)
         command = c.RequestSceneGeneration(
-            story_id=story_id, scene_id=scene_id, job_id=job_id, seed=next_seed
+            story_id=story_id,
+            scene_id=scene_id,
+            job_id=job_id,
+            seed=next_seed,
+            spending=await self._spending(view, ctx),
+            content=await self._verdict(view, (scene_id,)),
         )
-        return await self._run(command, ctx), job_id
+        return await self._run_checked(command, ctx), job_id

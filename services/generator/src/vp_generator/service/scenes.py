@@ -28,6 +28,7 @@ from vp_contracts.story import commands as c
 from vp_contracts.story.rules import story_language
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind, SceneAssets, SceneSpec, StorySpec
+from vp_runtime.budget import BudgetReached, Budgets, Spender, story_spender
 from vp_runtime.media import MediaError, run_ffmpeg, thumbnail
 from vp_runtime.media.sniff import CLIPS, IMAGES, SNIFF_BYTES, Unrecognised, sniff
 from vp_runtime.messaging.delivery import TransientError
@@ -80,6 +81,9 @@ class SceneGenerator:
     router: ProviderRouter
     storage: Storage
     translator: PromptTranslator
+    budgets: Budgets | None = None
+    """Paid calls are charged to the story's budgets before they are made (None: uncapped)."""
+    budget_zone: str = "UTC"
 
     async def run(self, job: SceneJob, delivery_attempt: int) -> None:
         """Generate the scene; what can never succeed is recorded as the scene's failure, what
@@ -109,6 +113,13 @@ class SceneGenerator:
             raise TransientError(f"no provider could generate the scene: {error}") from error
         except UnusableUpload as error:
             await self.fail(job, delivery_attempt, "asset_unusable", str(error))
+        except BudgetReached as reached:
+            await self.fail(
+                job,
+                delivery_attempt,
+                "budget_reached",
+                f"budget reached: scene {job.scene_id} was not finished, {reached}",
+            )
 
     async def retrying(
         self, job: SceneJob, delivery_attempt: int, error: BaseException, delay: float
@@ -162,6 +173,11 @@ class SceneGenerator:
         hits: list[bool] = []
         free: list[e.CostRecorded] = []
         ledger = _ledger(work, spent, hits, free)
+        spender = (
+            story_spender(self.budgets, view, self.budget_zone, self.worker.clock)
+            if self.budgets is not None
+            else None
+        )
         preferred = spec.generation_params.image_provider
         drawn = await self._in_english(scene, view.language or story_language(spec), ledger)
 
@@ -176,18 +192,20 @@ class SceneGenerator:
                 lambda provider: self._background_request(provider, job, drawn),
                 ledger,
                 preferred,
+                spender,
             )
         await self._still_current(job)
         await work.tick(40, f"scene {scene.position + 1}: drawing the character")
         if spec.character_asset_id:
             character = await self._uploaded_character(view, spec.character_asset_id)
         else:
-            character = await self._character(job, drawn, ledger, preferred)
+            character = await self._character(job, drawn, ledger, preferred, spender)
         await self._still_current(job)
         clip_key = uploaded_clip
         if clip_key is None and spec.generation_params.video_provider not in (None, "offline"):
             await work.tick(60, f"scene {scene.position + 1}: animating")
-            clip_key = (await self._clip(job, drawn, spec, background.key, character, ledger)).key
+            clip = await self._clip(job, drawn, spec, background.key, character, ledger, spender)
+            clip_key = clip.key
             await self._still_current(job)
         narration_key, narration = None, None
         if spec.narration and scene.narration_asset_id:
@@ -195,7 +213,7 @@ class SceneGenerator:
             narration_key, narration = await self._own_narration(view, scene)
         elif spec.narration and sentences(scene.narration):
             await work.tick(80, f"scene {scene.position + 1}: recording the narration")
-            narration_key, narration = await self._narrate(job, view, scene, ledger)
+            narration_key, narration = await self._narrate(job, view, scene, ledger, spender)
         assets = SceneAssets(
             background_key=background.key,
             character_key=character,
@@ -279,7 +297,12 @@ class SceneGenerator:
         )
 
     async def _character(
-        self, job: SceneJob, scene: SceneSpec, ledger: Ledger, preferred: str | None
+        self,
+        job: SceneJob,
+        scene: SceneSpec,
+        ledger: Ledger,
+        preferred: str | None,
+        spender: Spender | None,
     ) -> str:
         def request(provider: Provider) -> ImageRequest:
             native = provider.transparent_layers
@@ -293,7 +316,7 @@ class SceneGenerator:
                 transparent=native,
             )
 
-        produced = await self.router.produce(Capability.IMAGE, request, ledger, preferred)
+        produced = await self.router.produce(Capability.IMAGE, request, ledger, preferred, spender)
         if self._is_native(produced):
             return produced.key
         keyed = f"assets/keyed/{produced.key.rsplit('/', 1)[-1]}"
@@ -339,6 +362,7 @@ class SceneGenerator:
         background: str,
         character: str,
         ledger: Ledger,
+        spender: Spender | None,
     ) -> Produced:
         still = await self._still(background, character)
         request = VideoRequest(
@@ -356,6 +380,7 @@ class SceneGenerator:
             lambda provider: request,
             ledger,
             spec.generation_params.video_provider,
+            spender,
         )
 
     async def _still(self, background: str, character: str) -> bytes:
@@ -369,7 +394,12 @@ class SceneGenerator:
         return png(back.convert("RGB"))
 
     async def _narrate(
-        self, job: SceneJob, view: StoryView, scene: SceneSpec, ledger: Ledger
+        self,
+        job: SceneJob,
+        view: StoryView,
+        scene: SceneSpec,
+        ledger: Ledger,
+        spender: Spender | None,
     ) -> tuple[str, Narration]:
         """Speak the scene's sentences one by one (each through the providers: cache, ledger,
         fallback to another voice), put them together, and speed up a narration that would
@@ -388,6 +418,7 @@ class SceneGenerator:
                     _speech_for(line, language, preferred, voice, speed, scene.seed),
                     ledger,
                     preferred,
+                    spender,
                 )
                 samples, rate = read_wav(await self.storage.get_bytes(produced.key))
                 spoken.append((line, resample(samples, rate, SAMPLE_RATE)))

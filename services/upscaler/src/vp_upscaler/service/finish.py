@@ -21,6 +21,7 @@ from vp_contracts.ids import stage_job_id
 from vp_contracts.story import commands as c
 from vp_contracts.story.rules import final_profile
 from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage
+from vp_runtime.budget import BudgetReached, Budgets, Spender, story_spender
 from vp_runtime.media import BATCH_NICENESS, MediaError, probe, run_ffmpeg, thumbnail
 from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.providers.base import Capability, UpscaleRequest
@@ -66,6 +67,8 @@ class Finisher:
     storage: Storage
     router: ProviderRouter | None
     settings: UpscalerSettings
+    budgets: Budgets | None = None
+    """A paid super-resolution is charged to the story's budgets first (None: uncapped)."""
 
     async def on_final_composed(
         self, recorded: RecordedEvent[Event], delivery_attempt: int, trigger: int
@@ -87,8 +90,18 @@ class Finisher:
         if at_target(event.media, target):
             media, upscaled = event.media, False
         else:
-            with timed_generation("upscale"):
-                media, upscaled = await self._finish(job, event, target, interpolation), True
+            spender = (
+                story_spender(self.budgets, view, self.settings.budget_timezone, job.worker.clock)
+                if self.budgets is not None
+                else None
+            )
+            try:
+                with timed_generation("upscale"):
+                    finished = await self._finish(job, event, target, interpolation, spender)
+            except BudgetReached as reached:
+                await self._failed(event, "budget_reached", f"budget reached: {reached}")
+                return
+            media, upscaled = finished, True
         done = c.RecordRenderCompleted(
             story_id=event.story_id, attempt_id=event.attempt_id, media=media, upscaled=upscaled
         )
@@ -104,14 +117,19 @@ class Finisher:
         )
 
     async def _finish(
-        self, job: Job, event: e.FinalComposed, target: RenderProfile, interpolation: str
+        self,
+        job: Job,
+        event: e.FinalComposed,
+        target: RenderProfile,
+        interpolation: str,
+        spender: Spender | None,
     ) -> MediaOutput:
         master = event.media
         with tempfile.TemporaryDirectory(prefix="upscale-") as name:
             folder = Path(name)
             source = folder / "master.mp4"
             await self.storage.download(master.video_key, source)
-            source = await self._super_resolution(job, source, master, target, folder)
+            source = await self._super_resolution(job, source, master, target, folder, spender)
             final = folder / "final.mp4"
 
             async def progress(share: float) -> None:
@@ -164,6 +182,7 @@ class Finisher:
         master: MediaOutput,
         target: RenderProfile,
         folder: Path,
+        spender: Spender | None,
     ) -> Path:
         """A provider's super-resolution of the master, when one is configured and needed."""
         if (
@@ -176,7 +195,7 @@ class Finisher:
         data = await asyncio.to_thread(source.read_bytes)
         request = UpscaleRequest(image=data, scale=2, content_type="video/mp4")
         produced = await self.router.produce(
-            Capability.UPSCALE, lambda provider: request, _ledger(job)
+            Capability.UPSCALE, lambda provider: request, _ledger(job), spender=spender
         )
         upscaled = folder / "upscaled.mp4"
         await self.storage.download(produced.key, upscaled)
@@ -185,12 +204,17 @@ class Finisher:
     async def fail(self, recorded: RecordedEvent[Event], error: BaseException) -> None:
         event = recorded.event
         assert isinstance(event, e.FinalComposed)
+        await self._failed(
+            event, "upscale_failed", f"the final video could not be finished: {error}"
+        )
+
+    async def _failed(self, event: e.FinalComposed, code: str, reason: str) -> None:
         command = c.RecordStageFailure(
             story_id=event.story_id,
             attempt_id=event.attempt_id,
             stage=Stage.RENDER,
-            code="upscale_failed",
-            reason=f"the final video could not be finished: {error}"[:2000],
+            code=code,
+            reason=reason[:2000],
         )
         await self._job(event).execute(command, "failed")
 

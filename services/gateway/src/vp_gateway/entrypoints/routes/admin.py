@@ -20,7 +20,7 @@ from vp_gateway.entrypoints.schemas import (
 
 async def admin(caller: PrincipalDep) -> Principal:
     if not caller.is_admin:
-        raise ApiError(403, "forbidden", "only admins can see and replay parked facts")
+        raise ApiError(403, "forbidden", "this endpoint is for admins only")
     return caller
 
 

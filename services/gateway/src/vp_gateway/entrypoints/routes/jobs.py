@@ -14,7 +14,7 @@ from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.presenters import job_out, story_out
 from vp_gateway.entrypoints.routes.stories import Cursor, Limit, _check_cursor
 from vp_gateway.entrypoints.schemas import (
-    BUSY,
+    GENERATION_REFUSALS,
     AcceptedOut,
     ErrorOut,
     Id,
@@ -97,7 +97,9 @@ async def cancel_job(job_id: JobIdPath, gw: GatewayDep, ctx: ContextDep) -> JobO
     return job_out(await gw.jobs.get(job_id, ctx.principal))
 
 
-@router.post("/{job_id}/retry/", status_code=202, response_model=AcceptedOut, responses=BUSY)
+@router.post(
+    "/{job_id}/retry/", status_code=202, response_model=AcceptedOut, responses=GENERATION_REFUSALS
+)
 async def retry_job(job_id: JobIdPath, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
     """Run a failed or cancelled job's stage again (a failed story is planned again first)."""
     await gw.fresh_read_model()

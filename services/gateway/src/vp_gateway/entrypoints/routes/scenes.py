@@ -16,7 +16,7 @@ from vp_gateway.adapters.db.readmodel import scene_data
 from vp_gateway.entrypoints.deps import ContextDep, Gateway, GatewayDep, PrincipalDep
 from vp_gateway.entrypoints.presenters import scene_out, story_out
 from vp_gateway.entrypoints.schemas import (
-    BUSY,
+    GENERATION_REFUSALS,
     AcceptedOut,
     BulkCreateIn,
     ErrorOut,
@@ -121,7 +121,12 @@ async def reorder_scene(
     return ScenesOut(story=story, scenes=story.scenes)
 
 
-@router.post("/{scene_id}/generate/", status_code=202, response_model=AcceptedOut, responses=BUSY)
+@router.post(
+    "/{scene_id}/generate/",
+    status_code=202,
+    response_model=AcceptedOut,
+    responses=GENERATION_REFUSALS,
+)
 async def generate_scene(
     scene_id: SceneIdPath, gw: GatewayDep, ctx: ContextDep, body: SceneGenerateIn | None = None
 ) -> AcceptedOut:

@@ -19,7 +19,7 @@ from vp_gateway.entrypoints.presenters import story_out
 from vp_gateway.entrypoints.routes.fonts import check_font
 from vp_gateway.entrypoints.routes.voices import check_voice
 from vp_gateway.entrypoints.schemas import (
-    BUSY,
+    GENERATION_REFUSALS,
     AcceptedOut,
     CostEstimateOut,
     ErrorOut,
@@ -170,7 +170,7 @@ async def archive_story(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDep) 
 @router.post(
     "/{story_id}/transition/",
     response_model=StoryOut,
-    responses={409: {"model": ErrorOut}, **BUSY},
+    responses={409: {"model": ErrorOut}, **GENERATION_REFUSALS},
 )
 async def transition(
     story_id: StoryIdPath, body: TransitionIn, gw: GatewayDep, ctx: ContextDep
@@ -184,7 +184,7 @@ async def transition(
     "/{story_id}/generate_preview/",
     status_code=202,
     response_model=AcceptedOut,
-    responses={409: {"model": ErrorOut}, **BUSY},
+    responses={409: {"model": ErrorOut}, **GENERATION_REFUSALS},
 )
 async def generate_preview(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
     """Queue a fast low-resolution preview of a planned story."""
@@ -195,7 +195,7 @@ async def generate_preview(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDe
     "/{story_id}/variants/",
     status_code=202,
     response_model=VariantsOut,
-    responses={409: {"model": ErrorOut}, **BUSY},
+    responses={409: {"model": ErrorOut}, **GENERATION_REFUSALS},
 )
 async def make_variants(
     story_id: StoryIdPath, body: VariantsIn, gw: GatewayDep, ctx: ContextDep
@@ -221,7 +221,7 @@ async def list_variants(
     "/{story_id}/render_final/",
     status_code=202,
     response_model=AcceptedOut,
-    responses={409: {"model": ErrorOut}, **BUSY},
+    responses={409: {"model": ErrorOut}, **GENERATION_REFUSALS},
 )
 async def render_final(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDep) -> AcceptedOut:
     """Queue the final render of a story whose preview is ready."""
