@@ -196,16 +196,72 @@ export class ApiError extends Error {
 
 const API = "/api/ai-video";
 const TOKEN = "vp.token";
+const REFRESH = "vp.refresh";
 
 export function token(): string | null {
   return globalThis.localStorage?.getItem(TOKEN) ?? null;
 }
 
-export function logout(): void {
-  globalThis.localStorage?.removeItem(TOKEN);
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+function keep(tokens: Tokens): void {
+  globalThis.localStorage?.setItem(TOKEN, tokens.access_token);
+  globalThis.localStorage?.setItem(REFRESH, tokens.refresh_token);
+}
+
+function forget(): void {
+  globalThis.localStorage?.removeItem(TOKEN);
+  globalThis.localStorage?.removeItem(REFRESH);
+}
+
+/** Sign out: the session's refresh tokens stop working on the server too. */
+export function logout(): void {
+  const refresh = globalThis.localStorage?.getItem(REFRESH);
+  forget();
+  if (refresh) {
+    void fetch("/api/auth/logout", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: refresh }),
+    }).catch(() => undefined);
+  }
+}
+
+let renewing: Promise<boolean> | null = null;
+
+/** Trade the refresh token for new tokens (once at a time: every request waiting on an
+ * expired access token shares one refresh, since a refresh token works only once). */
+function renew(): Promise<boolean> {
+  renewing ??= (async () => {
+    const refresh = globalThis.localStorage?.getItem(REFRESH);
+    if (!refresh) return false;
+    try {
+      const response = await fetch("/api/auth/refresh", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ refresh_token: refresh }),
+      });
+      if (!response.ok) return false;
+      keep((await response.json()) as Tokens);
+      return true;
+    } catch {
+      return false;
+    }
+  })().finally(() => {
+    renewing = null;
+  });
+  return renewing;
+}
+
+async function request<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  retried = false,
+): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   const current = token();
   if (current) headers.Authorization = `Bearer ${current}`;
@@ -221,11 +277,14 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   } catch {
     throw new ApiError(0, "network", "network error");
   }
+  if (response.status === 401 && current && !retried && (await renew())) {
+    return request<T>(method, path, body, true); // the access token had expired
+  }
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) {
     const error = data?.error ?? {};
-    if (response.status === 401) logout();
+    if (response.status === 401) forget();
     throw new ApiError(
       response.status,
       error.code ?? "http_error",
@@ -238,11 +297,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 
 export const api = {
   async login(email: string, password: string): Promise<void> {
-    const answer = await request<{ access_token: string }>("POST", "/api/auth/token", {
-      email,
-      password,
-    });
-    globalThis.localStorage?.setItem(TOKEN, answer.access_token);
+    keep(await request<Tokens>("POST", "/api/auth/token", { email, password }));
   },
   register: (email: string, password: string) =>
     request<unknown>("POST", "/api/auth/register", { email, password }),

@@ -38,6 +38,19 @@ class RunningGateway:
     store: EventStore
     server: _Server
 
+    @contextlib.asynccontextmanager
+    async def replica(self) -> AsyncIterator[str]:
+        """A second gateway process's app on the same log and database; its base URL."""
+        port = devnats.free_port()
+        settings = self.settings.model_copy(
+            update={"gateway_port": port, "media_url": f"http://127.0.0.1:{port}/media"}
+        )
+        server = await _Server.start(settings)
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            await server.stop()
+
     async def restart(self) -> None:
         """Stop the gateway process's app and start a new one (empty caches) on the same port."""
         await self.server.stop()

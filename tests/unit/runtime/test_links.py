@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from vp_runtime.storage import InMemoryStorage, SignedLinks
+from vp_runtime.storage.signer import UrlSigner
 
 
 class CountingStorage(InMemoryStorage):
@@ -34,3 +35,11 @@ def test_no_key_is_no_link_and_the_cache_stays_bounded() -> None:
     for key in ("a", "b", "c", "a"):
         links(key)
     assert storage.signed == 4  # "a" was pushed out by "c" and signed again
+
+
+def test_a_forged_signature_in_any_characters_is_refused_not_an_error() -> None:
+    signer = UrlSigner("secret")
+    expires = 2_000_000_000
+    assert signer.valid("a/b.mp4", expires, signer.signature("a/b.mp4", expires), now=0)
+    assert not signer.valid("a/b.mp4", expires, "\U000f7829" + "3\U000fc9ac¢", now=0)
+    assert not signer.valid("a/b.mp4", 10**30, "x", now=0)

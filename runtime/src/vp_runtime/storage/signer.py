@@ -22,7 +22,8 @@ class UrlSigner:
     def valid(self, key: str, expires: int, signature: str, now: float | None = None) -> bool:
         if (now if now is not None else time.time()) > expires:
             return False
-        return hmac.compare_digest(self.signature(key, expires), signature)
+        # As bytes: compare_digest refuses str with non-ASCII characters (a forged link's).
+        return hmac.compare_digest(self.signature(key, expires).encode(), signature.encode())
 
 
 _RANDOM_SECRET = os.urandom(32).hex()

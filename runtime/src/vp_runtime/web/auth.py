@@ -24,17 +24,28 @@ class InvalidToken(Exception):
     """Missing, malformed, tampered, expired, or for another issuer or audience."""
 
 
+SCOPES = frozenset({"read", "write", "admin"})
+"""What a machine API key may do: read (GET), write (everything else), admin (admin routes,
+for an admin's key). A logged-in session may do all its role allows."""
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling."""
+    """Who is calling (a session's access token, or a machine API key with its scopes)."""
 
     user_id: str
     email: str
     role: str
+    scopes: frozenset[str] = SCOPES
+    key_id: str | None = None
+    """The API key used, if the call came with one."""
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == "admin" and "admin" in self.scopes
+
+    def may(self, scope: str) -> bool:
+        return scope in self.scopes or (scope == "read" and "write" in self.scopes)
 
 
 @dataclass(frozen=True)

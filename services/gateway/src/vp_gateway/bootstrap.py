@@ -26,6 +26,7 @@ from vp_runtime.storage import SignedLinks, storage_from
 from vp_runtime.web.auth import policies
 
 from vp_gateway.adapters.db.assets import SqlAssets
+from vp_gateway.adapters.db.credentials import SqlCredentials
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
 from vp_gateway.adapters.db.idempotency import SqlIdempotencyRecords
 from vp_gateway.adapters.db.readmodel import ReadModel, describe
@@ -38,6 +39,7 @@ from vp_gateway.entrypoints.subscribers import subscriptions
 from vp_gateway.service import metrics
 from vp_gateway.service.assets import Assets
 from vp_gateway.service.budgets import BudgetOffice
+from vp_gateway.service.credentials import Credentials
 from vp_gateway.service.idempotency import Idempotency
 from vp_gateway.service.jobs import Jobs
 from vp_gateway.service.policy import ContentPolicy
@@ -177,6 +179,7 @@ async def _serving(
         return checks
 
     tokens, tickets = policies(settings, _secret(settings))
+    accounts = SqlAccounts(sessions)
     keys = SqlIdempotencyRecords(sessions)
     chat = chat_client(providers)
     assets = Assets(SqlAssets(sessions), storage, now)
@@ -185,7 +188,10 @@ async def _serving(
         stories=stories,
         budgets=budgets,
         jobs=Jobs(stories, readmodel),
-        users=Users(SqlAccounts(sessions), settings.admins),
+        users=Users(accounts, settings.admins),
+        credentials=Credentials(
+            SqlCredentials(sessions), accounts, timedelta(days=settings.refresh_ttl_days)
+        ),
         assets=assets,
         idempotency=Idempotency(keys),
         tokens=tokens,

@@ -33,6 +33,12 @@ class GatewaySettings(AuthSettings):
     admin_emails: str = Field(
         default="", description="Comma-separated emails that register as admins"
     )
+    refresh_ttl_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="How long a browser session lasts without logging in again (refresh tokens)",
+    )
     max_body_bytes: int = Field(
         default=262_144, ge=1024, description="Largest accepted request body"
     )

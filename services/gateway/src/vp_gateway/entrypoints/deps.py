@@ -22,6 +22,7 @@ from vp_gateway.entrypoints.idempotency import KEY_PATTERN
 from vp_gateway.entrypoints.presenters import Link
 from vp_gateway.service.assets import Assets
 from vp_gateway.service.budgets import BudgetOffice
+from vp_gateway.service.credentials import KEY_PREFIX, BadCredential, Credentials
 from vp_gateway.service.idempotency import Idempotency
 from vp_gateway.service.jobs import Jobs
 from vp_gateway.service.projection import Projector
@@ -40,6 +41,7 @@ class Gateway:
     budgets: BudgetOffice
     jobs: Jobs
     users: Users
+    credentials: Credentials
     assets: Assets
     idempotency: Idempotency
     tokens: TokenPolicy
@@ -70,17 +72,40 @@ GatewayDep = Annotated[Gateway, Depends(gateway)]
 _bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/auth/token")
 
 
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def principal(
-    gw: GatewayDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    gw: GatewayDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The caller of an access token or of a machine API key (``vpk_...``), whose scopes it
+    may not leave: a read-only key only reads."""
     if credentials is None:
         raise ApiError(
             401,
             "unauthorized",
-            "send 'Authorization: Bearer <token>'; get a token from POST /api/auth/token",
+            "send 'Authorization: Bearer <token>'; get a token from POST /api/auth/token, or"
+            " make an API key (POST /api/auth/keys/)",
         )
+    text, now = credentials.credentials, gw.clock()
+    if text.startswith(KEY_PREFIX):
+        try:
+            caller = await gw.credentials.by_key(text, now)
+        except BadCredential as error:
+            raise ApiError(401, "unauthorized", f"{error}: make a new key") from None
+        scope = "read" if request.method in READING else "write"
+        if not caller.may(scope):
+            raise ApiError(
+                403,
+                "forbidden",
+                f"this API key may {' and '.join(sorted(caller.scopes))}, not {scope}",
+                {"scopes": sorted(caller.scopes), "needed": scope},
+            )
+        return caller
     try:
-        return gw.tokens.check(credentials.credentials, gw.clock())
+        return gw.tokens.check(text, now)
     except InvalidToken as error:
         raise ApiError(
             401, "unauthorized", f"the token is not valid ({error}); log in again"

@@ -26,6 +26,7 @@ from vp_gateway.entrypoints.routes import (
     stories,
     studio,
     suggestions,
+    usage,
     voices,
 )
 from vp_gateway.settings import GatewaySettings
@@ -66,6 +67,7 @@ def create_app(
         fonts,
         music,
         suggestions,
+        usage,
         admin,
         budgets,
         health,

@@ -70,6 +70,7 @@ StoryIdPath = Annotated[Id, path_id("Story")]
 AssetIdPath = Annotated[Id, path_id("Asset")]
 SceneIdPath = Annotated[Id, path_id("Scene")]
 JobIdPath = Annotated[Id, path_id("Job")]
+KeyIdPath = Annotated[Id, path_id("API key")]
 
 
 def no_nul(value: Any) -> Any:
@@ -142,6 +143,41 @@ class TokenOut(Out):
     access_token: str = Field(description="JWT to send as 'Authorization: Bearer <token>'")
     token_type: Literal["bearer"] = Field(default="bearer", description="Always 'bearer'")
     expires_in: int = Field(description="Seconds until the token expires")
+    refresh_token: str = Field(
+        description="Trade it once at POST /api/auth/refresh for the next access token and"
+        " refresh token (keep it secret; a second use ends the session)"
+    )
+    refresh_expires_in: int = Field(description="Seconds until the session ends unused")
+
+
+class RefreshIn(Body):
+    refresh_token: str = Field(min_length=10, max_length=200, description="From the last answer")
+
+
+class ApiKeyIn(Body):
+    name: str = Field(min_length=1, max_length=100, description="What the key is for")
+    scopes: list[Literal["read", "write", "admin"]] = Field(
+        min_length=1,
+        description="read: GET only; write: every change too; admin: admin routes (admins only)",
+    )
+    expires_in_days: int = Field(default=90, ge=1, le=365, description="Days it works")
+
+
+class ApiKeyOut(Out):
+    id: str = Field(description="Key id (the key itself is never shown again)")
+    name: str = Field(description="What the key is for")
+    scopes: list[str] = Field(description="What it may do")
+    created_at: datetime = Field(description="When it was made")
+    expires_at: datetime = Field(description="When it stops working")
+    revoked_at: datetime | None = Field(description="When it was revoked, if it was")
+    last_used_at: datetime | None = Field(description="Its last use (to the minute)")
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key: str = Field(
+        description="Send as 'Authorization: Bearer <key>'. Shown only in this answer: only a"
+        " hash of it is kept"
+    )
 
 
 # -- stories ---------------------------------------------------------------------------
@@ -686,3 +722,28 @@ class CapChangeOut(Out):
 
 class BudgetDetailOut(BudgetOut):
     history: list[CapChangeOut] = Field(description="Every cap set on this budget, oldest first")
+
+
+# -- usage -----------------------------------------------------------------------------
+
+
+class UsageRowOut(Out):
+    period: str = Field(description="The day (YYYY-MM-DD) or month (YYYY-MM)")
+    user_id: str = Field(description="Whose calls")
+    project_id: str | None = Field(description="The stories' project, if any")
+    provider: str = Field(description="Provider name")
+    stage: str = Field(description="What for: planning, preview, final, scene or other")
+    operation: str = Field(description="image, video, narration, upscale or plan")
+    calls: int = Field(description="Calls made (paid or free), not counting cache hits or failures")
+    cache_hits: int = Field(description="Served from the cache at no cost")
+    failed: int = Field(description="Calls that failed")
+    spent: Money = Field(description="Dollars")
+
+
+class UsageOut(Out):
+    by: Literal["day", "month"] = Field(description="What a period is")
+    since: datetime = Field(description="Start of the window (included)")
+    until: datetime = Field(description="End of the window (excluded)")
+    rows: list[UsageRowOut] = Field(description="Oldest period first")
+    total_spent: Money = Field(description="Dollars in the window")
+    total_calls: int = Field(description="Calls made in the window")

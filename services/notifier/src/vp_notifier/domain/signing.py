@@ -50,5 +50,5 @@ def verify(secret: str, received: dict[str, str], body: bytes, now: int) -> None
     if abs(now - timestamp) > TOLERANCE_SECONDS:
         raise BadSignature("the timestamp is too old or in the future")
     expected = sign(secret, message_id, timestamp, body)
-    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+    if not any(hmac.compare_digest(expected.encode(), c.encode()) for c in signatures):
         raise BadSignature("no signature matches")

@@ -66,6 +66,41 @@ class UserRow(Base):
     created_at: Mapped[datetime]
 
 
+class ApiKeyRow(Base):
+    """A machine API key: only the SHA-256 of its secret is kept."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_user", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str] = mapped_column(String(100))
+    scopes: Mapped[str] = mapped_column(String(40))
+    """Space-separated: read, write, admin."""
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class RefreshTokenRow(Base):
+    """A browser session's refresh token (SHA-256 of its secret); each is used once, and a
+    second use revokes its whole family (a stolen copy was used)."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (Index("ix_refresh_tokens_family", "family_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    family_id: Mapped[str] = mapped_column(String(36))
+    user_id: Mapped[str] = mapped_column(String(36))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
 class AssetRow(Base):
     """A creator's uploaded file (its bytes are in object storage under ``assets/``)."""
 
@@ -153,7 +188,12 @@ class JobRow(Base):
 
 class CostRow(Base):
     __tablename__ = "costs"
-    __table_args__ = (Index("ix_costs_owner", "owner_id"), Index("ix_costs_story", "story_id"))
+    __table_args__ = (
+        Index("ix_costs_owner", "owner_id"),
+        Index("ix_costs_story", "story_id"),
+        Index("ix_costs_created_at", "created_at"),
+        Index("ix_costs_project", "project_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     story_id: Mapped[str] = mapped_column(String(64))
@@ -168,6 +208,10 @@ class CostRow(Base):
     cache_hit: Mapped[bool] = mapped_column(Boolean)
     provider_job_id: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime]
+    project_id: Mapped[str | None] = mapped_column(String(64))
+    stage: Mapped[str | None] = mapped_column(String(20))
+    """planning, preview, final or scene (a scene's regeneration): what the call was for."""
+    failed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class HistoryRow(Base):

@@ -34,3 +34,10 @@ class SqlAccounts:
         if row is None:
             return None
         return Account(row.id, row.email, row.password_hash, row.role, row.created_at)
+
+    async def by_id(self, user_id: str) -> Account | None:
+        async with self._sessions() as session:
+            row = await session.get(UserRow, user_id)
+        if row is None:
+            return None
+        return Account(row.id, row.email, row.password_hash, row.role, row.created_at)

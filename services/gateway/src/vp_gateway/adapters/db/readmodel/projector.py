@@ -445,7 +445,23 @@ def _cost_row(view: StoryView, recorded: RecordedEvent[Event]) -> dict[str, Any]
         "cache_hit": event.cache_hit,
         "provider_job_id": event.provider_job_id,
         "created_at": recorded.time,
+        "project_id": view.spec.project_id if view.spec else None,
+        "stage": _stage_of(view, event),
+        "failed": event.outcome.startswith("error"),
     }
+
+
+def _stage_of(view: StoryView, event: e.CostRecorded) -> str:
+    """What a call was for: the attempt's stage while it runs, a scene's own job, planning."""
+    if event.operation == "plan":
+        return "planning"
+    if event.scene_id is not None and event.job_id == event.attempt_id:
+        return "scene"
+    if view.attempt is not None and view.attempt.id == event.attempt_id:
+        return {"planning": "planning", "preview": "preview", "render": "final"}.get(
+            view.attempt.stage.value, view.attempt.stage.value
+        )
+    return "other"
 
 
 async def _insert_many(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -171,6 +172,22 @@ class StoryQueries:
             query = query.where(CostRow.owner_id == owner_id)
         async with self._reads() as session:
             return (await session.scalars(query)).all()
+
+    async def ledger(
+        self,
+        owner_id: str | None,
+        start: datetime,
+        end: datetime,
+        project_id: str | None = None,
+    ) -> Sequence[CostRow]:
+        """The cost rows of ``[start, end)`` (of ``owner_id`` and ``project_id`` when given)."""
+        query = select(CostRow).where(CostRow.created_at >= start, CostRow.created_at < end)
+        if owner_id is not None:
+            query = query.where(CostRow.owner_id == owner_id)
+        if project_id is not None:
+            query = query.where(CostRow.project_id == project_id)
+        async with self._reads() as session:
+            return (await session.scalars(query.order_by(CostRow.created_at))).all()
 
     async def dump(self) -> dict[str, list[dict[str, Any]]]:
         """Every read-model row as plain values (for comparing two projections)."""
