@@ -36,7 +36,7 @@ async def _requested(log: InMemoryStoryLog, planner: str | None = None) -> Recor
 
 
 def _planner(log: InMemoryStoryLog, chat: Any = None) -> Planner:
-    return Planner(worker("planner", log), chat, ProviderCosts(), llm_backoff=0)
+    return Planner(worker("planner", log), chat, ProviderCosts, llm_backoff=0)
 
 
 def _of(log: InMemoryStoryLog, story_id: str, kind: type[Event]) -> list[Any]:

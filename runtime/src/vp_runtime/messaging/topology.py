@@ -173,6 +173,10 @@ class Topology:
         return f"{self.prefix}VP_RATES"
 
     @property
+    def providers_bucket(self) -> str:
+        return f"{self.prefix}VP_PROVIDERS"
+
+    @property
     def calls_bucket(self) -> str:
         return f"{self.prefix}VP_PROVIDER_CALLS"
 
@@ -198,6 +202,15 @@ class Topology:
                 direct=True,
             ),
             KeyValueConfig(
+                bucket=self.providers_bucket,
+                description="Provider settings changed by admins at run time, watched by every"
+                " service (each revision names who made it: the audit list)",
+                history=PROVIDER_HISTORY,
+                storage=StorageType.FILE,
+                replicas=self.replicas,
+                direct=True,
+            ),
+            KeyValueConfig(
                 bucket=self.calls_bucket,
                 description="Provider job ids of paid calls, so a restarted worker resumes them",
                 history=1,
@@ -211,6 +224,9 @@ class Topology:
     def with_consumers(self, *consumers: ConsumerSpec) -> Topology:
         return Topology(self.root, self.prefix, self.replicas, (*self.consumers, *consumers))
 
+
+PROVIDER_HISTORY = 64
+"""Changes kept per provider in the provider settings bucket (the KV maximum)."""
 
 PROJECTOR_BATCH = 500
 """Facts the gateway's projector applies per transaction (in flight at once, across replicas)."""

@@ -38,16 +38,18 @@ def build_router(
     """A router over the configured providers. One that cannot start (no key) is skipped with
     a warning saying what to set; the offline provider is built by the service that has one."""
     journal = CallJournal(js, topology.calls_bucket)
+
+    def adapter(config: ProviderConfig) -> Provider | None:
+        return None if config.kind == "openai" else _adapter(config, journal, offline)
+
     routed: list[Routed] = []
     for config in configs:
-        if not config.is_active or config.kind == "openai":
-            continue
         try:
-            provider = _adapter(config, journal, offline)
+            provider = adapter(config)
         except ProviderRejected as error:
             log.warning("provider %s is not used: %s", config.name, error)
             continue
-        if provider is not None:
+        if provider is not None:  # inactive ones too: an admin may activate them
             routed.append(Routed(config, provider))
     holder = f"{socket.gethostname()}:{os.getpid()}"
     return ProviderRouter(
@@ -56,6 +58,7 @@ def build_router(
         SharedRateLimiter(js, topology.rates_bucket),
         journal=journal,
         holder=holder,
+        adapter=adapter,
     )
 
 

@@ -153,8 +153,11 @@ class ProviderRouter:
         journal: CallJournal | None = None,
         holder: str = "",
         lease_wait: float = 900.0,
+        adapter: Callable[[ProviderConfig], Provider | None] | None = None,
     ) -> None:
         self._routed = list(routed)
+        self._adapter = adapter
+        self._retired: list[Provider] = []
         self._journal = journal
         self._holder = holder
         self._lease_wait = lease_wait
@@ -174,6 +177,33 @@ class ProviderRouter:
 
     def providers(self) -> list[Routed]:
         return list(self._routed)
+
+    def reconfigure(self, configs: Sequence[ProviderConfig]) -> None:
+        """Take a changed configuration at run time (see
+        :class:`~vp_runtime.providers.catalog.ProviderCatalog`): a provider whose configuration
+        changed gets a new adapter with the new prices and settings, keeping its circuit
+        breaker; calls in flight finish on the old one. Rate limits and the active flag are
+        read from the configuration on every call, so they apply from the next call on."""
+        known = {routed.config.name: routed for routed in self._routed}
+        routed: list[Routed] = []
+        for config in configs:
+            old = known.get(config.name)
+            if old is not None and old.config == config:
+                routed.append(old)
+                continue
+            try:
+                provider = self._adapter(config) if self._adapter else None
+            except ProviderError as error:
+                log.warning("provider %s is not used: %s", config.name, error)
+                provider = None
+            if provider is None:
+                if old is not None and self._adapter is None:
+                    routed.append(Routed(config, old.provider, old.breaker))
+                continue
+            if old is not None:
+                self._retired.append(old.provider)
+            routed.append(Routed(config, provider, old.breaker if old else CircuitBreaker()))
+        self._routed = routed
 
     async def produce(
         self,
@@ -330,8 +360,8 @@ class ProviderRouter:
         raise AssertionError("unreachable")
 
     async def close(self) -> None:
-        for routed in self._routed:
-            await routed.provider.close()
+        for provider in [*(routed.provider for routed in self._routed), *self._retired]:
+            await provider.close()
 
 
 def _units(request: Request) -> float:

@@ -20,6 +20,7 @@ from vp_runtime.aio import in_background
 from vp_runtime.eventstore import EventStore
 from vp_runtime.messaging.subscriptions import consumer
 from vp_runtime.process import Runtime
+from vp_runtime.providers.catalog import ProviderCatalog, live_catalog
 from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs, prices
 from vp_runtime.storage import SignedLinks, storage_from
@@ -126,7 +127,8 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     try:
         async with (
             _database(settings) as (_, sessions),
-            _serving(settings, runtime, sessions) as gw,
+            live_catalog(load_provider_configs(), runtime) as catalog,
+            _serving(settings, runtime, sessions, catalog) as gw,
         ):
             yield gw
     finally:
@@ -135,15 +137,16 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
 
 @contextlib.asynccontextmanager
 async def _serving(
-    settings: GatewaySettings, runtime: Runtime, sessions: async_sessionmaker[AsyncSession]
+    settings: GatewaySettings,
+    runtime: Runtime,
+    sessions: async_sessionmaker[AsyncSession],
+    catalog: ProviderCatalog,
 ) -> AsyncIterator[Gateway]:
     readmodel = ReadModel(sessions)
     if settings.run_projector:
         await _current_read_model(runtime, readmodel)
     storage = storage_from(settings)
     await storage.prepare()
-    providers = load_provider_configs()
-    costs = prices(providers)
     limit = settings.max_stories_in_generation
     active = _InGeneration(runtime.store, readmodel, settings.read_wait_seconds)
     quota = Quota(limit, active) if limit else None
@@ -164,7 +167,7 @@ async def _serving(
         if settings.content_policy
         else None
     )
-    stories = Stories(runtime.store, lambda: costs, quota, budgets, policy)
+    stories = Stories(runtime.store, lambda: prices(catalog.current()), quota, budgets, policy)
     projector = _projector(runtime, readmodel)
     await projector.refresh_gauge()
 
@@ -181,7 +184,7 @@ async def _serving(
     tokens, tickets = policies(settings, _secret(settings))
     accounts = SqlAccounts(sessions)
     keys = SqlIdempotencyRecords(sessions)
-    chat = chat_client(providers)
+    chat = chat_client(catalog.current())
     assets = Assets(SqlAssets(sessions), storage, now)
     gateway = Gateway(
         settings=settings,
@@ -202,8 +205,7 @@ async def _serving(
         store=runtime.store,
         link=SignedLinks(storage, timedelta(seconds=settings.link_lifetime_seconds)),
         storage=storage,
-        costs=costs,
-        providers=providers,
+        catalog=catalog,
         clock=now,
         readiness=readiness,
     )

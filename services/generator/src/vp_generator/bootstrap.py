@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from vp_runtime.aio import in_background
 from vp_runtime.process import Runtime
+from vp_runtime.providers.catalog import live_catalog
 from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs
 from vp_runtime.providers.registry import build_router
@@ -52,8 +53,11 @@ async def running(settings: GeneratorSettings) -> AsyncIterator[Runtime]:
     await watch.start(runtime.client, runtime.topology.subjects)
     table = subscriptions(fanout, generator, watch, queue.jobs, settings.capacity())
     try:
-        async with runtime.consuming(table), in_background(queue.jobs.keep_released()):
-            yield runtime
+        async with live_catalog(configs, runtime) as catalog:
+            router.reconfigure(catalog.current())
+            catalog.subscribe(router.reconfigure)  # admins' changes, without a restart
+            async with runtime.consuming(table), in_background(queue.jobs.keep_released()):
+                yield runtime
     finally:
         await router.close()
         if chat is not None:

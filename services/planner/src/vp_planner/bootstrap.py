@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from vp_runtime.process import Runtime
+from vp_runtime.providers.catalog import live_catalog
 from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs, prices
 
@@ -20,12 +21,16 @@ async def running(settings: PlannerSettings) -> AsyncIterator[Runtime]:
     runtime = await Runtime.connect(settings)
     configs = load_provider_configs()
     chat = chat_client(configs, settings.llm_provider)
-    planner = Planner(
-        runtime.worker("planner"), chat, prices(configs), default_planner=settings.default_planner
-    )
     try:
-        async with runtime.consuming(subscriptions(planner, settings.capacity())):
-            yield runtime
+        async with live_catalog(configs, runtime) as catalog:
+            planner = Planner(
+                runtime.worker("planner"),
+                chat,
+                lambda: prices(catalog.current()),
+                default_planner=settings.default_planner,
+            )
+            async with runtime.consuming(subscriptions(planner, settings.capacity())):
+                yield runtime
     finally:
         if chat is not None:
             await chat.close()

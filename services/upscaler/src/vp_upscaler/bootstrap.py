@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from vp_runtime.process import Runtime
+from vp_runtime.providers.catalog import live_catalog
 from vp_runtime.providers.config import load_provider_configs
 from vp_runtime.providers.registry import build_router
 from vp_runtime.storage import storage_from
@@ -21,13 +22,15 @@ async def running(settings: UpscalerSettings) -> AsyncIterator[Runtime]:
     runtime = await Runtime.connect(settings)
     storage = storage_from(settings)
     await storage.prepare()
-    router = build_router(
-        load_provider_configs(), storage, runtime.client.jetstream(), runtime.topology
-    )
+    configs = load_provider_configs()
+    router = build_router(configs, storage, runtime.client.jetstream(), runtime.topology)
     finisher = Finisher(runtime.worker("upscaler"), storage, router, settings, runtime.budgets)
     try:
-        async with runtime.consuming(subscriptions(finisher, settings.capacity())):
-            yield runtime
+        async with live_catalog(configs, runtime) as catalog:
+            router.reconfigure(catalog.current())
+            catalog.subscribe(router.reconfigure)  # admins' changes, without a restart
+            async with runtime.consuming(subscriptions(finisher, settings.capacity())):
+                yield runtime
     finally:
         await router.close()
         await runtime.close()

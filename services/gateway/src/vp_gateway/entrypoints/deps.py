@@ -12,7 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from vp_contracts.ids import new_id
 from vp_contracts.values import ProviderCosts
 from vp_runtime.eventstore import StoryLog
-from vp_runtime.providers.config import ProviderConfig
+from vp_runtime.providers.catalog import ProviderCatalog
+from vp_runtime.providers.config import ProviderConfig, prices
 from vp_runtime.storage import Storage
 from vp_runtime.web.auth import InvalidToken, Principal, TicketPolicy, TokenPolicy
 
@@ -52,10 +53,19 @@ class Gateway:
     store: StoryLog
     link: Link
     storage: Storage
-    costs: ProviderCosts
-    providers: list[ProviderConfig]
+    catalog: ProviderCatalog
+    """The providers as admins set them now (watched: every replica sees a change)."""
     clock: Callable[[], datetime]
     readiness: Callable[[], Awaitable[dict[str, str]]]
+
+    @property
+    def providers(self) -> list[ProviderConfig]:
+        return self.catalog.current()
+
+    @property
+    def costs(self) -> ProviderCosts:
+        """The prices estimates count: the same the stages' ledger charges."""
+        return prices(self.catalog.current())
 
     async def fresh_read_model(self) -> None:
         """Wait (briefly) until the read model shows every fact written before this request."""

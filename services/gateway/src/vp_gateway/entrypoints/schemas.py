@@ -747,3 +747,49 @@ class UsageOut(Out):
     rows: list[UsageRowOut] = Field(description="Oldest period first")
     total_spent: Money = Field(description="Dollars in the window")
     total_calls: int = Field(description="Calls made in the window")
+
+
+# -- providers (admin) -----------------------------------------------------------------
+
+
+class ProviderOut(Out):
+    name: str = Field(description="Unique name")
+    kind: str = Field(description="Which adapter: stability, runway, replicate, openai, ...")
+    is_active: bool = Field(description="Inactive providers are skipped (the next one is used)")
+    rate_limit_per_minute: int | None = Field(description="Calls per minute, all replicas")
+    rate_limit_per_hour: int | None = Field(description="Calls per hour, all replicas")
+    cost_per_image: Money = Field(description="Dollars per image")
+    cost_per_second_video: Money = Field(description="Dollars per second of video")
+    cost_per_1k_tokens: Money = Field(description="Dollars per 1000 language-model tokens")
+    cost_per_1k_characters: Money = Field(description="Dollars per 1000 characters spoken")
+    settings: dict[str, Any] = Field(description="model, steps, base_url, max_duration, ...")
+
+
+class ProviderChangeIn(Body):
+    """The fields to change; the others stay as they are."""
+
+    is_active: bool | None = Field(default=None, description="Use the provider or skip it")
+    rate_limit_per_minute: int | None = Field(
+        default=None, ge=1, description="Calls per minute (null: no limit)"
+    )
+    rate_limit_per_hour: int | None = Field(
+        default=None, ge=1, description="Calls per hour (null: no limit)"
+    )
+    cost_per_image: Decimal | None = Field(default=None, ge=0, description="Dollars per image")
+    cost_per_second_video: Decimal | None = Field(
+        default=None, ge=0, description="Dollars per second of video"
+    )
+    cost_per_1k_tokens: Decimal | None = Field(default=None, ge=0, description="Per 1000 tokens")
+    cost_per_1k_characters: Decimal | None = Field(
+        default=None, ge=0, description="Per 1000 characters spoken"
+    )
+    settings: dict[str, Any] | None = Field(
+        default=None, description="Replaces the provider's settings (model, steps, ...)"
+    )
+
+
+class ProviderChangeOut(Out):
+    revision: int = Field(description="The change's revision")
+    changed_at: datetime = Field(description="When")
+    changed_by: str = Field(description="The admin who made it")
+    config: ProviderOut = Field(description="The provider's configuration after it")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 class Planner:
     worker: Worker
     chat: Chat | None
-    costs: ProviderCosts
+    costs: Callable[[], ProviderCosts]
+    """The prices estimates count, as admins set them now."""
     default_planner: str = "rules"
     llm_tries: int = 3
     llm_backoff: float = 1.0
@@ -65,7 +67,7 @@ class Planner:
             attempt_id=event.attempt_id,
             scenes=scenes,
             planner=planner,
-            costs=self.costs,
+            costs=self.costs(),
         )
         await job.execute(command, "planned")
         await job.tick(100, "planned")
