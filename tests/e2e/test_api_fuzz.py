@@ -16,7 +16,7 @@ from tests.support.gateway import ADMIN, RunningGateway
 pytestmark = pytest.mark.e2e
 API = "/api/ai-video"
 BAD_IDS = ("a.b", "x y", "%ff%fe", "vÓ", "*", ">", "..", "0" * 65, "3f2c9a4e")
-EXAMPLES_PER_OPERATION = 30
+EXAMPLES_PER_OPERATION = 20
 
 
 async def _seed(gateway: RunningGateway, token: str) -> dict[str, list[str]]:

@@ -102,8 +102,12 @@ def test_tightening_a_limit_is_breaking() -> None:
 def test_asyncapi_document_has_a_channel_and_message_per_event_type() -> None:
     document = asyncapi_document()
     assert document["asyncapi"] == "3.0.0"
-    assert len(document["channels"]) == len(EVENT_TYPES)
+    assert len(document["channels"]) == len(EVENT_TYPES) + 2  # and the budget log's two
     channel = document["channels"]["vp_story_planned_v1"]
     assert channel["address"] == "vp.story.{story_id}.planned"
     message = document["components"]["messages"]["vp_story_planned_v1"]
     assert message["payload"] == {"$ref": "#/components/schemas/vp_story_planned_v1"}
+    spending = document["channels"]["vp_budget_spending_changed_v1"]
+    assert spending["address"] == "vp.budget.{scope}.{month}.spending"
+    schema = document["components"]["schemas"]["vp_budget_spending_changed_v1"]
+    assert {"change", "total", "month"} <= set(schema["properties"])
