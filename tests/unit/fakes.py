@@ -66,6 +66,9 @@ class ScriptedChat:
             raise step
         return Answer(step, tokens=100, cost=Decimal("0.0002"), request_id=f"r{len(self.sent)}")
 
+    def estimate(self, messages: list[dict[str, str]]) -> Decimal:
+        return Decimal("0.0005")
+
     async def close(self) -> None:
         return None
 

@@ -3,8 +3,10 @@ comes about (rules, a language model, a model that fails), and for work that is 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from vp_contracts.budget import BudgetScope, ScopeKind, month_of
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
@@ -13,6 +15,7 @@ from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_contracts.values import ProviderCosts
 from vp_planner.service.planning import Planner
+from vp_runtime.budget import MemoryBudgets
 from vp_runtime.eventstore import InMemoryStoryLog
 from vp_runtime.providers.base import ProviderError, ProviderUnavailable
 
@@ -129,3 +132,27 @@ async def test_giving_up_records_a_planning_failure_saying_what_to_do() -> None:
     await _planner(log).give_up(requested, RuntimeError("boom"))
     (failed,) = _of(log, requested.event.story_id, e.PlanningFailed)
     assert failed.code == "internal_error" and "bulk_create" in failed.reason
+
+
+async def test_a_language_model_call_is_charged_and_one_over_the_budget_plans_by_rules() -> None:
+    log = InMemoryStoryLog()
+    requested = await _requested(log, planner="llm")
+    owner = (await log.view(requested.event.story_id)).owner_id or ""
+    budgets = MemoryBudgets()
+    planner = Planner(
+        worker("planner", log), ScriptedChat([PLAN]), ProviderCosts, llm_backoff=0, budgets=budgets
+    )
+    await planner.on_planning_requested(requested, 1)
+    (planned,) = _of(log, requested.event.story_id, e.StoryPlanned)
+    assert planned.planner.startswith("llm:")
+    user = BudgetScope(ScopeKind.USER, owner)
+    month = month_of(planner.worker.clock())
+    assert (await budgets.status(user, month)).spent == Decimal("0.0002")  # settled: its price
+
+    poor = await _requested(log, planner="llm")
+    await budgets.set_limit(user, Decimal("0.0003"), "admin")  # the estimate is $0.0005
+    chat = ScriptedChat([PLAN])
+    stingy = Planner(worker("planner", log), chat, ProviderCosts, llm_backoff=0, budgets=budgets)
+    await stingy.on_planning_requested(poor, 1)
+    (by_rules,) = _of(log, poor.event.story_id, e.StoryPlanned)
+    assert by_rules.planner == "rules" and chat.sent == []  # the call was not made

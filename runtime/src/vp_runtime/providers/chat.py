@@ -36,7 +36,15 @@ class Chat(Protocol):
         """The model's answer, with its tokens and cost."""
         ...
 
+    def estimate(self, messages: list[dict[str, str]]) -> Decimal:
+        """What a call may cost before it is made (charged to the budgets, then settled)."""
+        ...
+
     async def close(self) -> None: ...
+
+
+ANSWER_TOKENS = 2000
+"""The longest answer an estimate counts (a plan of 86 scenes is about that)."""
 
 
 class ChatClient:
@@ -77,6 +85,11 @@ class ChatClient:
         return Answer(
             str(data["choices"][0]["message"]["content"] or ""), tokens, cost, data.get("id")
         )
+
+    def estimate(self, messages: list[dict[str, str]]) -> Decimal:
+        """The prompt at about four characters a token, and the longest answer."""
+        prompt = sum(len(message.get("content", "")) for message in messages) // 4
+        return self._config.cost_per_1k_tokens * Decimal(prompt + ANSWER_TOKENS) / 1000
 
     async def close(self) -> None:
         await self._http.aclose()

@@ -28,6 +28,8 @@ async def running(settings: PlannerSettings) -> AsyncIterator[Runtime]:
                 chat,
                 lambda: prices(catalog.current()),
                 default_planner=settings.default_planner,
+                budgets=runtime.budgets,
+                budget_zone=settings.budget_timezone,
             )
             async with runtime.consuming(subscriptions(planner, settings.capacity())):
                 yield runtime

@@ -19,6 +19,7 @@ from vp_contracts.events.base import Event
 from vp_contracts.story import commands as c
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind, ProviderCosts, SceneSpec, Stage, StorySpec
+from vp_runtime.budget import BudgetReached, Budgets, story_spender
 from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.providers.base import TRANSIENT, ProviderError
 from vp_runtime.providers.chat import Chat
@@ -45,6 +46,9 @@ class Planner:
     default_planner: str = "rules"
     llm_tries: int = 3
     llm_backoff: float = 1.0
+    budgets: Budgets | None = None
+    """A language-model call is charged to the story's budgets first (None: uncapped)."""
+    budget_zone: str = "UTC"
 
     async def on_planning_requested(
         self, recorded: RecordedEvent[Event], delivery_attempt: int
@@ -85,28 +89,50 @@ class Planner:
             if self.chat is None:
                 await job.tick(20, "no language model is configured: planning by rules")
             else:
-                planned = await self._by_llm(job, spec, self.chat)
+                planned = await self._by_llm(job, view, spec, self.chat)
                 if planned is not None:
                     return planned, f"llm:{self.chat.model}"
         return plan_by_rules(event.story_id, spec), "rules"
 
-    async def _by_llm(self, job: Job, spec: StorySpec, chat: Chat) -> tuple[SceneSpec, ...] | None:
+    async def _by_llm(
+        self, job: Job, view: StoryView, spec: StorySpec, chat: Chat
+    ) -> tuple[SceneSpec, ...] | None:
         messages = [
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": user_prompt(spec)},
         ]
+        spender = (
+            story_spender(self.budgets, view, self.budget_zone, self.worker.clock)
+            if self.budgets is not None
+            else None
+        )
         for attempt in range(1, self.llm_tries + 1):
             try:
+                charge = (
+                    await spender.charge(chat.name, "plan", chat.estimate(messages))
+                    if spender is not None
+                    else None
+                )
+            except BudgetReached as reached:  # the rules plan for free
+                log.info("planning %s by rules: %s", job.story_id, reached)
+                await job.tick(
+                    50, "the budget does not allow the language model: planning by rules"
+                )
+                return None
+            try:
                 answer = await chat.complete(messages)
-            except TRANSIENT as error:
+            except ProviderError as error:
+                if charge is not None:  # a call that failed cost nothing
+                    await charge.settle(Decimal(0))
                 await self._cost(job, chat, attempt, 0, f"error: {error}")
+                if not isinstance(error, TRANSIENT):
+                    log.warning("language model refused: %s", error)
+                    break
                 log.warning("language model call %d failed: %s", attempt, error)
                 await asyncio.sleep(self.llm_backoff * 2 ** (attempt - 1))
                 continue
-            except ProviderError as error:
-                await self._cost(job, chat, attempt, 0, f"error: {error}")
-                log.warning("language model refused: %s", error)
-                break
+            if charge is not None:
+                await charge.settle(answer.cost)
             await self._cost(
                 job, chat, attempt, answer.tokens, "ok", answer.cost, answer.request_id
             )
