@@ -116,7 +116,16 @@ async def test_a_run_over_the_cap_stops_before_the_crossing_call_and_runs_next_m
     async def spending() -> c.Spending:
         return c.Spending(budgets=await office.of_story(owner, None, NOW), costs=prices)
 
-    story_id = await driver.created(owner, narration=False, duration_seconds=42)
+    story_id = await driver.created(  # a Korean story: its prompts go to the paid provider
+        owner,
+        narration=False,
+        duration_seconds=42,
+        language="ko",
+        title="등대지기의 밤",
+        description="등대지기가 폭풍 속에서 불을 밝힌다. 배들이 항구로 돌아온다.",
+        character_prompt="노란 비옷을 입은 늙은 등대지기",
+        background_prompt="폭풍우 치는 밤바다의 등대",
+    )
     async with fake_providers() as fakes:
         provider = {**fakes.stability_provider(), "cost_per_image": str(PRICE)}
         monkeypatch.setenv("VP_PROVIDERS", json.dumps([provider]))

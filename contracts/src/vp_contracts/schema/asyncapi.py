@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from vp_contracts import CONTRACTS_VERSION
@@ -55,21 +56,28 @@ _BUDGET_ADDRESSES: dict[type[BudgetFact], tuple[str, dict[str, str]]] = {
 }
 
 
-def _budget_log(
-    channels: dict[str, Any],
-    messages: dict[str, Any],
-    operations: dict[str, Any],
-    schemas: dict[str, Any],
-) -> None:
-    """The budget log's facts (stream VP_BUDGETS): caps set by admins and each month's
-    spending, the running total in every fact."""
-    for model, (address, parameters) in _BUDGET_ADDRESSES.items():
-        ce_type = model.ce_type()
+@dataclass
+class _Document:
+    channels: dict[str, Any] = field(default_factory=dict)
+    messages: dict[str, Any] = field(default_factory=dict)
+    operations: dict[str, Any] = field(default_factory=dict)
+    schemas: dict[str, Any] = field(
+        default_factory=lambda: {"CloudEventHeaders": _CLOUDEVENT_HEADERS}
+    )
+
+    def add(
+        self,
+        ce_type: str,
+        model: type[Any],
+        schema: dict[str, Any],
+        address: str,
+        parameters: dict[str, str],
+        stream: str,
+    ) -> None:
+        """One fact type: its schema, message, channel and receive operation."""
         key = ce_type.replace(".", "_")
-        schema = model.model_json_schema()
-        schema["title"] = ce_type
-        schemas[key] = schema
-        messages[key] = {
+        self.schemas[key] = schema
+        self.messages[key] = {
             "name": ce_type,
             "title": model.__name__,
             "summary": (model.__doc__ or "").strip().splitlines()[0],
@@ -77,52 +85,34 @@ def _budget_log(
             "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
             "payload": {"$ref": f"#/components/schemas/{key}"},
         }
-        channels[key] = {
+        if "$id" in schema:
+            self.messages[key]["x-schema-id"] = schema["$id"]
+        self.channels[key] = {
             "address": address,
             "parameters": {name: {"description": text} for name, text in parameters.items()},
             "messages": {key: {"$ref": f"#/components/messages/{key}"}},
         }
-        operations[f"on_{key}"] = {
+        self.operations[f"on_{key}"] = {
             "action": "receive",
-            "summary": f"Subscribe to {ce_type} (stream VP_BUDGETS)",
+            "summary": f"Subscribe to {ce_type} (stream {stream})",
             "channel": {"$ref": f"#/channels/{key}"},
         }
 
 
 def asyncapi_document() -> dict[str, Any]:
-    """The whole document: one channel, message and operation per event type."""
-    channels: dict[str, Any] = {}
-    messages: dict[str, Any] = {}
-    operations: dict[str, Any] = {}
+    """The whole document: one channel, message and operation per event type, the story log's
+    and the budget log's."""
+    document = _Document()
     for ce_type in sorted(EVENT_TYPES):
         model = EVENT_TYPES[ce_type]
-        key = ce_type.replace(".", "_")
-        schema = event_schema(ce_type)
-        messages[key] = {
-            "name": ce_type,
-            "title": model.__name__,
-            "summary": (model.__doc__ or "").strip().splitlines()[0],
-            "contentType": "application/json",
-            "headers": {"$ref": "#/components/schemas/CloudEventHeaders"},
-            "payload": {"$ref": f"#/components/schemas/{key}"},
-        }
-        channels[key] = {
-            "address": f"vp.story.{{story_id}}.{model.name}",
-            "parameters": {"story_id": {"description": "Id of the story"}},
-            "messages": {key: {"$ref": f"#/components/messages/{key}"}},
-        }
-        operations[f"on_{key}"] = {
-            "action": "receive",
-            "summary": f"Subscribe to {ce_type} (stream VP_STORY)",
-            "channel": {"$ref": f"#/channels/{key}"},
-        }
-        messages[key]["x-schema-id"] = schema["$id"]
-    schemas: dict[str, Any] = {"CloudEventHeaders": _CLOUDEVENT_HEADERS}
-    for ce_type in sorted(EVENT_TYPES):
         schema = dict(event_schema(ce_type))
         schema.pop("$schema", None)
-        schemas[ce_type.replace(".", "_")] = schema
-    _budget_log(channels, messages, operations, schemas)
+        address = f"vp.story.{{story_id}}.{model.name}"
+        document.add(ce_type, model, schema, address, {"story_id": "Id of the story"}, "VP_STORY")
+    for budget_model, (address, parameters) in _BUDGET_ADDRESSES.items():
+        ce_type = budget_model.ce_type()
+        schema = budget_model.model_json_schema() | {"title": ce_type}
+        document.add(ce_type, budget_model, schema, address, parameters, "VP_BUDGETS")
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -143,7 +133,7 @@ def asyncapi_document() -> dict[str, Any]:
                 "description": "NATS 2.12+ with JetStream",
             }
         },
-        "channels": channels,
-        "operations": operations,
-        "components": {"messages": messages, "schemas": schemas},
+        "channels": document.channels,
+        "operations": document.operations,
+        "components": {"messages": document.messages, "schemas": document.schemas},
     }

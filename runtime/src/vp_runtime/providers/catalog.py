@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +20,7 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import NoKeysError
 from nats.js.kv import KeyValue
 
+from vp_runtime.messaging.topology import Topology
 from vp_runtime.providers.config import ProviderConfig
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,9 @@ class ProviderCatalog:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def watching(cls, base: list[ProviderConfig], js: JetStreamContext, bucket: str) -> Any:
+    async def watching(
+        cls, base: list[ProviderConfig], js: JetStreamContext, bucket: str
+    ) -> AsyncIterator[ProviderCatalog]:
         """The catalog with the bucket's current values applied, kept current until the block
         ends."""
         catalog = cls(base, js, bucket)
@@ -153,9 +156,7 @@ class ProviderCatalog:
 
 
 def live_catalog(
-    base: list[ProviderConfig], runtime: Any
+    base: list[ProviderConfig], js: JetStreamContext, topology: Topology
 ) -> contextlib.AbstractAsyncContextManager[ProviderCatalog]:
-    """The catalog of a service's runtime (its connection and the topology's bucket)."""
-    return ProviderCatalog.watching(
-        base, runtime.client.jetstream(), runtime.topology.providers_bucket
-    )
+    """The catalog a service watches: the topology's provider settings bucket."""
+    return ProviderCatalog.watching(base, js, topology.providers_bucket)

@@ -127,7 +127,9 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     try:
         async with (
             _database(settings) as (_, sessions),
-            live_catalog(load_provider_configs(), runtime) as catalog,
+            live_catalog(
+                load_provider_configs(), runtime.client.jetstream(), runtime.topology
+            ) as catalog,
             _serving(settings, runtime, sessions, catalog) as gw,
         ):
             yield gw

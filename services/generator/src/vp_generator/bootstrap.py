@@ -53,7 +53,7 @@ async def running(settings: GeneratorSettings) -> AsyncIterator[Runtime]:
     await watch.start(runtime.client, runtime.topology.subjects)
     table = subscriptions(fanout, generator, watch, queue.jobs, settings.capacity())
     try:
-        async with live_catalog(configs, runtime) as catalog:
+        async with live_catalog(configs, runtime.client.jetstream(), runtime.topology) as catalog:
             router.reconfigure(catalog.current())
             catalog.subscribe(router.reconfigure)  # admins' changes, without a restart
             async with runtime.consuming(table), in_background(queue.jobs.keep_released()):

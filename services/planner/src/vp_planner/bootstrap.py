@@ -22,7 +22,7 @@ async def running(settings: PlannerSettings) -> AsyncIterator[Runtime]:
     configs = load_provider_configs()
     chat = chat_client(configs, settings.llm_provider)
     try:
-        async with live_catalog(configs, runtime) as catalog:
+        async with live_catalog(configs, runtime.client.jetstream(), runtime.topology) as catalog:
             planner = Planner(
                 runtime.worker("planner"),
                 chat,

@@ -26,7 +26,7 @@ async def running(settings: UpscalerSettings) -> AsyncIterator[Runtime]:
     router = build_router(configs, storage, runtime.client.jetstream(), runtime.topology)
     finisher = Finisher(runtime.worker("upscaler"), storage, router, settings, runtime.budgets)
     try:
-        async with live_catalog(configs, runtime) as catalog:
+        async with live_catalog(configs, runtime.client.jetstream(), runtime.topology) as catalog:
             router.reconfigure(catalog.current())
             catalog.subscribe(router.reconfigure)  # admins' changes, without a restart
             async with runtime.consuming(subscriptions(finisher, settings.capacity())):

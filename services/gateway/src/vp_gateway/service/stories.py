@@ -244,6 +244,7 @@ class Stories:
             (decision,) = with_verdict(content, source.story_id, "preview", [])
             await self._run(c.RecordFact(story_id=source.story_id, event=decision), ctx)
             refuse_if_blocked(content)
+        spending = await self._spending(source, ctx)  # one look at the budgets for them all
         made = []
         for number in range(1, count + 1):
             own = replace(ctx, command_id=derived_id(f"variant-{number}", ctx.command_id))
@@ -282,7 +283,7 @@ class Stories:
             command = c.RequestPreview(
                 story_id=variant_id,
                 attempt_id=preview.new_id("attempt"),
-                spending=await self._spending(source, ctx),
+                spending=spending,
                 content=content,
             )
             made.append(await self._run(command, preview))
