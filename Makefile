@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON_PREFERENCE := only-system
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test test-unit test-studio lint schemas bench up down status logs demo studio studio-dev
+.PHONY: help install test test-unit test-studio lint schemas clients bench up down status logs demo studio studio-dev
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,10 +50,14 @@ test-unit: install ## run the fast unit tests only
 lint: install ## ruff and mypy
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy contracts/src runtime/src devtools/src services/*/src
+	$(RUN) mypy contracts/src runtime/src devtools/src services/*/src clients/python/src
 
 schemas: install ## export the event JSON Schemas and the AsyncAPI document
 	$(RUN) vp-contracts export
+
+clients: install studio/node_modules/.installed ## the OpenAPI document and the clients made from it (Python vp_client, the studio's types)
+	$(RUN) vp-gateway openapi > clients/openapi.json
+	$(RUN) vp-clients generate
 
 bench: install ## measure the event store and the media pipeline on this machine (VP_BENCH_MOVIEPY=0 skips MoviePy)
 	$(RUN) python -m tests.bench

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from nats.aio.client import Client
+from nats.js.errors import ServerError
 from vp_devtools import devnats
 from vp_runtime.messaging.connection import connect
 from vp_runtime.messaging.declare import declare
@@ -23,12 +26,19 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[devnats.Na
         yield server
 
 
+def _free_disk() -> str:
+    return (
+        f"{shutil.disk_usage(tempfile.gettempdir()).free / 2**30:.1f} GiB free in the temp folder"
+    )
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     try:
         binary = devnats.find_binary()
-        return [f"nats-server: {devnats.binary_version(binary)} ({binary})"]
+        found = f"nats-server: {devnats.binary_version(binary)} ({binary})"
     except (FileNotFoundError, OSError) as error:
-        return [f"nats-server: not found ({error})"]
+        found = f"nats-server: not found ({error})"
+    return [found, _free_disk()]
 
 
 @pytest.fixture
@@ -49,11 +59,20 @@ def settings(nats_server: devnats.NatsServerProcess, topology: Topology) -> Runt
 
 
 @pytest.fixture
-async def nats_client(settings: RuntimeSettings, topology: Topology) -> AsyncIterator[Client]:
+async def nats_client(
+    nats_server: devnats.NatsServerProcess, settings: RuntimeSettings, topology: Topology
+) -> AsyncIterator[Client]:
     """A connection with the test's streams and consumers declared; they are deleted afterwards."""
     client = await connect(settings, name="tests")
     js = client.jetstream()
-    await declare(js, topology)
+    try:
+        await declare(js, topology)
+    except ServerError as error:  # e.g. the store could not be made: say why the server thinks so
+        await client.close()
+        log = nats_server.log_file.read_text(errors="replace").splitlines()[-15:]
+        raise RuntimeError(
+            f"{error}; {_free_disk()}; nats-server log:\n" + "\n".join(log)
+        ) from error
     try:
         yield client
     finally:

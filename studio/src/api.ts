@@ -2,179 +2,35 @@
 // and to the notifier through the links the API hands out. Errors keep their code, details and
 // field errors so screens can say what to fix.
 
-export type Status =
-  | "draft"
-  | "planning"
-  | "planned"
-  | "previewing"
-  | "preview_ready"
-  | "rendering"
-  | "completed"
-  | "failed"
-  | "archived";
+import type { components } from "./generated/openapi";
 
-export interface Scene {
-  id: string;
-  story: string;
-  position: number;
-  duration_seconds: number;
-  prompt: { character: string; background: string; action: string; style: string; motion: string };
-  narration: string;
-  seed: number;
-  transition: string | null;
-  background_asset_id: string | null;
-  narration_asset_id: string | null;
-  status: string;
-  background_url: string | null;
-  character_url: string | null;
-  narration_url: string | null;
-  cost: string;
-  error: string | null;
-}
+// The bodies as the API's OpenAPI document declares them (src/generated, made by
+// `make clients`; a test fails when it is stale).
+type Schemas = components["schemas"];
 
-export interface SubtitleStyle {
-  font: string | null;
-  size_percent: number;
-  colour: string;
-  outline_colour: string;
-  outline_percent: number;
-  position: "bottom" | "middle" | "top";
-  max_chars_per_line: number | null;
-}
-
-export interface Music {
-  track: string | null;
-  asset_id: string | null;
-  volume_db: number;
-  fade_in_seconds: number;
-  fade_out_seconds: number;
-  duck: boolean;
-}
-
-export interface MusicTrack {
-  id: string;
-  names: Record<string, string>;
-  preview_url: string;
-}
-
-export interface Asset {
-  id: string;
-  kind: "character" | "background" | "narration" | "music";
-  filename: string;
-  content_type: string;
-  status: "pending" | "ready";
-}
-
-interface Upload {
-  asset: Asset;
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-}
-
-export interface Story {
-  id: string;
-  project_id: string | null;
-  title: string;
-  description: string;
-  character_prompt: string;
-  background_prompt: string;
-  action_prompt: string;
-  style: string;
-  duration_seconds: number;
-  resolution: string;
-  fps: number;
-  aspect_ratio: string;
-  narration: boolean;
-  burn_subtitles: boolean;
-  subtitle_style: SubtitleStyle;
-  transition: string;
-  music: Music | null;
-  character_asset_id: string | null;
-  variant_of: string | null;
-  language: string;
-  language_detected: boolean;
-  status: Status;
-  scenes: Scene[];
-  preview_url: string | null;
-  final_url: string | null;
-  thumbnail_url: string | null;
-  subtitles_url: string | null;
-  subtitles_srt_url: string | null;
-  cost_estimate: string;
-  actual_cost: string;
-  generation_params: { voice?: string | null; [name: string]: unknown };
-  failure: { stage: string; code: string; reason: string } | null;
-  feedback: { rating: number; comment: string } | null;
-  created_at: string;
-  updated_at: string;
-  version: number;
-}
-
-export interface StoryInput {
-  title: string;
-  description: string;
-  character_prompt: string;
-  background_prompt: string;
-  action_prompt: string;
-  style: string;
-  duration_seconds: number;
-  aspect_ratio: string;
-  resolution: string;
-  language: string | null;
-  narration: boolean;
-  burn_subtitles: boolean;
-  subtitle_style?: Partial<SubtitleStyle>;
-  transition?: string;
-  music?: Partial<Music> | null;
-  character_asset_id?: string | null;
-  project_id?: string | null;
-  generation_params?: { voice?: string };
-}
+export type Status = Schemas["StoryStatus"];
+export type Style = Schemas["Style"];
+export type AspectRatio = Schemas["AspectRatio"];
+export type Transition = Schemas["Transition"];
+export type SubtitlePosition = Schemas["SubtitlePosition"];
+export type TrackId = Schemas["MusicTrack"];
+export type Scene = Schemas["SceneOut"];
+export type SubtitleStyle = Schemas["SubtitleStyle"];
+export type Music = Schemas["Music"];
+export type MusicTrack = Schemas["MusicTrackOut"];
+export type Asset = Schemas["AssetOut"];
+type Upload = Schemas["UploadOut"];
+export type Story = Schemas["StoryOut"];
+export type StoryInput = Schemas["StoryCreate"];
+export type Job = Schemas["JobOut"];
+export type HistoryItem = Schemas["HistoryItem"];
+export type Voice = Schemas["VoiceOut"];
+export type Ticket = Schemas["TicketOut"];
+export type CostEstimate = Schemas["CostEstimateOut"];
 
 export interface Page<T> {
   results: T[];
   next_cursor: string | null;
-}
-
-export interface Job {
-  id: string;
-  story: string;
-  type: string;
-  status: string;
-  attempts: number;
-  progress: number;
-  error: string | null;
-  cost: string;
-  created_at: string;
-}
-
-export interface HistoryItem {
-  sequence: number;
-  type: string;
-  time: string;
-  from_status: string | null;
-  to_status: string | null;
-}
-
-export interface Voice {
-  id: string;
-  name: string;
-  provider: string;
-  language: string;
-  gender: string | null;
-  offline: boolean;
-  price_per_1k_characters: string;
-}
-
-export interface Ticket {
-  ticket: string;
-  events_url: string;
-}
-
-export interface CostEstimate {
-  total: string;
-  actual_cost: string;
 }
 
 export class ApiError extends Error {

@@ -1,5 +1,5 @@
 """``vp-demo``: a sample story from draft to final video through the public API, as a user
-would drive it, with live progress from the notifier.
+would drive it (with the generated client, ``vp_client``), with live progress from the notifier.
 
 Registers (or logs in) a demo user, creates the story, asks for a live ticket, follows the
 story's Server-Sent Events (resuming with Last-Event-ID if the stream drops), requests
@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
+from vp_client import ApiError, VideoPlanet
 
 from vp_devtools.sse import ServerEvent, follow
 
-API = "/api/ai-video"
 SAMPLE_STORIES: dict[str, dict[str, Any]] = {
     "ko": {
         "title": "여우와 등불",
@@ -132,8 +132,8 @@ class Progress:
 class Follower:
     """Follows the story's events, keeps its status, resumes after a dropped connection."""
 
-    def __init__(self, http: httpx.AsyncClient, story_id: str, progress: Progress) -> None:
-        self._http = http
+    def __init__(self, api: VideoPlanet, story_id: str, progress: Progress) -> None:
+        self._api = api
         self._story_id = story_id
         self._progress = progress
         self.status = "draft"
@@ -146,11 +146,9 @@ class Follower:
 
     async def run(self) -> None:
         while True:
-            ticket = await self._http.post(f"{API}/stories/{self._story_id}/events/ticket/")
-            ticket.raise_for_status()
-            url = ticket.json()["events_url"]
+            ticket = await self._api.issue_live_ticket(self._story_id)
             with contextlib.suppress(httpx.TransportError):
-                async for event in follow(self._http, url, self.last_id):
+                async for event in follow(self._api.http, ticket.events_url, self.last_id):
                     await self._on(event)
             await asyncio.sleep(0.5)  # the stream dropped: resume after the last event
 
@@ -186,23 +184,14 @@ class Follower:
             raise DemoFailed(f"the story failed: {self.failure}")
 
 
-async def _login(http: httpx.AsyncClient, email: str, password: str) -> str:
+async def _login(api: VideoPlanet, email: str, password: str) -> str:
     credentials = {"email": email, "password": password}
-    registered = await http.post("/api/auth/register", json=credentials)
-    if registered.status_code not in (201, 409):
-        raise DemoFailed(f"could not register {email}: {registered.text}")
-    answer = await http.post("/api/auth/token", json=credentials)
-    if answer.status_code != 200:
-        raise DemoFailed(f"could not log in as {email}: {answer.text}")
-    return str(answer.json()["access_token"])
-
-
-async def _post(http: httpx.AsyncClient, path: str, body: Any = None) -> dict[str, Any]:
-    answer = await http.post(API + path, json=body)
-    if answer.status_code >= 400:
-        raise DemoFailed(f"POST {path} answered {answer.status_code}: {answer.text}")
-    result: dict[str, Any] = answer.json()
-    return result
+    try:
+        await api.register_user(credentials)
+    except ApiError as error:
+        if error.code != "email_taken":
+            raise
+    return (await api.log_in(credentials)).access_token
 
 
 async def run_demo(
@@ -217,30 +206,30 @@ async def run_demo(
 ) -> Result:
     started = time.perf_counter()
     progress = Progress(out)
-    async with httpx.AsyncClient(base_url=gateway_url, timeout=60) as http:
-        http.headers["Authorization"] = "Bearer " + await _login(http, email, password)
-        created = await _post(http, "/stories/", story or SAMPLE_STORY)
-        story_id = created["id"]
+    async with VideoPlanet(gateway_url) as api:
+        api.token = await _login(api, email, password)
+        created = await api.create_story(story or SAMPLE_STORY)
+        story_id = created.id
         progress.line(
-            f"story {story_id}: {created['title']!r} ({created['duration_seconds']} s, "
-            f"{created['resolution']}@{created['fps']}), estimate ${created['cost_estimate']}"
+            f"story {story_id}: {created.title!r} ({created.duration_seconds} s, "
+            f"{created.resolution.value}@{created.fps}), estimate ${created.cost_estimate}"
         )
-        follower = Follower(http, story_id, progress)
+        follower = Follower(api, story_id, progress)
         following = asyncio.create_task(follower.run())
         try:
             async with asyncio.timeout(limit_seconds):
-                await _post(http, f"/stories/{story_id}/transition/", {"to": "planning"})
+                await api.transition_story(story_id, {"to": "planning"})
                 await follower.wait_for("planned")
-                await _post(http, f"/stories/{story_id}/generate_preview/")
+                await api.generate_preview(story_id)
                 await follower.wait_for("preview_ready")
-                await _post(http, f"/stories/{story_id}/render_final/")
+                await api.render_final(story_id)
                 await follower.wait_for("completed")
         finally:
             following.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await following
-        final = (await http.get(f"{API}/stories/{story_id}/")).json()
-        files = await _download(http, final, downloads / story_id)
+        final = (await api.get_story(story_id)).model_dump(mode="json")
+        files = await _download(api.http, final, downloads / story_id)
     return Result(story_id, final, files, time.perf_counter() - started, follower.events)
 
 
@@ -303,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     story = SAMPLE_STORIES[args.language]
     try:
         result = asyncio.run(run_demo(_gateway_url(home), home / "demo", story=story))
-    except (DemoFailed, httpx.HTTPError, TimeoutError) as error:
+    except (DemoFailed, ApiError, httpx.HTTPError, TimeoutError) as error:
         print(f"demo failed: {error}", file=sys.stderr)
         return 1
     report(result, sys.stdout)

@@ -2,10 +2,20 @@
 // going back and forth keeps everything typed.
 import { useEffect, useState } from "react";
 
-import { api, type Asset, type MusicTrack, type StoryInput } from "../api";
+import {
+  api,
+  type AspectRatio,
+  type Asset,
+  type MusicTrack,
+  type StoryInput,
+  type Style,
+  type SubtitlePosition,
+  type TrackId,
+  type Transition,
+} from "../api";
 import { useI18n, type MessageKey } from "../i18n";
 
-export const STYLES = [
+export const STYLES: Style[] = [
   "realistic",
   "cinematic",
   "anime",
@@ -16,9 +26,9 @@ export const STYLES = [
   "noir",
   "fantasy",
 ];
-export const ASPECTS = ["16:9", "9:16", "1:1"];
+export const ASPECTS: AspectRatio[] = ["16:9", "9:16", "1:1"];
 export const LANGUAGES = ["ko", "en", "ja", "zh"];
-export const TRANSITIONS = [
+export const TRANSITIONS: Transition[] = [
   "fade",
   "cut",
   "dissolve",
@@ -34,7 +44,7 @@ export const TRANSITIONS = [
   "radial",
   "pixelize",
 ];
-export const POSITIONS = ["bottom", "middle", "top"];
+export const POSITIONS: SubtitlePosition[] = ["bottom", "middle", "top"];
 export const LIMITS = { title: 200, description: 5000, prompt: 1000 };
 
 export type StepId = "story" | "character" | "background" | "action";
@@ -106,7 +116,7 @@ function Field({
 }
 
 /** A select of fixed options, each labelled by its message (``<labels>.<option>``). */
-function Choice({
+function Choice<T extends string>({
   id,
   label,
   value,
@@ -116,15 +126,20 @@ function Choice({
 }: {
   id: string;
   label: string;
-  value: string;
-  options: string[];
+  value: T;
+  options: T[];
   labels: string;
-  onChange: (value: string) => void;
+  onChange: (value: T) => void;
 }) {
   const { t } = useI18n();
   return (
     <Field id={id} label={label}>
-      <select id={id} name={id} value={value} onChange={(event) => onChange(event.target.value)}>
+      <select
+        id={id}
+        name={id}
+        value={value}
+        onChange={(event) => onChange(event.target.value as T)}
+      >
         {options.map((option) => (
           <option key={option} value={option}>
             {t(`${labels}.${option}` as MessageKey)}
@@ -236,7 +251,7 @@ export function StoryForm({ step, value, onChange, errors }: Props) {
         <Choice
           id="style"
           label={t("story.style")}
-          value={value.style}
+          value={value.style ?? "realistic"}
           options={STYLES}
           labels="style"
           onChange={(style) => set({ style })}
@@ -244,7 +259,7 @@ export function StoryForm({ step, value, onChange, errors }: Props) {
         <Choice
           id="aspect_ratio"
           label={t("story.aspect")}
-          value={value.aspect_ratio}
+          value={value.aspect_ratio ?? "16:9"}
           options={ASPECTS}
           labels="aspect"
           onChange={(aspect_ratio) => set({ aspect_ratio })}
@@ -331,7 +346,7 @@ function MusicField({ value, onChange }: PartProps) {
         name="music"
         value={value.music?.track ?? ""}
         onChange={(event) =>
-          onChange({ music: event.target.value ? { track: event.target.value } : null })
+          onChange({ music: event.target.value ? { track: event.target.value as TrackId } : null })
         }
       >
         <option value="">{t("story.musicNone")}</option>

@@ -1,5 +1,6 @@
 """What both HTTP services (gateway, notifier) add to their apps: a server span per request
-(OpenTelemetry FastAPI instrumentation) and request metrics by route template."""
+(OpenTelemetry FastAPI instrumentation), request metrics by route template, offline docs and
+operation ids a generated client can use as method names."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import fastapi_offline
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,6 +21,13 @@ from vp_runtime.observability import telemetry
 from vp_runtime.observability.metrics import HTTP_REQUESTS, HTTP_SECONDS
 
 UNTRACED = "healthz,readyz,metrics"
+
+
+def operation_id(route: APIRoute) -> str:
+    """The route function's name in lower camel case (``list_stories`` -> ``listStories``): the
+    method name in every client generated from the schema, so it must read as an action."""
+    first, *rest = route.name.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 class HttpMetrics:

@@ -1,9 +1,10 @@
-"""Gateway process: ``vp-gateway [serve|project|migrate|rebuild]``."""
+"""Gateway process: ``vp-gateway [serve|project|migrate|rebuild|openapi]``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 
 import uvicorn
@@ -13,6 +14,7 @@ from vp_runtime.observability import telemetry
 
 from vp_gateway.adapters.db.engine import upgrade_async
 from vp_gateway.bootstrap import build_app, projecting, rebuild
+from vp_gateway.entrypoints.http import create_app
 from vp_gateway.settings import GatewaySettings
 
 
@@ -28,12 +30,15 @@ def main(argv: list[str] | None = None) -> int:
         "command",
         nargs="?",
         default="serve",
-        choices=["serve", "project", "migrate", "rebuild"],
+        choices=["serve", "project", "migrate", "rebuild", "openapi"],
         help="serve the API (and the projector), run only the projector, migrate the database, "
-        "or rebuild the read model from the log",
+        "rebuild the read model from the log, or print the OpenAPI document",
     )
     args = parser.parse_args(argv)
     settings = GatewaySettings()
+    if args.command == "openapi":
+        print(openapi_document(settings))
+        return 0
     telemetry.setup(settings)
     if args.command == "migrate":
         asyncio.run(upgrade_async(settings.database_url))
@@ -62,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         uvicorn.Server(config).run()
     return 0
+
+
+def openapi_document(settings: GatewaySettings) -> str:
+    """The OpenAPI document as the gateway serves it, as stable text (what the clients are
+    generated from)."""
+    document = create_app(settings).openapi()
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)
 
 
 def app_from_environment() -> FastAPI:

@@ -7,9 +7,9 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import FastAPI
-from vp_runtime.web.app import instrument, offline_docs
+from vp_runtime.web.app import instrument, offline_docs, operation_id
 
-from vp_gateway.entrypoints import errors
+from vp_gateway.entrypoints import errors, schemas
 from vp_gateway.entrypoints.idempotency import IdempotencyKeys
 from vp_gateway.entrypoints.middleware import BodyLimit, RequestId
 from vp_gateway.entrypoints.routes import (
@@ -41,6 +41,27 @@ Authenticate with `POST /api/auth/token` and send `Authorization: Bearer <token>
 `{"error": {"code", "message", "details"}}`.
 """
 
+TAGS = [
+    {"name": "auth", "description": "Accounts, access and refresh tokens, machine API keys"},
+    {
+        "name": "stories",
+        "description": "A story from draft to final video: create, edit, plan, preview, render, "
+        "variants, export, its history and cost",
+    },
+    {"name": "scenes", "description": "The planned scenes of a story: edit, reorder, regenerate"},
+    {"name": "jobs", "description": "Generation jobs: list, inspect, retry, cancel, statistics"},
+    {"name": "assets", "description": "The creator's own files: presigned upload, list, delete"},
+    {"name": "voices", "description": "Narration voices per language"},
+    {"name": "fonts", "description": "Subtitle fonts per language"},
+    {"name": "music", "description": "The built-in background music library"},
+    {"name": "suggestions", "description": "Prompt ideas for the studio's steps"},
+    {"name": "usage", "description": "Spending and generation counts by day, month, provider"},
+    {"name": "budgets", "description": "Monthly spending caps per user, project and in all"},
+    {"name": "admin", "description": "Operators: parked facts, providers at run time"},
+    {"name": "health", "description": "Liveness, readiness and Prometheus metrics"},
+    {"name": "media", "description": "Signed links of the local storage backend"},
+]
+
 
 def create_app(
     settings: GatewaySettings,
@@ -55,6 +76,8 @@ def create_app(
         openapi_url="/api/ai-video/openapi.json",
         redoc_url=None,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        openapi_tags=TAGS,
     )
     errors.install(app)
     offline_docs(app, "/api/ai-video/docs/", "VideoPlanet")
@@ -77,7 +100,7 @@ def create_app(
         studio,
     ):
         app.include_router(module.router)
-    _document_errors(app)
+    _finish_document(app)
     app.add_middleware(IdempotencyKeys)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
@@ -93,9 +116,11 @@ COMMON_ERRORS = {
 }
 
 
-def _document_errors(app: FastAPI) -> None:
+def _finish_document(app: FastAPI) -> None:
     """Every error answer in the schema as it is sent: ``ErrorOut`` (FastAPI would document
-    its own validation error body, which this API never sends), 413 wherever a body goes."""
+    its own validation error body, which this API never sends), 413 wherever a body goes; and
+    the models' examples as they are (FastAPI leaves every null out of the document, which
+    would make an example of a nullable field an answer the API never gives)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -116,8 +141,12 @@ def _document_errors(app: FastAPI) -> None:
                     }
                 if path == "/readyz":
                     responses["503"] = {"description": "Not ready: `checks` names what is missing"}
+        components = schema.get("components", {}).get("schemas", {})
         for name in ("HTTPValidationError", "ValidationError"):
-            schema.get("components", {}).get("schemas", {}).pop(name, None)
+            components.pop(name, None)
+        for name, component in components.items():
+            if "examples" in component:
+                component["examples"] = schemas.examples_of(name)
         app.openapi_schema = schema
         return schema
 

@@ -37,6 +37,8 @@ from vp_contracts.values import (
     Transition,
 )
 
+from vp_gateway.entrypoints import examples as ex
+from vp_gateway.entrypoints.examples import examples
 from vp_gateway.service.assets import AssetKind
 
 Money = Decimal
@@ -128,11 +130,17 @@ class Out(BaseModel):
 
 
 class Credentials(Body):
+    model_config = examples({"email": "creator@example.com", "password": "correct-horse-42"})
+
     email: EmailStr = Field(description="Login email")
     password: str = Field(min_length=8, max_length=256, description="At least 8 characters")
 
 
 class UserOut(Out):
+    model_config = examples(
+        {"id": ex.USER_ID, "email": "creator@example.com", "role": "user", "created_at": ex.AT}
+    )
+
     id: str = Field(description="User id")
     email: str = Field(description="Login email")
     role: str = Field(description="'user' or 'admin'")
@@ -140,6 +148,16 @@ class UserOut(Out):
 
 
 class TokenOut(Out):
+    model_config = examples(
+        {
+            "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2lnbmF0dXJl",
+            "token_type": "bearer",
+            "expires_in": 900,
+            "refresh_token": "vpr_4Jm2Qx8sTz0aLk7wNcB5yHd3",
+            "refresh_expires_in": 2_592_000,
+        }
+    )
+
     access_token: str = Field(description="JWT to send as 'Authorization: Bearer <token>'")
     token_type: Literal["bearer"] = Field(default="bearer", description="Always 'bearer'")
     expires_in: int = Field(description="Seconds until the token expires")
@@ -151,10 +169,16 @@ class TokenOut(Out):
 
 
 class RefreshIn(Body):
+    model_config = examples({"refresh_token": "vpr_4Jm2Qx8sTz0aLk7wNcB5yHd3"})
+
     refresh_token: str = Field(min_length=10, max_length=200, description="From the last answer")
 
 
 class ApiKeyIn(Body):
+    model_config = examples(
+        {"name": "n8n 자동화", "scopes": ["read", "write"], "expires_in_days": 30}
+    )
+
     name: str = Field(min_length=1, max_length=100, description="What the key is for")
     scopes: list[Literal["read", "write", "admin"]] = Field(
         min_length=1,
@@ -174,6 +198,19 @@ class ApiKeyOut(Out):
 
 
 class ApiKeyCreatedOut(ApiKeyOut):
+    model_config = examples(
+        {
+            "id": ex.ASSET_ID,
+            "name": "n8n 자동화",
+            "scopes": ["read", "write"],
+            "created_at": ex.AT,
+            "expires_at": "2026-12-31T09:30:00Z",
+            "revoked_at": None,
+            "last_used_at": None,
+            "key": "vpk_9fQ2mX7cLr4tW8zKb1Np6sYe",
+        }
+    )
+
     key: str = Field(
         description="Send as 'Authorization: Bearer <key>'. Shown only in this answer: only a"
         " hash of it is kept"
@@ -186,7 +223,7 @@ class ApiKeyCreatedOut(ApiKeyOut):
 class StoryCreate(Printable, StorySpec):
     """A new story: the contracts' :class:`StorySpec`, refusing unknown fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = examples(ex.STORY_CREATE, frozen=True, extra="forbid", str_strip_whitespace=True)
 
     generation_params: GenerationParamsIn = Field(
         default_factory=GenerationParamsIn,
@@ -201,7 +238,13 @@ class StoryCreate(Printable, StorySpec):
     )
 
 
-def _optional(model: type[BaseModel], name: str, doc: str, **overrides: Any) -> type[Body]:
+def _optional(
+    model: type[BaseModel],
+    name: str,
+    doc: str,
+    example: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> type[Body]:
     """A body with every field of ``model`` optional (same rules and descriptions), for partial
     updates; ``overrides`` replace fields as ``(annotation, FieldInfo)``."""
     fields: dict[str, Any] = {
@@ -210,6 +253,9 @@ def _optional(model: type[BaseModel], name: str, doc: str, **overrides: Any) -> 
     }
     fields.update(overrides)
     patch: type[Body] = create_model(name, __base__=Body, __doc__=doc, **fields)
+    if example is not None:
+        patch.model_config["json_schema_extra"] = {"examples": [example]}
+        patch.model_rebuild(force=True)
     return patch
 
 
@@ -220,6 +266,7 @@ else:
         StorySpec,
         "StoryPatch",
         "Any subset of the story's fields.",
+        {"title": "고양이의 하루 (완성본)", "duration_seconds": 45, "music": {"volume_db": -20}},
         generation_params=(
             dict[str, Any] | None,
             Field(default=None, description="Knobs to change; merged into the current ones"),
@@ -246,6 +293,8 @@ else:
 
 
 class TransitionIn(Body):
+    model_config = examples({"to": "draft"})
+
     to: StoryStatus = Field(description="Target status")
 
 
@@ -308,6 +357,8 @@ class AttemptOut(Out):
 
 
 class FeedbackIn(Body):
+    model_config = examples({"rating": 5, "comment": "자막이 또렷하고 음악이 잘 어울려요"})
+
     rating: int = Field(ge=1, le=5, description="Stars: 1 (poor) to 5 (excellent)")
     comment: str = Field(default="", max_length=1000, description="What you think of the video")
 
@@ -318,6 +369,8 @@ class FeedbackOut(Out):
 
 
 class StoryOut(Out):
+    model_config = examples(ex.STORY)
+
     id: str = Field(description="Story id")
     owner_id: str = Field(description="Owner's user id")
     project_id: str | None = Field(description="Project the story belongs to")
@@ -384,6 +437,8 @@ class StoryOut(Out):
 
 
 class AcceptedOut(Out):
+    model_config = examples(ex.ACCEPTED)
+
     job_id: str = Field(description="Id of the job that will do the work")
     status: Literal["queued"] = Field(default="queued", description="Always 'queued' on acceptance")
     estimated_time: int = Field(description="Expected seconds until done")
@@ -391,6 +446,8 @@ class AcceptedOut(Out):
 
 
 class VariantsIn(Body):
+    model_config = examples({"count": 3})
+
     count: int = Field(default=2, ge=1, le=4, description="How many variants (1 to 4)")
 
 
@@ -442,6 +499,15 @@ class ScenePromptIn(Body):
 
 
 class SceneIn(Body):
+    model_config = examples(
+        {
+            "duration_seconds": 6,
+            "narration": "골목 끝에서 나비 한 마리가 날아오릅니다.",
+            "prompt": {"action": "나비를 쫓아 뛰어간다", "motion": "fast"},
+            "transition": "wipeleft",
+        }
+    )
+
     duration_seconds: float | None = Field(
         default=None,
         ge=SCENE_DURATION_MIN_SECONDS,
@@ -469,6 +535,16 @@ class SceneIn(Body):
 
 
 class BulkCreateIn(Body):
+    model_config = examples(
+        {
+            "story": ex.STORY_ID,
+            "scenes": [
+                {"duration_seconds": 5, "narration": "저녁이 되자 고양이는 집으로 향합니다."},
+                {"duration_seconds": 4, "narration": "창가에 앉아 노을을 바라봅니다."},
+            ],
+        }
+    )
+
     story: Id = Field(description="Story id", json_schema_extra=UUID_SCHEMA)
     scenes: list[SceneIn] = Field(
         min_length=1, max_length=120, description="Scenes to add after the existing ones"
@@ -476,10 +552,14 @@ class BulkCreateIn(Body):
 
 
 class ReorderIn(Body):
+    model_config = examples({"position": 2})
+
     position: int = Field(ge=0, description="New 0-based position")
 
 
 class SceneGenerateIn(Body):
+    model_config = examples({"seed": 98765})
+
     seed: int | None = Field(
         default=None, ge=0, le=2**31 - 1, description="Seed; a new one if left out"
     )
@@ -489,6 +569,8 @@ class SceneGenerateIn(Body):
 
 
 class JobOut(Out):
+    model_config = examples(ex.JOB)
+
     id: str = Field(description="Job id")
     story: str = Field(description="Story id")
     type: str = Field(description="planning, preview, final, scene or upscale")
@@ -572,6 +654,15 @@ class MusicOut(Out):
 
 
 class AssetIn(Body):
+    model_config = examples(
+        {
+            "kind": "character",
+            "filename": "고양이.png",
+            "content_type": "image/png",
+            "size_bytes": 482_133,
+        }
+    )
+
     kind: AssetKind = Field(description="character, background, narration or music")
     filename: str = Field(min_length=1, max_length=255, description="The file's name")
     content_type: str = Field(
@@ -630,6 +721,8 @@ class ParkedOut(Out):
 
 
 class ReplayIn(Body):
+    model_config = examples({"stories": [ex.STORY_ID]}, {})
+
     stories: list[Id] | None = Field(
         default=None, max_length=1000, description="Only these stories (default: every parked one)"
     )
@@ -665,6 +758,8 @@ class ErrorBody(Out):
 
 
 class ErrorOut(Out):
+    model_config = examples(ex.ERROR)
+
     error: ErrorBody = Field(description="The error")
 
 
@@ -693,6 +788,8 @@ budget."""
 
 
 class BudgetIn(Body):
+    model_config = examples({"monthly_limit": "25.00"})
+
     monthly_limit: Decimal | None = Field(
         ge=0,
         le=1_000_000,
@@ -768,6 +865,12 @@ class ProviderOut(Out):
 class ProviderChangeIn(Body):
     """The fields to change; the others stay as they are."""
 
+    model_config = examples(
+        {"rate_limit_per_minute": 30, "cost_per_image": "0.04"},
+        {"is_active": False},
+        {"settings": {"model": "stable-diffusion-xl-1024-v1-0", "steps": 30}},
+    )
+
     is_active: bool | None = Field(default=None, description="Use the provider or skip it")
     rate_limit_per_minute: int | None = Field(
         default=None, ge=1, description="Calls per minute (null: no limit)"
@@ -793,3 +896,13 @@ class ProviderChangeOut(Out):
     changed_at: datetime = Field(description="When")
     changed_by: str = Field(description="The admin who made it")
     config: ProviderOut = Field(description="The provider's configuration after it")
+
+
+def examples_of(name: str) -> list[dict[str, Any]]:
+    """The examples of the body model called ``name``, nulls included."""
+    model = globals()[name]
+    extra = model.model_config.get("json_schema_extra")
+    assert isinstance(extra, dict), f"{name} has no examples"
+    found = extra["examples"]
+    assert isinstance(found, list)
+    return found

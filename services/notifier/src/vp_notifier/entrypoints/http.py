@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
-from vp_runtime.web.app import instrument, offline_docs
+from vp_runtime.web.app import instrument, offline_docs, operation_id
 from vp_runtime.web.health import health_routes
 
 from vp_notifier.domain.messages import sse
@@ -71,7 +71,7 @@ router = APIRouter()
     summary="Follow a story (Server-Sent Events)",
     response_class=StreamingResponse,
 )
-async def events(
+async def story_events(
     story_id: str,
     request: Request,
     ticket: Annotated[str | None, Query(description="Ticket from the gateway")] = None,
@@ -166,6 +166,7 @@ def create_app(lifespan: Any = None, cors_origins: list[str] | None = None) -> F
         lifespan=lifespan,
         docs_url=None,
         openapi_url=f"{PREFIX}/live/openapi.json",
+        generate_unique_id_function=operation_id,
     )
 
     async def readiness() -> dict[str, str]:

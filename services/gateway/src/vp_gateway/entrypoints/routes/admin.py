@@ -33,7 +33,7 @@ router = APIRouter(
 
 
 @router.get("/parked/", response_model=list[ParkedOut])
-async def parked_facts(gw: GatewayDep, caller: AdminDep) -> list[ParkedOut]:
+async def list_parked_facts(gw: GatewayDep, caller: AdminDep) -> list[ParkedOut]:
     """Facts the read model could not apply, oldest first, with the error; their stories
     show as stale in lists until replayed."""
     return [
@@ -51,7 +51,7 @@ async def parked_facts(gw: GatewayDep, caller: AdminDep) -> list[ParkedOut]:
 
 
 @router.post("/parked/replay/", response_model=ReplayOut)
-async def replay_parked(
+async def replay_parked_facts(
     gw: GatewayDep, caller: AdminDep, body: ReplayIn | None = None
 ) -> ReplayOut:
     """Project the stories with parked facts (or the ones named) again from their logs, once

@@ -29,7 +29,7 @@ UNAUTHORIZED: dict[int | str, dict[str, object]] = {401: {"model": ErrorOut}}
 @router.post(
     "/register", status_code=201, response_model=UserOut, responses={409: {"model": ErrorOut}}
 )
-async def register(body: Credentials, gw: GatewayDep) -> UserOut:
+async def register_user(body: Credentials, gw: GatewayDep) -> UserOut:
     """Create an account."""
     try:
         row = await gw.users.register(body.email, body.password, gw.clock())
@@ -51,7 +51,7 @@ async def _tokens(gw: GatewayDep, principal: Principal, refresh_token: str) -> T
 
 
 @router.post("/token", response_model=TokenOut, responses=UNAUTHORIZED)
-async def token(body: Credentials, gw: GatewayDep) -> TokenOut:
+async def log_in(body: Credentials, gw: GatewayDep) -> TokenOut:
     """Log in: trade email and password for a short-lived access token and a refresh token
     that keeps the session going (``VP_REFRESH_TTL_DAYS``)."""
     try:
@@ -62,7 +62,7 @@ async def token(body: Credentials, gw: GatewayDep) -> TokenOut:
 
 
 @router.post("/refresh", response_model=TokenOut, responses=UNAUTHORIZED)
-async def refresh(body: RefreshIn, gw: GatewayDep) -> TokenOut:
+async def refresh_session(body: RefreshIn, gw: GatewayDep) -> TokenOut:
     """Trade the refresh token for a new access token and the next refresh token. Each refresh
     token works once: using one twice ends the session (a copy of it leaked)."""
     try:
@@ -73,7 +73,7 @@ async def refresh(body: RefreshIn, gw: GatewayDep) -> TokenOut:
 
 
 @router.post("/logout", status_code=204, responses=UNAUTHORIZED)
-async def logout(body: RefreshIn, gw: GatewayDep) -> Response:
+async def log_out(body: RefreshIn, gw: GatewayDep) -> Response:
     """End the session: its refresh tokens stop working (access tokens expire on their own)."""
     try:
         await gw.credentials.end_session(body.refresh_token, gw.clock())
@@ -102,7 +102,7 @@ KEY_ERRORS: dict[int | str, dict[str, object]] = {
 
 
 @router.post("/keys/", status_code=201, response_model=ApiKeyCreatedOut, responses=KEY_ERRORS)
-async def create_key(body: ApiKeyIn, gw: GatewayDep, caller: PrincipalDep) -> ApiKeyCreatedOut:
+async def create_api_key(body: ApiKeyIn, gw: GatewayDep, caller: PrincipalDep) -> ApiKeyCreatedOut:
     """Make a machine API key for integrations (scripts, other teams' services, agents): it
     works as a bearer token on the REST API within its scopes until it expires or is revoked.
     Only a logged-in session can make keys; the key is shown in this answer only."""
@@ -113,13 +113,13 @@ async def create_key(body: ApiKeyIn, gw: GatewayDep, caller: PrincipalDep) -> Ap
 
 
 @router.get("/keys/", response_model=list[ApiKeyOut], responses=KEY_ERRORS)
-async def list_keys(gw: GatewayDep, caller: PrincipalDep) -> list[ApiKeyOut]:
+async def list_api_keys(gw: GatewayDep, caller: PrincipalDep) -> list[ApiKeyOut]:
     """Your API keys, newest first, with their last use (never the keys themselves)."""
     return [_key_out(key) for key in await gw.credentials.keys(caller)]
 
 
 @router.delete("/keys/{key_id}/", status_code=204, responses=KEY_ERRORS)
-async def revoke_key(key_id: KeyIdPath, gw: GatewayDep, caller: PrincipalDep) -> Response:
+async def revoke_api_key(key_id: KeyIdPath, gw: GatewayDep, caller: PrincipalDep) -> Response:
     """Revoke a key: refused from the next call on, on every replica."""
     await gw.credentials.revoke_key(caller, key_id, gw.clock())
     return Response(status_code=204)

@@ -49,7 +49,7 @@ async def _detail(office: BudgetOffice, scope: BudgetScope, gw: GatewayDep) -> B
 
 
 @router.get("/budgets/", response_model=list[BudgetOut])
-async def my_budgets(
+async def list_my_budgets(
     gw: GatewayDep,
     caller: PrincipalDep,
     project_id: Annotated[
@@ -70,7 +70,7 @@ def _scope(kind: Literal["user", "project"], scope_id: str) -> BudgetScope:
 
 
 @router.get("/admin/budgets/global/", response_model=BudgetDetailOut)
-async def global_budget(gw: GatewayDep, caller: AdminDep) -> BudgetDetailOut:
+async def get_global_budget(gw: GatewayDep, caller: AdminDep) -> BudgetDetailOut:
     """Everyone's spending this month against the global cap, and every cap set on it."""
     return await _detail(gw.budgets, BudgetScope(ScopeKind.GLOBAL), gw)
 
@@ -83,7 +83,7 @@ async def set_global_budget(gw: GatewayDep, caller: AdminDep, body: BudgetIn) ->
 
 
 @router.get("/admin/budgets/{kind}/{scope_id}/", response_model=BudgetDetailOut)
-async def budget(
+async def get_budget(
     gw: GatewayDep, caller: AdminDep, kind: Literal["user", "project"], scope_id: ScopeId
 ) -> BudgetDetailOut:
     """A user's or a project's spending this month, its cap, and every cap set on it."""

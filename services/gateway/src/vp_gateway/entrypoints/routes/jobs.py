@@ -69,7 +69,7 @@ async def list_jobs(
 
 
 @router.get("/statistics/", response_model=JobStatisticsOut)
-async def statistics(gw: GatewayDep, caller: PrincipalDep) -> JobStatisticsOut:
+async def get_job_statistics(gw: GatewayDep, caller: PrincipalDep) -> JobStatisticsOut:
     """Counts by status and type, success rate, average generation time and queue wait, costs."""
     await gw.fresh_read_model()
     owner = owner_filter(caller)

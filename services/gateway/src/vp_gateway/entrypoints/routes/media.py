@@ -19,7 +19,7 @@ router = APIRouter(tags=["media"], responses={403: {"model": ErrorOut}, 404: {"m
 
 
 @router.get("/media/{key:path}", response_class=FileResponse)
-async def media(
+async def get_media(
     key: str,
     gw: GatewayDep,
     expires: Annotated[int, Query(description="Unix time after which the link stops working")],
@@ -48,8 +48,21 @@ async def media(
     )
 
 
-@router.put("/media/{key:path}", status_code=204, response_class=Response)
-async def upload(
+@router.put(
+    "/media/{key:path}",
+    status_code=204,
+    response_class=Response,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The file's bytes, as they are",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def upload_media(
     key: str,
     request: Request,
     gw: GatewayDep,

@@ -45,7 +45,7 @@ async def list_music(caller: PrincipalDep) -> MusicOut:
     response_class=Response,
     responses={200: {"content": {"audio/wav": {}}, "description": "One loop, mono 22 kHz"}},
 )
-async def preview(track: MusicTrack) -> Response:
+async def preview_music(track: MusicTrack) -> Response:
     """One loop of the track to listen to (no login: the library is the same for everyone)."""
     wav = await asyncio.to_thread(track_wav, track, PREVIEW_RATE, True)
     return Response(wav, media_type="audio/wav", headers={"Cache-Control": "public, max-age=86400"})

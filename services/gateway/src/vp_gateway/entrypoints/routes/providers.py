@@ -41,7 +41,7 @@ def _known(gw: GatewayDep, name: str) -> ProviderConfig:
 
 
 @router.get("/", response_model=list[ProviderOut])
-async def providers(gw: GatewayDep, caller: AdminDep) -> list[ProviderOut]:
+async def list_providers(gw: GatewayDep, caller: AdminDep) -> list[ProviderOut]:
     """The configured providers in the order they are tried, as they are now."""
     return [_out(config) for config in gw.catalog.current()]
 

@@ -80,7 +80,7 @@ async def list_scenes(
 
 
 @router.post("/bulk_create/", status_code=201, response_model=ScenesOut)
-async def bulk_create(body: BulkCreateIn, gw: GatewayDep, ctx: ContextDep) -> ScenesOut:
+async def bulk_create_scenes(body: BulkCreateIn, gw: GatewayDep, ctx: ContextDep) -> ScenesOut:
     """Add scenes after the story's existing ones; missing prompt parts come from the story."""
     fields = [scene.model_dump(exclude_unset=True) for scene in body.scenes]
     for item, scene in zip(fields, body.scenes, strict=True):

@@ -121,7 +121,9 @@ async def export_story(story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalD
 
 
 @router.post("/{story_id}/events/ticket/", response_model=TicketOut)
-async def live_ticket(story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep) -> TicketOut:
+async def issue_live_ticket(
+    story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep
+) -> TicketOut:
     """A ticket to follow the story live on the notifier (SSE or WebSocket).
 
     Browsers cannot send an Authorization header with EventSource: put the ticket in the URL
@@ -172,7 +174,7 @@ async def archive_story(story_id: StoryIdPath, gw: GatewayDep, ctx: ContextDep) 
     response_model=StoryOut,
     responses={409: {"model": ErrorOut}, **GENERATION_REFUSALS},
 )
-async def transition(
+async def transition_story(
     story_id: StoryIdPath, body: TransitionIn, gw: GatewayDep, ctx: ContextDep
 ) -> StoryOut:
     """Move the story along the state machine; 409 names the current state and allowed targets."""
@@ -239,7 +241,9 @@ async def give_feedback(
 
 
 @router.get("/{story_id}/history/", response_model=list[HistoryItem])
-async def history(story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep) -> list[HistoryItem]:
+async def story_history(
+    story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep
+) -> list[HistoryItem]:
     """Every fact of the story, oldest first, with the status before and after it."""
     await gw.stories.read(story_id, caller)
     await gw.fresh_read_model()
@@ -257,7 +261,7 @@ async def history(story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep) -
 
 
 @router.get("/{story_id}/cost_estimate/", response_model=CostEstimateOut)
-async def cost_estimate(
+async def estimate_cost(
     story_id: StoryIdPath, gw: GatewayDep, caller: PrincipalDep
 ) -> CostEstimateOut:
     """The estimate, broken down as the backend guide computes it, and the cost so far."""

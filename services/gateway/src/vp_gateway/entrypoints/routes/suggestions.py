@@ -18,7 +18,7 @@ router = APIRouter(
 
 
 @router.get("/", response_model=SuggestionsOut)
-async def suggestions(
+async def list_suggestions(
     gw: GatewayDep,
     caller: PrincipalDep,
     response: Response,

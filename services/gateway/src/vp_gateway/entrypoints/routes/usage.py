@@ -69,7 +69,7 @@ def _out(row: UsageRow) -> UsageRowOut:
     response_model=UsageOut,
     responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
 )
-async def usage(
+async def get_usage(
     gw: GatewayDep,
     caller: PrincipalDep,
     by: Annotated[Literal["day", "month"], Query(description="Sum per day or per month")] = "day",
