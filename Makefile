@@ -30,6 +30,10 @@ studio/node_modules/.installed: studio/package-lock.json
 	cd studio && npm ci --no-audit --no-fund
 	touch $@
 
+contracts/tools/node_modules/.installed: contracts/tools/package-lock.json
+	cd contracts/tools && npm ci --no-audit --no-fund
+	touch $@
+
 studio/dist/index.html: studio/node_modules/.installed $(STUDIO_SOURCES)
 	cd studio && npm run build
 
@@ -41,7 +45,7 @@ studio-dev: studio/node_modules/.installed ## the studio with hot reload on :517
 test-studio: studio/node_modules/.installed ## the studio's component tests (Vitest)
 	cd studio && npm test
 
-test: lint studio test-studio ## lint, then run the whole test suite against real servers (browser tests included)
+test: lint studio test-studio contracts/tools/node_modules/.installed ## lint, then run the whole test suite against real servers (browser tests included)
 	$(RUN) pytest
 
 test-unit: install ## run the fast unit tests only
@@ -50,7 +54,7 @@ test-unit: install ## run the fast unit tests only
 lint: install ## ruff and mypy
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy contracts/src runtime/src devtools/src services/*/src clients/python/src
+	$(RUN) mypy contracts/src runtime/src devtools/src services/*/src clients/python/src clients/events/src
 
 schemas: install ## export the event JSON Schemas and the AsyncAPI document
 	$(RUN) vp-contracts export

@@ -198,6 +198,12 @@ async def test_every_operation_round_trips_through_the_generated_client(
         assert (await boss.get_budget("user", user.id)).history[-1].monthly_limit == "5"
         assert (await refused(api.list_providers())).status == 403
 
+        # -- the event contracts, for other teams
+        contracts = await api.get_event_contracts()
+        assert contracts["channels"]["vp_story_completed_v1"]["address"] == (
+            "vp.story.{story_id}.completed"
+        )
+
         # -- health
         assert (await api.healthz())["status"] == "ok"
         assert (await api.readyz())["checks"]["nats"] == "ok"

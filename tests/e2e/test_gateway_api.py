@@ -656,11 +656,17 @@ async def test_health_readiness_and_documentation(gateway: RunningGateway) -> No
         health = await http.get("/healthz")
         ready = await http.get("/readyz")
         docs = await http.get("/api/ai-video/docs/")
+        events = await http.get("/api/ai-video/events/docs/")
         schema = (await http.get("/api/ai-video/openapi.json")).json()
 
     assert health.json() == {"status": "ok"}
     assert ready.status_code == 200 and ready.json()["checks"] == {"nats": "ok", "database": "ok"}
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # The event contracts' page: every fact with its subject, nothing loaded from elsewhere.
+    assert events.status_code == 200 and events.headers["content-type"].startswith("text/html")
+    assert "<code>vp.story.{story_id}.completed</code>" in events.text
+    assert 'href="#schema-StorySpec"' in events.text and 'id="schema-StorySpec"' in events.text
+    assert "<script" not in events.text and "https://" not in events.text
     undescribed = [
         f"{name}.{field}"
         for name, model in schema["components"]["schemas"].items()

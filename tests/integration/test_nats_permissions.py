@@ -26,7 +26,9 @@ from pydantic import BaseModel
 from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
+from vp_contracts.values import Stage
 from vp_devtools import devnats
+from vp_events import follow
 from vp_runtime.capacity import Capacity
 from vp_runtime.eventstore import EventStore, SnapshotStore
 from vp_runtime.messaging.connection import connect
@@ -261,21 +263,28 @@ async def test_notifier_records_nothing_and_follows_the_log(
         await notifier.nc.jetstream(timeout=0.5).delete_consumer("VP_STORY", "compositor-dispatch")
 
 
+class PerServiceDriver(Driver):
+    """Each command appended by the service that sends it."""
+
+    def __init__(self, stores: dict[str, EventStore]) -> None:
+        super().__init__(stores["gateway"])
+        self.stores = stores
+
+    async def run(self, command: c.Command, actor: str = "tests") -> object:  # type: ignore[override]
+        # The driver names the stage as actor, or (for job facts) as the job's worker.
+        worker = getattr(getattr(command, "event", None), "worker", None)
+        stores = self.stores
+        service = actor if actor in stores else worker if worker in stores else "gateway"
+        return await stores[service].execute(command, meta(actor))
+
+
 async def test_every_stage_records_its_facts_under_its_own_user(
     login: Login, topology: Topology
 ) -> None:
     """Stories through every path, each command appended by the service that sends it."""
     sessions = {service: await login(service) for service in SERVICES}
     stores = {service: store_of(session, topology) for service, session in sessions.items()}
-
-    class PerServiceDriver(Driver):
-        async def run(self, command: c.Command, actor: str = "tests") -> object:  # type: ignore[override]
-            # The driver names the stage as actor, or (for job facts) as the job's worker.
-            worker = getattr(getattr(command, "event", None), "worker", None)
-            service = actor if actor in stores else worker if worker in stores else "gateway"
-            return await stores[service].execute(command, meta(actor))
-
-    driver = PerServiceDriver(stores["gateway"])
+    driver = PerServiceDriver(stores)
     head = await driver.many_lives(owners=1)
     assert head > 20
 
@@ -367,3 +376,72 @@ async def test_the_planner_service_runs_under_its_user(
         if "Violation" in line
     ]
     assert denied == []
+
+
+TEAM = "team-analytics"
+
+
+async def test_an_outside_team_follows_story_facts_and_can_do_nothing_else(
+    secured_server: devnats.NatsServerProcess,
+    passwords: dict[str, str],
+    login: Login,
+    topology: Topology,
+) -> None:
+    """The read-only template of values.yaml: the consumer kit reads completed stories through
+    the team's own durable consumer; publishing, key-value buckets, other consumers and other
+    inboxes are refused."""
+    sessions = {service: await login(service) for service in SERVICES}
+    driver = PerServiceDriver(
+        {name: store_of(session, topology) for name, session in sessions.items()}
+    )
+    story = await driver.created()
+    await driver.planned(story)
+    await driver.generated(story, Stage.PREVIEW)
+    await driver.generated(story, Stage.RENDER)
+
+    team = Session(TEAM)
+    team.client = await nats.connect(
+        secured_server.url,
+        user=TEAM,
+        password=passwords[TEAM],
+        inbox_prefix=f"_INBOX_{TEAM}",
+        error_cb=team.on_error,
+        allow_reconnect=False,
+    )
+    facts = follow(team.nc, durable=TEAM, from_start=True, idle=0.5)
+    async with asyncio.timeout(20):
+        async for fact in facts:
+            await fact.ack()
+            if fact.envelope.story_id == story:
+                break
+    await facts.aclose()
+    assert fact.envelope.type == "vp.story.completed.v1"
+    assert isinstance(fact.event, e.RenderCompleted)
+    await settle(team)
+    assert team.violations() == []
+
+    before = await sessions["gateway"].nc.jetstream().stream_info("VP_STORY")
+    refused = [
+        f"vp.story.{story}.completed",
+        f"vp.story.{story}.created",
+        "$KV.VP_SNAPSHOTS.x",
+        "$JS.API.DIRECT.GET.VP_STORY",
+        "$JS.API.DIRECT.GET.KV_VP_SNAPSHOTS.$KV.VP_SNAPSHOTS.x",
+        "$JS.API.CONSUMER.MSG.NEXT.VP_STORY.planner",
+        "$JS.API.CONSUMER.CREATE.VP_STORY.other-team.vp.story.*.completed",
+        "$JS.API.CONSUMER.DELETE.VP_STORY.gateway-projector",
+        "$JS.API.STREAM.PURGE.VP_STORY",
+    ]
+    for subject in refused:
+        await team.nc.publish(subject, b"{}")
+    for subject in ("vp.story.>", "_INBOX.>", "vp.progress.*"):
+        await team.nc.subscribe(subject)
+    await settle(team)
+
+    denied = "\n".join(team.violations())
+    for subject in refused:
+        assert f'publish to "{subject.lower()}"' in denied, subject
+    for subject in ("vp.story.>", "_inbox.>", "vp.progress.*"):
+        assert f'subscription to "{subject}"' in denied, subject
+    after = await sessions["gateway"].nc.jetstream().stream_info("VP_STORY")
+    assert after.state.messages == before.state.messages

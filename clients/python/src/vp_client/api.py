@@ -136,6 +136,14 @@ class VideoPlanet(Transport):
         )
         return parse_list(models.BudgetOut, response)
 
+    async def get_event_contracts(self) -> Any:
+        """GET /api/ai-video/events/asyncapi.json: The AsyncAPI 3 document of every fact on
+        NATS: subjects, CloudEvents headers and the JSON Schema of each payload (the same
+        contracts the services are built from).
+        """
+        response = await self.call("GET", "/api/ai-video/events/asyncapi.json")
+        return response.json()
+
     async def list_fonts(self, *, language: str | None = None) -> models.FontsOut:
         """GET /api/ai-video/fonts/: The font families that draw ``language``: put one in
         ``subtitle_style.font`` (leave it out for the language's default).

@@ -76,7 +76,7 @@ class _Document:
     ) -> None:
         """One fact type: its schema, message, channel and receive operation."""
         key = ce_type.replace(".", "_")
-        self.schemas[key] = schema
+        self.schemas[key] = self._hoisted(key, schema)
         self.messages[key] = {
             "name": ce_type,
             "title": model.__name__,
@@ -97,6 +97,40 @@ class _Document:
             "summary": f"Subscribe to {ce_type} (stream {stream})",
             "channel": {"$ref": f"#/channels/{key}"},
         }
+
+    def _hoisted(self, key: str, schema: dict[str, Any]) -> dict[str, Any]:
+        """``schema`` with its ``$defs`` moved to the document's schemas (a ``#/$defs/..``
+        reference means the document's root in AsyncAPI, where nothing is): a definition
+        shared by several events is one component, a name taken by another definition gets
+        the event's key in front."""
+        definitions = dict(schema.get("$defs", {}))
+        names: dict[str, str] = {}
+        for name, definition in definitions.items():
+            taken = self.schemas.get(name)
+            same = taken is None or taken == _pointing(definition, {})
+            names[name] = name if same else f"{key}_{name}"
+        for name, definition in definitions.items():
+            self.schemas[names[name]] = _pointing(definition, names)
+        hoisted: dict[str, Any] = _pointing(
+            {k: v for k, v in schema.items() if k != "$defs"}, names
+        )
+        return hoisted
+
+
+def _pointing(value: Any, names: dict[str, str]) -> Any:
+    """``value`` with every ``#/$defs/<name>`` reference pointing at its component."""
+    if isinstance(value, dict):
+        return {
+            k: (
+                f"#/components/schemas/{names.get(v.rsplit('/', 1)[-1], v.rsplit('/', 1)[-1])}"
+                if k == "$ref" and isinstance(v, str) and v.startswith("#/$defs/")
+                else _pointing(v, names)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_pointing(item, names) for item in value]
+    return value
 
 
 def asyncapi_document() -> dict[str, Any]:

@@ -17,6 +17,7 @@ from vp_gateway.entrypoints.routes import (
     assets,
     auth,
     budgets,
+    events,
     fonts,
     health,
     jobs,
@@ -39,6 +40,9 @@ commands and read what the log says.
 
 Authenticate with `POST /api/auth/token` and send `Authorization: Bearer <token>`. Errors are
 `{"error": {"code", "message", "details"}}`.
+
+Other teams that follow the facts on NATS: the event contracts are at
+[/api/ai-video/events/docs/](/api/ai-video/events/docs/) (AsyncAPI).
 """
 
 TAGS = [
@@ -58,6 +62,7 @@ TAGS = [
     {"name": "usage", "description": "Spending and generation counts by day, month, provider"},
     {"name": "budgets", "description": "Monthly spending caps per user, project and in all"},
     {"name": "admin", "description": "Operators: parked facts, providers at run time"},
+    {"name": "events", "description": "The facts on NATS for other teams: the AsyncAPI document"},
     {"name": "health", "description": "Liveness, readiness and Prometheus metrics"},
     {"name": "media", "description": "Signed links of the local storage backend"},
 ]
@@ -95,6 +100,7 @@ def create_app(
         admin,
         providers,
         budgets,
+        events,
         health,
         media,
         studio,
