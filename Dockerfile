@@ -45,6 +45,8 @@ COPY services/generator/pyproject.toml services/generator/
 COPY services/compositor/pyproject.toml services/compositor/
 COPY services/upscaler/pyproject.toml services/upscaler/
 COPY services/notifier/pyproject.toml services/notifier/
+COPY clients/python/pyproject.toml clients/python/
+COPY clients/events/pyproject.toml clients/events/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-workspace --package "vp-${SERVICE}"
 

@@ -2,8 +2,9 @@
 # Installs the system programs the pipeline runs when missing: ffmpeg and ffprobe, espeak-ng
 # (offline voices for Korean, Japanese, Chinese, ...), Noto CJK and Nanum fonts (subtitles in
 # Hangul, kana and ideographs; Nanum gives Korean creators gothic, myeongjo and pen styles), tesseract with its Korean and Japanese models (the tests read the
-# burned subtitles back), Chromium (the studio's browser tests; no browser is downloaded) and
-# h2load (the gateway benchmark's load generator).
+# burned subtitles back), Chromium (the studio's browser tests; no browser is downloaded),
+# h2load (the gateway benchmark's load generator) and promtool (Debian's prometheus package:
+# the suite checks the alert rules and runs their unit tests).
 set -euo pipefail
 
 missing=()
@@ -17,6 +18,7 @@ command -v tesseract >/dev/null || missing+=(tesseract-ocr)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v npm >/dev/null || missing+=(nodejs npm)
 command -v h2load >/dev/null || missing+=(nghttp2-client)
+command -v promtool >/dev/null || missing+=(prometheus)
 for model in kor jpn; do
   { command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx "${model}"; } \
     || missing+=("tesseract-ocr-${model}")

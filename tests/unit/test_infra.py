@@ -6,6 +6,9 @@ from __future__ import annotations
 import functools
 import json
 import re
+import shutil
+import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -320,6 +323,34 @@ def test_prod_replicates_pins_and_protects() -> None:
     assert of_kind(tree, "ScaledObject")["generator"]["spec"]["maxReplicaCount"] > 1
 
 
+def test_prod_serves_https_through_cert_manager_and_smoke_tests_what_it_serves() -> None:
+    tree = "overlays/prod"
+    ingress = of_kind(tree, "Ingress")["videoplanet"]
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"]
+    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/ssl-redirect"] == "true"
+    hosts = {
+        rule["host"]: rule["http"]["paths"][0]["backend"]["service"]["name"]
+        for rule in ingress["spec"]["rules"]
+    }
+    (tls,) = ingress["spec"]["tls"]
+    assert set(tls["hosts"]) == set(hosts) and tls["secretName"]
+    services = of_kind(tree, "Service")
+    assert set(hosts.values()) == {"gateway", "notifier"} <= set(services)
+    # The browser's live-update links point at the notifier's host, over HTTPS.
+    notifier_url = of_kind(tree, "ConfigMap")["vp-config"]["data"]["VP_NOTIFIER_URL"]
+    assert (
+        notifier_url.startswith("https://")
+        and hosts[notifier_url.removeprefix("https://")] == "notifier"
+    )
+    smoke = of_kind(tree, "Job")["vp-smoke"]
+    container = containers(smoke)[0]
+    assert container["command"] == ["vp-smoke"]
+    env = {item["name"]: item["value"] for item in container["env"]}
+    assert env["VP_SMOKE_LIVE_URL"] == notifier_url
+    assert hosts[env["VP_SMOKE_API_URL"].removeprefix("https://")] == "gateway"
+    assert "Ingress" not in {obj["kind"] for obj in rendered("overlays/dev")}
+
+
 # -- NATS permissions ---------------------------------------------------------------------
 
 
@@ -476,6 +507,12 @@ def test_dockerfile_builds_any_service_as_non_root() -> None:
         assert variable in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", "tests"} <= set(ignored)
+    # uv reads the whole workspace: every member's metadata must be in the builder.
+    workspace = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["workspace"]
+    members = [path for pattern in workspace["members"] for path in ROOT.glob(pattern)]
+    for member in members:
+        relative = member.relative_to(ROOT).as_posix()
+        assert f"COPY {relative}/pyproject.toml {relative}/" in lines, relative
 
 
 # -- monitoring ---------------------------------------------------------------------------
@@ -501,14 +538,26 @@ def metrics_in(expr: str) -> set[str]:
     }
 
 
+MONITORING = ROOT / "infra" / "monitoring"
+
+
+def recorded() -> set[str]:
+    """The series the recording rules make (alerts and panels may select them)."""
+    rules = yaml.safe_load((MONITORING / "rules.yaml").read_text())
+    return {
+        rule["record"] for group in rules["groups"] for rule in group["rules"] if "record" in rule
+    }
+
+
 def test_alert_rules_are_well_formed_and_use_known_metrics() -> None:
-    rules = yaml.safe_load((ROOT / "infra" / "monitoring" / "rules.yaml").read_text())
+    rules = yaml.safe_load((MONITORING / "rules.yaml").read_text())
     alerts = {}
+    known = METRICS | recorded()
     for group in rules["groups"]:
         assert group["name"]
         for rule in group["rules"]:
             assert set(rule) <= {"alert", "record", "expr", "for", "labels", "annotations"}
-            assert metrics_in(rule["expr"]) <= METRICS, rule.get("alert") or rule.get("record")
+            assert metrics_in(rule["expr"]) <= known, rule.get("alert") or rule.get("record")
             assert metrics_in(rule["expr"]), rule
             if "record" in rule:
                 assert ":" in rule["record"]
@@ -524,6 +573,36 @@ def test_alert_rules_are_well_formed_and_use_known_metrics() -> None:
     assert "video_generation_duration_seconds_count" in alerts["HighFailureRate"]["expr"]
     assert "queue_depth" in alerts["LongQueueTime"]["expr"]
     assert "generation_cost_dollars_total" in alerts["HighCost"]["expr"]
+    # The availability KPI: each burn-rate alert pairs a long window with a short one.
+    fast = alerts["AvailabilityBudgetBurnFast"]["expr"]
+    assert "rate1h > (14.4 * 0.001)" in fast and "rate5m > (14.4 * 0.001)" in fast
+    assert "rate6h > (6 * 0.001)" in fast and "rate30m > (6 * 0.001)" in fast
+    assert alerts["AvailabilityBudgetBurnFast"]["labels"]["severity"] == "critical"
+    assert alerts["AvailabilityBudgetBurnSlow"]["labels"]["severity"] == "warning"
+
+
+def test_promtool_checks_the_rules_and_their_unit_tests_pass() -> None:
+    """`promtool` of the Prometheus the rules are written for (Debian's package, installed by
+    make): the rules parse, and rules.test.yaml's series fire exactly the alerts it expects."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: `make install` installs Debian's prometheus package"
+    checked = subprocess.run(
+        [promtool, "check", "rules", "rules.yaml"], cwd=MONITORING, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert f"SUCCESS: {sum(1 for _ in _rules())} rules found" in checked.stdout
+    tested = subprocess.run(
+        [promtool, "test", "rules", "rules.test.yaml"],
+        cwd=MONITORING,
+        capture_output=True,
+        text=True,
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def _rules() -> list[dict[str, object]]:
+    rules = yaml.safe_load((MONITORING / "rules.yaml").read_text())
+    return [rule for group in rules["groups"] for rule in group["rules"]]
 
 
 def test_dashboard_charts_the_pipeline_from_a_chosen_prometheus() -> None:
@@ -534,6 +613,7 @@ def test_dashboard_charts_the_pipeline_from_a_chosen_prometheus() -> None:
     assert variables["datasource"]["query"] == "prometheus"
     used: set[str] = set()
     ids = set()
+    known = METRICS | recorded()
     for panel in dashboard["panels"]:
         assert panel["id"] not in ids
         ids.add(panel["id"])
@@ -542,7 +622,7 @@ def test_dashboard_charts_the_pipeline_from_a_chosen_prometheus() -> None:
         assert panel["datasource"]["uid"] == "${datasource}"
         for target in panel["targets"]:
             found = metrics_in(target["expr"])
-            assert found <= METRICS, panel["title"]
+            assert found <= known, panel["title"]
             used |= found
     assert {
         "video_generation_duration_seconds_bucket",
@@ -552,4 +632,8 @@ def test_dashboard_charts_the_pipeline_from_a_chosen_prometheus() -> None:
         "queue_depth",
         "http_requests_total",
         "http_request_duration_seconds_bucket",
+        # the roadmap's KPIs as objectives
+        "slo:http_availability:ratio_rate30d",
+        "slo:generation_success:ratio_rate1h",
+        "slo:generation_duration_seconds:avg1h",
     } <= used
