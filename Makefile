@@ -34,6 +34,10 @@ contracts/tools/node_modules/.installed: contracts/tools/package-lock.json
 	cd contracts/tools && npm ci --no-audit --no-fund
 	touch $@
 
+infra/monitoring/check/node_modules/.installed: infra/monitoring/check/package-lock.json
+	cd infra/monitoring/check && npm ci --no-audit --no-fund
+	touch $@
+
 studio/dist/index.html: studio/node_modules/.installed $(STUDIO_SOURCES)
 	cd studio && npm run build
 
@@ -45,7 +49,7 @@ studio-dev: studio/node_modules/.installed ## the studio with hot reload on :517
 test-studio: studio/node_modules/.installed ## the studio's component tests (Vitest)
 	cd studio && npm test
 
-test: lint studio test-studio contracts/tools/node_modules/.installed ## lint, then run the whole test suite against real servers (browser tests included)
+test: lint studio test-studio contracts/tools/node_modules/.installed infra/monitoring/check/node_modules/.installed ## lint, then run the whole test suite against real servers (browser tests included)
 	$(RUN) pytest
 
 test-unit: install ## run the fast unit tests only

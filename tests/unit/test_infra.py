@@ -600,6 +600,30 @@ def test_promtool_checks_the_rules_and_their_unit_tests_pass() -> None:
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
+def check_dashboard(path: Path) -> subprocess.CompletedProcess[str]:
+    checker = MONITORING / "check"
+    if not (checker / "node_modules" / "@grafana" / "schema").exists():
+        pytest.fail("make infra/monitoring/check/node_modules/.installed (Grafana's schema)")
+    return subprocess.run(
+        ["node", str(checker / "check.mjs"), str(path)], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_dashboard_is_valid_against_grafanas_own_schema(tmp_path: Path) -> None:
+    """@grafana/schema's Dashboard type (Grafana's CUE kind, schemaVersion 39 and later): no
+    unknown field, no wrong type, nothing required missing; and the check does find those."""
+    checked = check_dashboard(MONITORING / "dashboard.json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    broken = json.loads((MONITORING / "dashboard.json").read_text())
+    broken["panels"][1]["gridPos"]["w"] = "wide"
+    broken["panels"][2]["colour"] = "red"
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    refused = check_dashboard(tmp_path / "broken.json")
+    assert refused.returncode == 1
+    assert "2 finding(s)" in refused.stdout and "'\"colour\"' does not exist" in refused.stdout
+
+
 def _rules() -> list[dict[str, object]]:
     rules = yaml.safe_load((MONITORING / "rules.yaml").read_text())
     return [rule for group in rules["groups"] for rule in group["rules"]]
