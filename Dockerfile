@@ -7,8 +7,11 @@
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 ARG NODE_IMAGE=node:20-bookworm-slim
 ARG UV_VERSION=0.13.9
+ARG UV_IMAGE=ghcr.io/astral-sh/uv:${UV_VERSION}
+# The three base images are arguments, so that a machine with no registry builds from bases
+# of its own (`make images`: a Debian root made with debootstrap; see infra/README.md).
 
-FROM ghcr.io/astral-sh/uv:${UV_VERSION} AS uv
+FROM ${UV_IMAGE} AS uv
 
 # ---- studio: the creators' web app, built to static files (only the gateway carries them) ---
 FROM ${NODE_IMAGE} AS studio

@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON_PREFERENCE := only-system
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help install test test-unit test-studio lint schemas clients bench up down status logs demo studio studio-dev
+.PHONY: help install test test-unit test-studio lint schemas clients images test-images bench up down status logs demo studio studio-dev
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -66,6 +66,14 @@ schemas: install ## export the event JSON Schemas and the AsyncAPI document
 clients: install studio/node_modules/.installed ## the OpenAPI document and the clients made from it (Python vp_client, the studio's types)
 	$(RUN) vp-gateway openapi > clients/openapi.json
 	$(RUN) vp-clients generate
+
+images: install ## build every service image from the Dockerfile with buildah, from Debian bases made here (no registry, no daemon)
+	infra/dev/system-packages.sh images
+	$(RUN) vp-images build
+
+test-images: install ## build the six images, run NATS and the services from them (podman), check that each answers, remove them
+	infra/dev/system-packages.sh images
+	VP_TEST_IMAGES=1 $(RUN) pytest tests/e2e/test_images.py
 
 bench: install ## measure the event store and the media pipeline on this machine (VP_BENCH_MOVIEPY=0 skips MoviePy)
 	$(RUN) python -m tests.bench

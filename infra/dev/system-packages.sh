@@ -4,7 +4,9 @@
 # Hangul, kana and ideographs; Nanum gives Korean creators gothic, myeongjo and pen styles), tesseract with its Korean and Japanese models (the tests read the
 # burned subtitles back), Chromium (the studio's browser tests; no browser is downloaded),
 # h2load (the gateway benchmark's load generator) and promtool (Debian's prometheus package:
-# the suite checks the alert rules and runs their unit tests).
+# the suite checks the alert rules and runs their unit tests). With the argument `images`, also
+# what `make images` needs: buildah (builds the Dockerfile), podman and runc (run the images),
+# debootstrap (makes the Debian base root).
 set -euo pipefail
 
 missing=()
@@ -19,6 +21,11 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v npm >/dev/null || missing+=(nodejs npm)
 command -v h2load >/dev/null || missing+=(nghttp2-client)
 command -v promtool >/dev/null || missing+=(prometheus)
+if [ "${1:-}" = images ]; then
+  for tool in buildah podman runc debootstrap; do
+    command -v "${tool}" >/dev/null || missing+=("${tool}")
+  done
+fi
 for model in kor jpn; do
   { command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx "${model}"; } \
     || missing+=("tesseract-ocr-${model}")
