@@ -45,12 +45,12 @@ def recording(api: VideoPlanet, called: set[str]) -> VideoPlanet:
 
         async def noted(*args: Any, _method: Any = method, _name: str = name, **kw: Any) -> Any:
             try:
-                return await _method(*args, **kw)
+                answer = await _method(*args, **kw)
             except ApiError:
                 called.add(_name)
                 raise
-            finally:
-                called.add(_name)
+            called.add(_name)
+            return answer
 
         setattr(api, name, noted)
     return api

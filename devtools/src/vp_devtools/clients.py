@@ -187,8 +187,7 @@ def render_api(document: dict[str, Any]) -> str:
         "from datetime import date\n"
         "from typing import Any, Literal\n\n"
         "from vp_client import models\n"
-        "from vp_client.transport import Transport, parse, parse_list, text_or_model\n\n"
-        "__all__ = ['Literal', 'VideoPlanet', 'date']\n\n\n"
+        "from vp_client.transport import Transport, parse, parse_list, text_or_model\n\n\n"
         "class VideoPlanet(Transport):\n"
         f'    """The {title}: ``VideoPlanet(base_url, token)``; answers outside 2xx raise\n'
         '    :class:`vp_client.ApiError`."""\n\n' + "\n".join(methods)

@@ -10,8 +10,6 @@ from typing import Any, Literal
 from vp_client import models
 from vp_client.transport import Transport, parse, parse_list, text_or_model
 
-__all__ = ["Literal", "VideoPlanet", "date"]
-
 
 class VideoPlanet(Transport):
     """The VideoPlanet AI video API: ``VideoPlanet(base_url, token)``; answers outside 2xx raise
