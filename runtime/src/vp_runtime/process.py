@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import socket
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -31,6 +32,16 @@ from vp_runtime.stage import Worker
 from vp_runtime.web.health import serve_until_stopped
 
 S = TypeVar("S", bound=RuntimeSettings)
+
+
+def settle_heap() -> None:
+    """Once a process has started: collect what start-up left behind and move the rest (the
+    app, its routes and models, the catalogues, the imported modules) out of the collector's
+    sight. Without it every full collection walks those objects again: pauses of tens of
+    milliseconds every few seconds under load, which were most of the API's p99 (3-8x the
+    median at 500 requests/s; about 4x with it)."""
+    gc.collect()
+    gc.freeze()
 
 
 @dataclass

@@ -15,6 +15,7 @@ from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events.base import Event
 from vp_contracts.facts import UnreadableFact, read_fact
 
+from vp_runtime.aio import Fresh
 from vp_runtime.eventstore.port import AppendError, CorruptEvent
 from vp_runtime.messaging.topology import Topology
 
@@ -41,10 +42,11 @@ def _recorded(message: Msg) -> RecordedEvent[Event]:
 class StreamReader:
     def __init__(self, client: Client, topology: Topology) -> None:
         self._client = client
-        self._js = client.jetstream(timeout=TIMEOUT)
         self._topology = topology
         self._subjects = topology.subjects
         self._direct = f"$JS.API.DIRECT.GET.{topology.story_stream}"
+        self._info = f"$JS.API.STREAM.INFO.{topology.story_stream}"
+        self._head = Fresh(self._stream_head)
 
     async def load(self, story_id: str, after: int = 0) -> list[RecordedEvent[Event]]:
         """Every fact of the story with a stream sequence above ``after``, oldest first."""
@@ -85,9 +87,18 @@ class StreamReader:
                 return
 
     async def head(self) -> int:
-        """Sequence of the newest fact of any story (what a projection must reach to be current)."""
-        info = await self._js.stream_info(self._topology.story_stream)
-        return int(info.state.last_seq)
+        """Sequence of the newest fact of any story (what a projection must reach to be current),
+        as of a moment after the call: concurrent callers share one stream-info request."""
+        return await self._head()
+
+    async def _stream_head(self) -> int:
+        reply = await self._client.request(self._info, b"", timeout=TIMEOUT)
+        info = json.loads(reply.data)
+        if "error" in info:
+            raise AppendError(
+                f"stream info of {self._topology.story_stream} failed: {info['error']}"
+            )
+        return int(info["state"]["last_seq"])
 
     async def last_sequence(self, story_id: str) -> int:
         """Stream sequence of the story's newest fact, 0 if none (one direct get)."""

@@ -19,7 +19,7 @@ from vp_contracts.events.base import Event
 from vp_runtime.aio import in_background
 from vp_runtime.eventstore import EventStore
 from vp_runtime.messaging.subscriptions import consumer
-from vp_runtime.process import Runtime
+from vp_runtime.process import Runtime, settle_heap
 from vp_runtime.providers.catalog import ProviderCatalog, live_catalog
 from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs, prices
@@ -31,6 +31,7 @@ from vp_gateway.adapters.db.credentials import SqlCredentials
 from vp_gateway.adapters.db.engine import make_engine, upgrade_async
 from vp_gateway.adapters.db.idempotency import SqlIdempotencyRecords
 from vp_gateway.adapters.db.readmodel import ReadModel, describe
+from vp_gateway.adapters.db.reads import reads_for
 from vp_gateway.adapters.db.users import SqlAccounts
 from vp_gateway.adapters.moderation import OpenAIModeration
 from vp_gateway.domain.policy import TermList, merged
@@ -113,7 +114,7 @@ async def _database(
 ) -> AsyncIterator[tuple[AsyncEngine, async_sessionmaker[AsyncSession]]]:
     """The read model's database, migrated to the newest schema."""
     await upgrade_async(settings.database_url)
-    engine, sessions = make_engine(settings.database_url)
+    engine, sessions = make_engine(settings.database_url, settings.database_pool_size)
     try:
         yield engine, sessions
     finally:
@@ -127,10 +128,11 @@ async def running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
     try:
         async with (
             _database(settings) as (_, sessions),
+            reads_for(settings.database_url, sessions, settings.database_pool_size) as reads,
             live_catalog(
                 load_provider_configs(), runtime.client.jetstream(), runtime.topology
             ) as catalog,
-            _serving(settings, runtime, sessions, catalog) as gw,
+            _serving(settings, runtime, sessions, ReadModel(sessions, reads), catalog) as gw,
         ):
             yield gw
     finally:
@@ -142,9 +144,9 @@ async def _serving(
     settings: GatewaySettings,
     runtime: Runtime,
     sessions: async_sessionmaker[AsyncSession],
+    readmodel: ReadModel,
     catalog: ProviderCatalog,
 ) -> AsyncIterator[Gateway]:
-    readmodel = ReadModel(sessions)
     if settings.run_projector:
         await _current_read_model(runtime, readmodel)
     storage = storage_from(settings)
@@ -256,6 +258,7 @@ def build_app(settings: GatewaySettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with running(settings) as gateway:
             app.state.gateway = gateway
+            settle_heap()
             yield
 
     return create_app(settings, lifespan)

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             host=settings.gateway_host,
             port=settings.gateway_port,
             workers=settings.gateway_workers,
-            log_level="info",
+            log_level=settings.log_level.lower(),  # an access line per request at INFO
             log_config=None,
         )
     else:
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             build_app(settings),
             host=settings.gateway_host,
             port=settings.gateway_port,
-            log_level="info",
+            log_level=settings.log_level.lower(),  # an access line per request at INFO
             log_config=None,  # records go to the root logger: one format (text or JSON)
         )
         uvicorn.Server(config).run()

@@ -21,6 +21,14 @@ class GatewaySettings(AuthSettings):
         default="sqlite+aiosqlite:///.vp/gateway.db",
         description="Read model and users: postgresql+psycopg://... in production",
     )
+    database_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections each gateway process keeps open (up to twice as"
+        " many under bursts): at least the requests one process has in flight, or requests"
+        " wait for a connection and extra ones are opened and closed per request",
+    )
     notifier_url: str = Field(
         default="http://127.0.0.1:8001",
         description="Public base URL of the notifier (live-update links handed to browsers)",

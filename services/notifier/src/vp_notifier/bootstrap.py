@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 from fastapi import FastAPI
-from vp_runtime.process import Runtime
+from vp_runtime.process import Runtime, settle_heap
 from vp_runtime.storage import storage_from
 from vp_runtime.web.auth import policies
 from vp_runtime.web.health import store_check
@@ -64,6 +64,7 @@ def build_app(settings: NotifierSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with running(settings) as notifier:
             app.state.notifier = notifier
+            settle_heap()
             yield
 
     return create_app(lifespan, settings.origins)

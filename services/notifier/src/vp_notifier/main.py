@@ -18,7 +18,7 @@ def main() -> int:
         build_app(settings),
         host=settings.notifier_host,
         port=settings.notifier_port,
-        log_level="info",
+        log_level=settings.log_level.lower(),
         log_config=None,  # records go to the root logger: one format (text or JSON)
         timeout_graceful_shutdown=3,
     )

@@ -43,12 +43,17 @@ def sync_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+def make_engine(
+    url: str, pool_size: int = 5
+) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
     url = async_url(url)
     parsed = make_url(url)
+    pooling: dict[str, Any] = {}
     if parsed.drivername.startswith("sqlite") and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+    if parsed.drivername.startswith("postgresql"):
+        pooling = {"pool_size": pool_size, "max_overflow": pool_size}
+    engine = create_async_engine(url, **pooling)
     _ping_when_idle(engine.sync_engine, IDLE_PING_SECONDS)
     return engine, async_sessionmaker(engine, expire_on_commit=False)
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, bindparam, or_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from vp_gateway.adapters.db.reads import Statement
 
 
 @dataclass(frozen=True)
@@ -32,28 +34,46 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise ValueError("not a cursor from this API") from error
 
 
+def keyset(query: Statement, table: Any, after: bool) -> Statement:
+    """``query`` newest first, ``limit`` rows (a parameter), from the row after a cursor when
+    ``after`` (parameters ``after_at`` and ``after_id``): one statement per shape, whatever
+    the values (see :func:`keyset_params`)."""
+    if after:
+        at = bindparam("after_at", type_=table.created_at.type)
+        row_id = bindparam("after_id", type_=table.id.type)
+        query = query.where(
+            or_(table.created_at < at, and_(table.created_at == at, table.id < row_id))
+        )
+    return query.order_by(table.created_at.desc(), table.id.desc()).limit(bindparam("limit"))
+
+
+def keyset_params(limit: int, cursor: str | None) -> dict[str, Any]:
+    """The parameters of a :func:`keyset` statement: one row more than shown, to know whether
+    a next page exists."""
+    params: dict[str, Any] = {"limit": limit + 1}
+    if cursor is not None:
+        params["after_at"], params["after_id"] = decode_cursor(cursor)
+    return params
+
+
+def cut(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
+    """The page shown and the cursor of the next (None on the last page)."""
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(last.created_at, last.id)
+
+
 async def page(
     sessions: async_sessionmaker[AsyncSession],
     query: Select[*tuple[Any, ...]],
     table: Any,
     limit: int,
     cursor: str | None,
-    *,
-    entities: bool = True,
 ) -> tuple[list[Any], str | None]:
-    """One page of ``query`` over ``table`` after ``cursor``, and the cursor of the next: ORM
-    objects, or plain rows when ``entities`` is False (``query`` selects columns; several
-    times cheaper to load)."""
-    if cursor is not None:
-        at, row_id = decode_cursor(cursor)
-        query = query.where(
-            or_(table.created_at < at, and_(table.created_at == at, table.id < row_id))
-        )
-    query = query.order_by(table.created_at.desc(), table.id.desc()).limit(limit + 1)
+    """One page of ``query`` (ORM objects of ``table``) after ``cursor``, and the cursor of
+    the next."""
+    statement = keyset(query, table, cursor is not None)
     async with sessions() as session:
-        result = await session.execute(query)
-        rows = list(result.scalars() if entities else result)
-    if len(rows) <= limit:
-        return rows, None
-    last = rows[limit - 1]
-    return rows[:limit], encode_cursor(last.created_at, last.id)
+        result = await session.execute(statement, keyset_params(limit, cursor))
+        return cut(list(result.scalars()), limit)

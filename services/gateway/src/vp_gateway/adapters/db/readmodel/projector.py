@@ -27,6 +27,7 @@ from vp_contracts.values import JobStatus
 
 from vp_gateway.adapters.db.engine import reading
 from vp_gateway.adapters.db.readmodel.queries import ReadModelOutdated, StoredViews, scene_data
+from vp_gateway.adapters.db.reads import Reads, SessionReads
 from vp_gateway.adapters.db.tables import (
     READ_MODEL,
     CostRow,
@@ -46,9 +47,12 @@ _TERMINAL = tuple(status.value for status in TERMINAL)
 
 
 class Projection:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], driver: Reads | None = None
+    ) -> None:
         self._sessions = sessions
         self._reads = reading(sessions)
+        self._driver = driver or SessionReads(sessions)
         self._views = StoredViews()
         # The highest position this process has seen stored: the stored position only grows
         # (a rebuild commits the whole log at once), so a reader waiting for a sequence at or

@@ -3,17 +3,19 @@ are made from; stories come back as the reference fold stored them."""
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from vp_contracts.story import snapshot
 from vp_contracts.story.view import SceneView, StoryView
 
-from vp_gateway.adapters.db.readmodel.cursor import PageOf, page
+from vp_gateway.adapters.db.readmodel.cursor import PageOf, cut, keyset, keyset_params, page
+from vp_gateway.adapters.db.reads import Reads, Statement
 from vp_gateway.adapters.db.tables import (
     READ_MODEL,
     CostRow,
@@ -59,24 +61,38 @@ def scene_data(story_id: str, scene: SceneView) -> dict[str, Any]:
 GENERATING = ("planning", "previewing", "rendering")
 
 
+@functools.cache
+def story_page(owner: bool, status: bool, after: bool) -> Statement:
+    """The statement of a page of stories, one per shape (see :func:`keyset`)."""
+    query = select(
+        StoryRow.id, StoryRow.version, StoryRow.view, StoryRow.stale, StoryRow.created_at
+    )
+    if owner:
+        query = query.where(StoryRow.owner_id == bindparam("owner_id"))
+    if status:
+        query = query.where(StoryRow.status == bindparam("status"))
+    return keyset(query, StoryRow, after)
+
+
 class StoryQueries:
     _sessions: async_sessionmaker[AsyncSession]
     _reads: async_sessionmaker[AsyncSession]
     """Autocommit sessions for the one-statement queries."""
+    _driver: Reads
+    """The hottest ones (pages of stories), on the driver where that pays."""
     _views: StoredViews
 
     async def stories(
         self, owner_id: str | None, status: str | None, limit: int, cursor: str | None
     ) -> PageOf:
         """A page of ``(view, stale)``: stale when a fact of the story is parked."""
-        query = select(
-            StoryRow.id, StoryRow.version, StoryRow.view, StoryRow.stale, StoryRow.created_at
-        )
+        params = keyset_params(limit, cursor)
         if owner_id is not None:
-            query = query.where(StoryRow.owner_id == owner_id)
+            params["owner_id"] = owner_id
         if status is not None:
-            query = query.where(StoryRow.status == status)
-        rows, next_cursor = await page(self._reads, query, StoryRow, limit, cursor, entities=False)
+            params["status"] = status
+        statement = story_page(owner_id is not None, status is not None, cursor is not None)
+        rows, next_cursor = cut(list(await self._driver.rows(statement, params)), limit)
         return PageOf([(self._views.of(row), row.stale) for row in rows], next_cursor)
 
     async def variants(self, story_id: str) -> list[StoryView]:
