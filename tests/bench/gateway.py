@@ -6,7 +6,8 @@ a fixed rate for 10 s after a second of warm-up: 25 connections x 10 requests/s 
 detail (100 stories, round robin) and 25 x 10 of a list page of 20, for one user, the
 connections' timers spread evenly over each tenth of a second, and the latency percentiles
 per route come from its per-request log; with one gateway process and with two
-(``VP_GATEWAY_WORKERS``). A connection sends its next request when the last one is answered,
+(``VP_GATEWAY_WORKERS``), and with two again in bursts (every connection's request at the
+same moment, ten times a second: the same rate, the harshest shape). A connection sends its next request when the last one is answered,
 so a slow gateway lowers the rate achieved (reported as done/s).
 """
 
@@ -43,23 +44,33 @@ async def run() -> list[Row]:
     return rows
 
 
-def _load(uris: list[str], token: str, log: Path, seconds: int) -> subprocess.Popen[str]:
+def _load(
+    uris: list[str], token: str, log: Path, seconds: int, *, bursts: bool = False
+) -> subprocess.Popen[str]:
     """h2load sending half the offered rate to ``uris`` (round robin) on its own clients.
 
     Each client sends a request every 1/rps s; the clients start one every
-    ``1 / (rps x clients)`` s, so that arrivals are spread evenly over each second (started
-    together, they would arrive as one burst of every client at once, ten times a second).
+    ``1 / (rps x clients)`` s, so that arrivals are spread evenly over each second. With
+    ``bursts`` they start together instead: every client's request arrives at the same
+    moment, ten times a second (the harshest shape of the same rate).
     """
     clients, rps = CLIENTS // 2, RATE // CLIENTS
+    shape = (
+        [f"--duration={seconds}"]
+        if bursts
+        else [
+            f"--requests={clients * rps * seconds}",
+            "--rate=1",
+            f"--rate-period={1000 // (rps * clients)}ms",
+        ]
+    )
     return subprocess.Popen(
         [
             "h2load",
             "--h1",
             f"--clients={clients}",
             f"--rps={rps}",
-            f"--requests={clients * rps * seconds}",
-            "--rate=1",
-            f"--rate-period={1000 // (rps * clients)}ms",
+            *shape,
             f"--header=Authorization: Bearer {token}",
             f"--log-file={log}",
             *uris,
@@ -145,13 +156,21 @@ async def _measure(url: str, workers: int) -> list[Row]:
         await http.get("/api/ai-video/stories/")  # the read model has caught up
     detail = [f"{url}/api/ai-video/stories/{story_id}/" for story_id in ids]
     lists = [f"{url}/api/ai-video/stories/?limit=20"]
+    rows = await _run(token, detail, lists, f"{workers} process(es)", bursts=False)
+    if workers > 1:
+        rows += await _run(token, detail, lists, f"{workers} process(es), in bursts", bursts=True)
+    return rows
+
+
+async def _run(
+    token: str, detail: list[str], lists: list[str], label: str, *, bursts: bool
+) -> list[Row]:
     with tempfile.TemporaryDirectory() as logs:
-        warm_up = [_load(uris, token, Path(logs) / "warm-up", 1) for uris in (detail, lists)]
-        for run in warm_up:
-            run.communicate()
+        for kind, uris in (("detail", detail), ("list", lists)):
+            _load(uris, token, Path(logs) / f"warm-up-{kind}", 1).communicate()
         runs = {
-            "detail": _load(detail, token, Path(logs) / "detail", SECONDS),
-            "list": _load(lists, token, Path(logs) / "list", SECONDS),
+            "detail": _load(detail, token, Path(logs) / "detail", SECONDS, bursts=bursts),
+            "list": _load(lists, token, Path(logs) / "list", SECONDS, bursts=bursts),
         }
         outputs = {kind: run.communicate()[0] for kind, run in runs.items()}
         latencies = {kind: _durations(Path(logs) / kind) for kind in runs}
@@ -160,12 +179,13 @@ async def _measure(url: str, workers: int) -> list[Row]:
         per_second, errors = _counts(outputs[kind])
         cuts = statistics.quantiles(values, n=100)
         p99 = cuts[98] * 1000
+        verdict = f"{'met' if p99 <= 50 else 'MISSED'}: p99 <= 50 ms"
         rows.append(
             (
-                f"gateway {kind}, {workers} process(es), {RATE // 2} of {RATE} req/s"
+                f"gateway {kind}, {label}, {RATE // 2} of {RATE} req/s"
                 f" ({per_second:.0f} done/s, {errors} errors)",
                 f"p50 {cuts[49] * 1000:.0f} / p99 {p99:.0f} ms",
-                f"{'met' if p99 <= 50 else 'MISSED'}: p99 <= 50 ms",
+                "(a harsher shape than the goal's)" if bursts else verdict,
             )
         )
     return rows

@@ -22,12 +22,12 @@ class GatewaySettings(AuthSettings):
         description="Read model and users: postgresql+psycopg://... in production",
     )
     database_pool_size: int = Field(
-        default=20,
+        default=10,
         ge=1,
         le=200,
-        description="PostgreSQL connections each gateway process keeps open (up to twice as"
-        " many under bursts): at least the requests one process has in flight, or requests"
-        " wait for a connection and extra ones are opened and closed per request",
+        description="PostgreSQL connections of each gateway process: as many again for a"
+        " burst (opened and closed for it), and as many for the pages of stories (their own"
+        " pool); requests beyond them wait for a connection",
     )
     notifier_url: str = Field(
         default="http://127.0.0.1:8001",
