@@ -222,6 +222,9 @@ async def test_notifier_records_nothing_and_follows_the_log(
     await notifier.nc.subscribe("vp.progress.*", cb=on_tick)
     await notifier.nc.flush()
     await planner.nc.publish("vp.progress.s1", b'{"percent": 50}')
+    # Flushed, the tick is on the server before the wait starts; unflushed, about one run in
+    # eight here never reached the subscriber (the planner counted it sent, no error came).
+    await planner.nc.flush()
     assert await asyncio.wait_for(ticks.get(), timeout=5) == "vp.progress.s1"
 
     # Facts only through JetStream, not by listening on the stream's subjects.
