@@ -58,7 +58,7 @@ test-unit: install ## run the fast unit tests only
 lint: install ## ruff and mypy
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy contracts/src runtime/src devtools/src services/*/src clients/python/src clients/events/src
+	$(RUN) mypy contracts/src runtime/src devtools/src services/*/src clients/python/src clients/events/src tests/bench
 
 schemas: install ## export the event JSON Schemas and the AsyncAPI document
 	$(RUN) vp-contracts export

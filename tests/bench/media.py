@@ -97,7 +97,7 @@ async def _measure(url: str, folder: Path) -> list[Row]:
         final_view = await store.view(story_id)
     storage = LocalStorage(storage_dir, "http://x", UrlSigner("s"))
     worker = Worker(store, Progress(client, topology.subjects, "bench"), "bench", "bench")
-    queue = JetStreamComposeQueue(client.jetstream(), topology)
+    queue = JetStreamComposeQueue(client.jetstream(), topology, CompositorSettings().capacity())
     composer = Composer(worker, storage, CompositorSettings(), font_for_text, queue)
     rows: list[Row] = [
         (

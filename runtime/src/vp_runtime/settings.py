@@ -118,6 +118,12 @@ class RuntimeSettings(BaseSettings):
         default="text", description="Log lines as text or as JSON (with trace ids)"
     )
     log_level: str = Field(default="INFO", description="Lowest level logged")
+    video_encoders: str = Field(
+        default="auto",
+        description="H.264 encoders to try at start-up, in order (auto: h264_nvenc, h264_qsv,"
+        " h264_vaapi, then libx264; 'libx264' for software only); the first that encodes a"
+        " test clip is used, and libx264 whenever it fails",
+    )
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None, description="OTLP/HTTP collector for traces, e.g. http://otel-collector:4318"
     )

@@ -14,8 +14,9 @@ from vp_compositor.domain.timeline import (
     scene_starts,
     total_duration,
 )
-from vp_compositor.service.prepare import master_profile
+from vp_compositor.service.prepare import encoded, master_profile
 from vp_contracts.values import Motion, RenderProfile, Transition
+from vp_runtime.media.encoders import KNOWN, SOFTWARE, candidates
 
 OUT = Output(width=854, height=480, fps=24, preset="ultrafast", crf=28, crossfade=0.5)
 
@@ -156,3 +157,31 @@ def test_music_alone_gives_a_sound_track_and_no_ducking() -> None:
     assert "[aout]" in filters and "sidechaincompress" not in filters
     unducked = replace(OUT, music=replace(bed, duck=False))
     assert "sidechaincompress" not in graph(compose_args(scenes(2), unducked, "o.mp4"))
+
+
+def test_a_hardware_encoder_gets_its_device_its_options_and_the_picture_uploaded() -> None:
+    vaapi = KNOWN["h264_vaapi"]
+    out = encoded(Output(1920, 1080, 30, "fast", 22), vaapi)
+    args = compose_args(scenes(2), out, "out.mp4")
+    assert args[:2] == ["-vaapi_device", "/dev/dri/renderD128"]  # before every input
+    assert "null,format=nv12,hwupload[encoded]" in graph(args)
+    assert args[args.index("-map") + 1] == "[encoded]"
+    assert args[args.index("-c:v") + 1] == "h264_vaapi" and args[args.index("-qp") + 1] == "22"
+    assert "-preset" not in args and "libx264" not in args
+    nvenc = compose_args(scenes(2), encoded(out, KNOWN["h264_nvenc"]), "out.mp4")
+    assert nvenc[nvenc.index("-cq") + 1] == "22" and "hwupload" not in graph(nvenc)
+    back = compose_args(scenes(2), encoded(out, SOFTWARE), "out.mp4")  # the fallback
+    assert back == compose_args(scenes(2), Output(1920, 1080, 30, "fast", 22), "out.mp4")
+
+
+def test_the_encoders_setting_is_read_strictly_and_always_ends_with_libx264() -> None:
+    assert [e.name for e in candidates("auto")] == [
+        "h264_nvenc",
+        "h264_qsv",
+        "h264_vaapi",
+        "libx264",
+    ]
+    assert [e.name for e in candidates("h264_vaapi")] == ["h264_vaapi", "libx264"]
+    assert [e.name for e in candidates("libx264, h264_nvenc")] == ["h264_nvenc", "libx264"]
+    with pytest.raises(ValueError, match=r"unknown encoder.*h265_magic.*use 'auto'"):
+        candidates("h265_magic")

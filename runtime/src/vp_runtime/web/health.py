@@ -19,6 +19,14 @@ from vp_runtime.settings import RuntimeSettings
 
 Check = Callable[[], Awaitable[dict[str, str]]]
 
+_ABOUT: dict[str, Callable[[], object]] = {}
+
+
+def describe(name: str, what: Callable[[], object]) -> None:
+    """Add ``name: what()`` to every ``/readyz`` answer of this process (facts that say how it
+    works, not whether it does: the video encoder it found, say)."""
+    _ABOUT[name] = what
+
 
 def store_check(store: EventStore) -> Check:
     """Ready when the story stream answers through this process's NATS connection."""
@@ -40,8 +48,9 @@ def health_routes(check: Check, registry: CollectorRegistry = REGISTRY) -> list[
     async def readyz(_: Request) -> Response:
         checks = await check()
         ready = all(value == "ok" for value in checks.values())
+        about = {name: what() for name, what in _ABOUT.items()}
         return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks},
+            {"status": "ready" if ready else "not ready", "checks": checks, **about},
             status_code=200 if ready else 503,
         )
 

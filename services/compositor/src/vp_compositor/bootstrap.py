@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from vp_runtime.aio import in_background
+from vp_runtime.media.encoders import chosen
 from vp_runtime.media.fonts import font_for_text
 from vp_runtime.process import Runtime
 from vp_runtime.storage import storage_from
@@ -23,7 +24,10 @@ async def running(settings: CompositorSettings) -> AsyncIterator[Runtime]:
     storage = storage_from(settings)
     await storage.prepare()
     queue = JetStreamComposeQueue(runtime.client.jetstream(), runtime.topology, settings.capacity())
-    composer = Composer(runtime.worker("compositor"), storage, settings, font_for_text, queue)
+    encoders = await chosen(settings.video_encoders)
+    composer = Composer(
+        runtime.worker("compositor"), storage, settings, font_for_text, queue, encoders
+    )
     table = subscriptions(composer, queue, settings.capacity())
     try:
         async with (

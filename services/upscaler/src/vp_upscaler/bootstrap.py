@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from vp_runtime.media.encoders import chosen
 from vp_runtime.process import Runtime
 from vp_runtime.providers.catalog import live_catalog
 from vp_runtime.providers.config import load_provider_configs
@@ -24,7 +25,10 @@ async def running(settings: UpscalerSettings) -> AsyncIterator[Runtime]:
     await storage.prepare()
     configs = load_provider_configs()
     router = build_router(configs, storage, runtime.client.jetstream(), runtime.topology)
-    finisher = Finisher(runtime.worker("upscaler"), storage, router, settings, runtime.budgets)
+    encoders = await chosen(settings.video_encoders)
+    finisher = Finisher(
+        runtime.worker("upscaler"), storage, router, settings, runtime.budgets, encoders
+    )
     try:
         async with live_catalog(configs, runtime.client.jetstream(), runtime.topology) as catalog:
             router.reconfigure(catalog.current())

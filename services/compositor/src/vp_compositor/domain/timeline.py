@@ -69,6 +69,18 @@ within half a second after it (sidechaincompress keyed by the narration)."""
 
 
 @dataclass(frozen=True)
+class Codec:
+    """How the picture is encoded, when not by libx264 at the output's preset and crf."""
+
+    options: tuple[str, ...] = ()
+    """ffmpeg's codec and quality options."""
+    device: tuple[str, ...] = ()
+    """Global options before the inputs (a hardware device)."""
+    upload: str = ""
+    """Filters appended to the last picture (",format=nv12,hwupload" for VAAPI)."""
+
+
+@dataclass(frozen=True)
 class Output:
     """Size, rate and encoder settings of one composed video."""
 
@@ -81,6 +93,7 @@ class Output:
     subtitles: str | None = None
     """ASS file to burn in, if any."""
     music: MusicBed | None = None
+    codec: Codec = Codec()
 
 
 def total_duration(scenes: Sequence[SceneMedia]) -> float:
@@ -150,11 +163,13 @@ def compose_args(scenes: Sequence[SceneMedia], out: Output, target: str) -> list
     if not scenes:
         raise ValueError("a video needs at least one scene")
     inputs, graph, video = _video_graph(scenes, out, 0, len(scenes) - 1)
+    video = _uploaded(graph, video, out.codec)
     maps = ["-map", video]
     if has_sound(scenes, out.music):
         graph.append(_audio(scenes, _adder(inputs), out.music))
         maps += ["-map", "[aout]", *AUDIO_CODEC]
     return [
+        *out.codec.device,
         *inputs,
         "-filter_complex",
         ";".join(graph),
@@ -186,7 +201,9 @@ def segment_args(
     if out.subtitles:
         graph.append(f"[cut]ass={out.subtitles}[titled]")
         video = "[titled]"
+    video = _uploaded(graph, video, out.codec)
     return [
+        *out.codec.device,
         *inputs,
         "-filter_complex",
         ";".join(graph),
@@ -233,10 +250,25 @@ AUDIO_CODEC = ("-c:a", "aac", "-b:a", "128k", "-ar", "48000")
 
 
 def _video_codec(out: Output) -> list[str]:
-    return [
-        *("-c:v", "libx264", "-preset", out.preset, "-crf", str(out.crf)),
-        *("-pix_fmt", "yuv420p", "-r", str(out.fps)),
-    ]
+    software = (
+        "-c:v",
+        "libx264",
+        "-preset",
+        out.preset,
+        "-crf",
+        str(out.crf),
+        "-pix_fmt",
+        "yuv420p",
+    )
+    return [*(out.codec.options or software), "-r", str(out.fps)]
+
+
+def _uploaded(graph: list[str], video: str, codec: Codec) -> str:
+    """The picture as the encoder takes it (VAAPI: uploaded to the GPU)."""
+    if not codec.upload:
+        return video
+    graph.append(f"{video}null{codec.upload}[encoded]")
+    return "[encoded]"
 
 
 def _adder(inputs: list[str]) -> AddInput:

@@ -17,7 +17,7 @@ import logging
 import math
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,8 @@ from vp_contracts.ids import stage_job_id
 from vp_contracts.story import commands as c
 from vp_contracts.story.view import Attempt, StoryView
 from vp_contracts.values import JobKind, MediaOutput, Stage
-from vp_runtime.media import BATCH_NICENESS, MediaError, loudness, probe, run_ffmpeg, thumbnail
+from vp_runtime.media import BATCH_NICENESS, MediaError, loudness, probe, thumbnail
+from vp_runtime.media.encoders import SOFTWARE, Encoders
 from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.providers.speech import read_wav
 from vp_runtime.stage import Job, Worker
@@ -46,6 +47,7 @@ from vp_compositor.service.prepare import (
     Preparer,
     Unfit,
     composable,
+    encoded,
 )
 from vp_compositor.service.segments import Segments
 from vp_compositor.settings import CompositorSettings
@@ -84,11 +86,13 @@ class Composer:
     settings: CompositorSettings
     font_for: FontFor
     queue: ComposeQueue
+    encoders: Encoders = field(default_factory=lambda: Encoders([SOFTWARE]))
+    """The H.264 encoder (hardware when the process found one), libx264 when it fails."""
 
     def __post_init__(self) -> None:
         self.preparer = Preparer(self.storage, self.settings, self.font_for)
         self.segments = Segments(
-            self.worker.log, self.storage, self.settings, self.queue, self.preparer
+            self.worker.log, self.storage, self.settings, self.queue, self.preparer, self.encoders
         )
 
     async def on_segment_job(self, queued: SegmentJob) -> None:
@@ -193,8 +197,8 @@ class Composer:
             if len(segments) > 1:
                 await self.segments.join(view, attempt, cut, segments, folder, progress)
             else:
-                await run_ffmpeg(
-                    compose_args(scenes, out, video.name),
+                await self.encoders.render(
+                    lambda encoder: compose_args(scenes, encoded(out, encoder), video.name),
                     duration=duration,
                     on_progress=progress,
                     cwd=folder,

@@ -19,12 +19,14 @@ from vp_contracts.values import (
     Stage,
     StorySpec,
 )
+from vp_runtime.media.encoders import Encoder
 from vp_runtime.media.music import track_wav
 from vp_runtime.storage import MissingObject, Storage, asset_key
 
 from vp_compositor.domain.layers import BrokenAsset, check_image, cut_out
 from vp_compositor.domain.subtitles import Cue, Layout, ass, paged, timeline_cues
 from vp_compositor.domain.timeline import (
+    Codec,
     MusicBed,
     Output,
     SceneMedia,
@@ -100,6 +102,14 @@ class Cut:
 
 FontFor = Callable[[str, str], str | None]
 """(preferred font, text) -> a font that draws every letter of the text, or None."""
+
+
+def encoded(out: Output, encoder: Encoder) -> Output:
+    """``out`` encoded by ``encoder`` (its options at the output's preset and crf)."""
+    if not encoder.hardware:
+        return replace(out, codec=Codec())
+    codec = Codec(tuple(encoder.args(out.preset, out.crf)), encoder.device, encoder.upload)
+    return replace(out, codec=codec)
 
 
 def composable(view: StoryView) -> Attempt | None:

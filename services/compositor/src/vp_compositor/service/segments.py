@@ -15,6 +15,7 @@ from vp_contracts.story.view import Attempt, StoryView
 from vp_contracts.values import Stage
 from vp_runtime.eventstore import StoryLog
 from vp_runtime.media import BATCH_NICENESS, MediaError, run_ffmpeg
+from vp_runtime.media.encoders import Encoders
 from vp_runtime.storage import Storage
 
 from vp_compositor.domain.jobs import ComposeQueue, SegmentJob
@@ -29,7 +30,7 @@ from vp_compositor.domain.timeline import (
     segment_args,
     total_duration,
 )
-from vp_compositor.service.prepare import Cut, Preparer, composable, scene_seconds
+from vp_compositor.service.prepare import Cut, Preparer, composable, encoded, scene_seconds
 from vp_compositor.settings import CompositorSettings
 
 SEGMENT_POLL_SECONDS = 0.5
@@ -59,6 +60,7 @@ class Segments:
     settings: CompositorSettings
     queue: ComposeQueue
     preparer: Preparer
+    encoders: Encoders
 
     def plan(self, view: StoryView) -> list[Segment]:
         """How the story's final is cut for compositor replicas to share (one or none: not)."""
@@ -150,8 +152,10 @@ class Segments:
                 shifted = _within(cut.cues, segment.start, segment.end)
                 (folder / "segment.ass").write_text(ass(shifted, cut.layout), encoding="utf-8")
                 out = replace(out, subtitles="segment.ass")
-            await run_ffmpeg(
-                segment_args(cut.scenes, out, segment, "segment.mp4"),
+            await self.encoders.render(
+                lambda encoder: segment_args(
+                    cut.scenes, encoded(out, encoder), segment, "segment.mp4"
+                ),
                 cwd=folder,
                 niceness=BATCH_NICENESS,
             )

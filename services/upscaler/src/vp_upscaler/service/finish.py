@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from vp_contracts.envelope import RecordedEvent
@@ -22,7 +22,8 @@ from vp_contracts.story import commands as c
 from vp_contracts.story.rules import final_profile
 from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage
 from vp_runtime.budget import BudgetReached, Budgets, Spender, story_spender
-from vp_runtime.media import BATCH_NICENESS, MediaError, probe, run_ffmpeg, thumbnail
+from vp_runtime.media import BATCH_NICENESS, MediaError, probe, thumbnail
+from vp_runtime.media.encoders import SOFTWARE, Encoder, Encoders
 from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.providers.base import Capability, UpscaleRequest
 from vp_runtime.providers.router import Call, Ledger, ProviderRouter
@@ -68,6 +69,8 @@ class Finisher:
     router: ProviderRouter | None
     settings: UpscalerSettings
     budgets: Budgets | None = None
+    encoders: Encoders = field(default_factory=lambda: Encoders([SOFTWARE]))
+    """The H.264 encoder (hardware when the process found one), libx264 when it fails."""
     """A paid super-resolution is charged to the story's budgets first (None: uncapped)."""
 
     async def on_final_composed(
@@ -135,19 +138,18 @@ class Finisher:
             async def progress(share: float) -> None:
                 await job.tick(5 + 90 * share, f"finishing at {target.height}p{target.fps}")
 
-            video = ["-vf", filters(master, target, interpolation), "-r", str(target.fps)]
-            codec = ["-c:v", "libx264", "-preset", self.settings.final_preset]
-            quality = ["-crf", str(self.settings.final_crf), "-pix_fmt", "yuv420p"]
-            rest = [
-                "-c:a",
-                "copy",
-                "-t",
-                f"{master.duration_seconds:.3f}",
-                "-movflags",
-                "+faststart",
-            ]
-            args = ["-i", str(source), *video, *codec, *quality, *rest, str(final)]
-            await run_ffmpeg(
+            rest = ["-c:a", "copy", "-t", f"{master.duration_seconds:.3f}"]
+
+            def args(encoder: Encoder) -> list[str]:
+                picture = filters(master, target, interpolation) + encoder.upload
+                codec = encoder.args(self.settings.final_preset, self.settings.final_crf)
+                return [
+                    *(*encoder.device, "-i", str(source)),
+                    *("-vf", picture, "-r", str(target.fps), *codec, *rest),
+                    *("-movflags", "+faststart", str(final)),
+                ]
+
+            await self.encoders.render(
                 args,
                 duration=master.duration_seconds,
                 on_progress=progress,
