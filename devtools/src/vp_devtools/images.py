@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,7 +38,9 @@ from vp_devtools import devnats
 
 ROOT = Path(__file__).resolve().parents[3]
 SERVICES = ("gateway", "planner", "generator", "compositor", "upscaler", "notifier")
-UV_VERSION = "0.13.9"
+UV_VERSION = re.search(  # the Dockerfile's pin (the Makefile pins the same)
+    r"^ARG UV_VERSION=(\S+)$", (ROOT / "Dockerfile").read_text(), re.MULTILINE
+)[1]  # type: ignore[index]
 PYTHON_BASE = "localhost/videoplanet/python:3.11-bookworm"
 NODE_BASE = "localhost/videoplanet/node:20-bookworm"
 UV_BASE = f"localhost/videoplanet/uv:{UV_VERSION}"
@@ -49,9 +52,12 @@ def image(service: str) -> str:
     return f"localhost/videoplanet/{service}:local"
 
 
+BUILDAH = ("buildah", "--storage-driver", "vfs")
+
+
 def buildah(*args: str, capture: bool = False) -> str:
     found = subprocess.run(
-        ["buildah", "--storage-driver", "vfs", *args],
+        [*BUILDAH, *args],
         check=True,
         text=True,
         stdout=subprocess.PIPE if capture else None,
@@ -77,13 +83,8 @@ def podman(env: dict[str, str], *args: str, check: bool = True) -> str:
 
 
 def exists(name: str) -> bool:
-    return (
-        subprocess.run(
-            ["buildah", "--storage-driver", "vfs", "inspect", "--type", "image", name],
-            capture_output=True,
-        ).returncode
-        == 0
-    )
+    found = subprocess.run([*BUILDAH, "inspect", "--type", "image", name], capture_output=True)
+    return found.returncode == 0
 
 
 def missing_tools() -> list[str]:

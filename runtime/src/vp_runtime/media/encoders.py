@@ -115,7 +115,7 @@ class Encoders:
         self._probe = probe
         self.current = SOFTWARE
         self.refused: dict[str, str] = {}
-        """Encoders found not to work, with why (the first lines of ffmpeg's error)."""
+        """Encoders found not to work, with why (the start of ffmpeg's error)."""
 
     async def choose(self) -> Encoder:
         for encoder in self._candidates:
@@ -148,10 +148,8 @@ class Encoders:
             if not encoder.hardware:
                 raise
             ENCODER_FALLBACKS.labels(encoder.name).inc()
-            self.refused[encoder.name] = _reason(error)
-            log.warning(
-                "%s failed (%s): rendering with libx264 from now on", encoder.name, _reason(error)
-            )
+            reason = self.refused[encoder.name] = _reason(error)
+            log.warning("%s failed (%s): rendering with libx264 from now on", encoder.name, reason)
             self._use(SOFTWARE)
         await run_ffmpeg(build(SOFTWARE), **options)
         return SOFTWARE

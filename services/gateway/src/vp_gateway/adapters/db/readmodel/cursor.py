@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from vp_gateway.adapters.db.reads import Statement
@@ -66,7 +66,7 @@ def cut(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
 
 async def page(
     sessions: async_sessionmaker[AsyncSession],
-    query: Select[*tuple[Any, ...]],
+    query: Statement,
     table: Any,
     limit: int,
     cursor: str | None,
