@@ -23,6 +23,8 @@ from vp_contracts.story.view import StoryView
 from vp_contracts.values import Motion
 from vp_devtools import devnats
 from vp_runtime.eventstore import EventStore
+from vp_runtime.media import hls
+from vp_runtime.media.encoders import SOFTWARE, Encoders
 from vp_runtime.media.fonts import font_for_text
 from vp_runtime.messaging.connection import connect
 from vp_runtime.messaging.declare import declare
@@ -31,6 +33,7 @@ from vp_runtime.messaging.topology import default_topology
 from vp_runtime.settings import RuntimeSettings
 from vp_runtime.stage import Worker
 from vp_runtime.storage import LocalStorage, UrlSigner
+from vp_upscaler.settings import UpscalerSettings
 
 from tests.support.facts import Driver, spec
 from tests.support.pipeline import stages
@@ -146,8 +149,30 @@ async def _measure(url: str, folder: Path) -> list[Row]:
         rows.append(
             (f"{label}: MoviePy, same scenes", f"{moviepy:.1f} s" if moviepy else "not run", "")
         )
+    rows.append(await _ladder(final_view, storage, folder))
     await client.close()
     return rows
+
+
+async def _ladder(view: StoryView, storage: LocalStorage, folder: Path) -> Row:
+    """The final's HLS ladder as the upscaler makes it (its own 1080p copied, 720p and 480p
+    encoded), timed alone."""
+    assert view.final is not None
+    final, ladder = folder / "final.mp4", folder / "ladder"
+    await storage.download(view.final.video_key, final)
+    ladder.mkdir()
+    settings = UpscalerSettings()
+    started = time.perf_counter()
+    await hls.write_ladder(
+        final,
+        ladder,
+        Encoders([SOFTWARE]),
+        preset=settings.final_preset,
+        crf=settings.final_crf,
+    )
+    seconds = time.perf_counter() - started
+    names = ", ".join(path.parent.name for path in sorted(ladder.glob("*/index.m3u8")))
+    return (f"final: HLS ladder ({names}; the top one copied)", f"{seconds:.1f} s", "")
 
 
 async def _inputs(view: StoryView, storage: LocalStorage, work: Path, label: str) -> dict:  # type: ignore[type-arg]

@@ -91,11 +91,14 @@ async def _check_bundle(bundle: Path, files: list[str], final: Path, scenes: int
         srt = archive.read("subtitles.srt").decode()
         vtt = archive.read("subtitles.vtt").decode()
         assert vtt_cues(vtt) == vtt_cues(srt_as_vtt(srt))
-        archive.extract("video.mp4", bundle.parent / "unzipped")
+        assert {"hls/index.m3u8", "hls/480p/index.m3u8", "hls/480p/0.m4s"} <= set(files)
+        archive.extractall(bundle.parent / "unzipped")
     unzipped = bundle.parent / "unzipped" / "video.mp4"
     inside, outside = await probe(unzipped), await probe(final)
     assert replace(inside, raw={}) == replace(outside, raw={})  # raw names the file
     assert unzipped.read_bytes() == final.read_bytes()
+    streamed = await probe(bundle.parent / "unzipped" / "hls" / "index.m3u8")  # plays unpacked
+    assert abs(streamed.duration - outside.duration) < 0.1
 
 
 async def test_the_demo_takes_a_story_from_draft_to_a_final_video(stack: Stack) -> None:
@@ -140,6 +143,9 @@ async def test_the_demo_takes_a_story_from_draft_to_a_final_video(stack: Stack) 
     assert {"planning", "scene", "compose"} <= stages
     assert "status: rendering -> completed" in out.getvalue()
     assert result.story["final_url"] and result.story["status"] == "completed"
+    streamed = await probe(result.story["final_hls_url"])  # through the gateway's links
+    assert (streamed.width, streamed.height, streamed.audio_codec) == (854, 480, "aac")
+    assert abs(streamed.duration - video.duration) < 0.1
 
     async with httpx.AsyncClient() as http:  # every worker reports its jobs on /metrics
         for name, kind in (("planner", "plan"), ("generator", "scene"), ("compositor", "compose")):

@@ -492,3 +492,7 @@ class MediaOutput(Contract):
     height: int = Field(gt=0, description="Frame height in pixels")
     fps: float = Field(gt=0, description="Frames per second")
     size_bytes: int = Field(ge=0, description="Size of the MP4 file")
+    hls_key: str | None = Field(
+        default=None,
+        description="HLS master playlist storage key (finals: the streaming renditions)",
+    )

@@ -1001,7 +1001,8 @@ export interface paths {
         };
         /**
          * Get Media
-         * @description A stored file, if the link is genuine and has not expired (range requests work).
+         * @description A stored file, if the link is genuine and has not expired (range requests work). An HLS
+         *     playlist (``.m3u8``, of either backend) comes with a link in place of each file it names.
          */
         get: operations["getMedia"];
         /**
@@ -1082,6 +1083,7 @@ export interface components {
          *         "created_at": "2026-12-01T09:30:00Z",
          *         "description": "햇살 좋은 아침, 고양이가 창가에서 일어나 골목을 산책하고 저녁에 집으로 돌아온다.",
          *         "duration_seconds": 30,
+         *         "final_hls_url": null,
          *         "final_url": null,
          *         "fps": 30,
          *         "generation_params": {
@@ -2833,6 +2835,7 @@ export interface components {
          *       "created_at": "2026-12-01T09:30:00Z",
          *       "description": "햇살 좋은 아침, 고양이가 창가에서 일어나 골목을 산책하고 저녁에 집으로 돌아온다.",
          *       "duration_seconds": 30,
+         *       "final_hls_url": null,
          *       "final_url": null,
          *       "fps": 30,
          *       "generation_params": {
@@ -2952,6 +2955,11 @@ export interface components {
             failure?: components["schemas"]["FailureOut"] | null;
             /** @description Your latest rating of the finished video */
             feedback?: components["schemas"]["FeedbackOut"] | null;
+            /**
+             * Final Hls Url
+             * @description The final as HLS (master playlist: 1080p/720p/480p where the final is at least that; expiring link, every file it names linked on its own)
+             */
+            final_hls_url?: string | null;
             /**
              * Final Url
              * @description Final video (expiring link)
@@ -6931,7 +6939,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/vnd.apple.mpegurl": unknown;
+                };
             };
             /** @description Forbidden */
             403: {

@@ -4,6 +4,7 @@ what happened. The encodes themselves run in the integration tests."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from vp_contracts.events import jobs as j
@@ -40,8 +41,24 @@ async def _composed(log: InMemoryStoryLog, media: MediaOutput = AT_TARGET) -> An
     return next(f for f in reversed(log.facts) if isinstance(f.event, e.FinalComposed))
 
 
+class FakeLadder:
+    """Writes a one-rendition ladder naming the video it was given (no ffmpeg)."""
+
+    def __init__(self) -> None:
+        self.sources: list[bytes] = []
+
+    async def __call__(self, source: Path, folder: Path, *args: Any, **options: Any) -> None:
+        self.sources.append(source.read_bytes())
+        (folder / "480p").mkdir()
+        (folder / "480p" / "0.m4s").write_bytes(b"segment")
+        (folder / "480p" / "index.m3u8").write_text("#EXTM3U\n#EXTINF:4,\n0.m4s\n")
+        (folder / "index.m3u8").write_text("#EXTM3U\n480p/index.m3u8\n")
+
+
 def _finisher(log: InMemoryStoryLog) -> Finisher:
-    return Finisher(worker("upscaler", log), InMemoryStorage(), None, UpscalerSettings())
+    storage = InMemoryStorage()
+    storage.objects["m.mp4"] = (b"the master", "video/mp4")
+    return Finisher(worker("upscaler", log), storage, None, UpscalerSettings(), ladder=FakeLadder())
 
 
 def _of(log: InMemoryStoryLog, kind: type[Event]) -> list[Any]:
@@ -55,7 +72,18 @@ async def test_a_master_at_the_target_is_the_final_video() -> None:
     await finisher.on_final_composed(composed, 1, composed.sequence)
 
     (done,) = _of(log, e.RenderCompleted)
-    assert done.media == AT_TARGET and done.upscaled is False
+    hls = f"stories/{composed.event.story_id}/{composed.event.attempt_id}/hls/index.m3u8"
+    assert done.media == AT_TARGET.model_copy(update={"hls_key": hls})
+    assert done.upscaled is False
+    assert isinstance(finisher.ladder, FakeLadder)
+    assert finisher.ladder.sources == [b"the master"]  # streamed from the master as it is
+    stored = finisher.storage
+    assert isinstance(stored, InMemoryStorage)
+    assert {key.rsplit("/hls/", 1)[-1] for key in stored.objects if "/hls/" in key} == {
+        "index.m3u8",
+        "480p/index.m3u8",
+        "480p/0.m4s",
+    }
     assert [s.kind for s in _of(log, j.JobStarted)][-1] == "upscale"
     assert isinstance(finisher.worker.progress, RecordingProgress)
     assert finisher.worker.progress.percents() == [100]

@@ -601,7 +601,8 @@ class VideoPlanet(Transport):
 
     async def get_media(self, key: str, *, expires: int, signature: str) -> bytes:
         """GET /media/{key}: A stored file, if the link is genuine and has not expired (range
-        requests work).
+        requests work). An HLS playlist (``.m3u8``, of either backend) comes with a link in
+        place of each file it names.
         """
         response = await self.call(
             "GET", f"/media/{key}", params={"expires": expires, "signature": signature}

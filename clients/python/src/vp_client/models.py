@@ -2181,6 +2181,10 @@ class StoryOut(BaseModel):
     """
     Your latest rating of the finished video
     """
+    final_hls_url: Annotated[str | None, Field(title="Final Hls Url")] = None
+    """
+    The final as HLS (master playlist: 1080p/720p/480p where the final is at least that; expiring link, every file it names linked on its own)
+    """
     final_url: Annotated[str | None, Field(title="Final Url")] = None
     """
     Final video (expiring link)

@@ -100,7 +100,8 @@ class Probe:
     raw: dict[str, Any]
 
 
-async def probe(path: Path) -> Probe:
+async def probe(path: Path | str) -> Probe:
+    """What ffprobe says about a file (or a URL ffmpeg reads: an HLS playlist's, say)."""
     process = await asyncio.create_subprocess_exec(
         ffprobe_binary(),
         "-v",
@@ -117,7 +118,8 @@ async def probe(path: Path) -> Probe:
     out, err = await process.communicate()
     if process.returncode != 0:
         raise MediaError(
-            f"ffprobe could not read {path.name}: {err.decode(errors='replace').strip()[-500:]}"
+            f"ffprobe could not read {Path(path).name if isinstance(path, Path) else path}:"
+            f" {err.decode(errors='replace').strip()[-500:]}"
         )
     data = json.loads(out)
     video = next((s for s in data.get("streams", []) if s.get("codec_type") == "video"), None)

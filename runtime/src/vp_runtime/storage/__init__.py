@@ -18,12 +18,13 @@ from vp_runtime.storage.port import (
     check_key,
 )
 from vp_runtime.storage.s3 import S3Storage
-from vp_runtime.storage.signer import UrlSigner, media_secret
+from vp_runtime.storage.signer import MediaRoute, UrlSigner, media_route, media_secret
 
 __all__ = [
     "DEFAULT_LINK_LIFETIME",
     "InMemoryStorage",
     "LocalStorage",
+    "MediaRoute",
     "MissingObject",
     "S3Storage",
     "SignedLinks",
@@ -31,6 +32,7 @@ __all__ = [
     "UrlSigner",
     "asset_key",
     "check_key",
+    "media_route",
     "media_secret",
     "storage_from",
 ]

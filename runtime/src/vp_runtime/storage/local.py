@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from vp_runtime.storage.port import DEFAULT_LINK_LIFETIME, MissingObject, Storage, check_key
-from vp_runtime.storage.signer import UrlSigner
+from vp_runtime.storage.signer import MediaRoute, UrlSigner
 
 STALE_PARTIAL_SECONDS = 3600.0
 """A local partial write this old was left by a killed process (see ``sweep_partial``)."""
@@ -27,6 +27,7 @@ class LocalStorage(Storage):
         self.root = root
         self._public_url = public_url.rstrip("/")
         self._signer = signer
+        self._route = MediaRoute(public_url, signer)
 
     def path(self, key: str) -> Path:
         return self.root / check_key(key)
@@ -100,11 +101,7 @@ class LocalStorage(Storage):
             return None
 
     def url(self, key: str, lifetime: timedelta = DEFAULT_LINK_LIFETIME) -> str:
-        expires = int(time.time() + lifetime.total_seconds())
-        query = urlencode(
-            {"expires": expires, "signature": self._signer.signature(check_key(key), expires)}
-        )
-        return f"{self._public_url}/{quote(key)}?{query}"
+        return self._route.url(check_key(key), lifetime)
 
     def upload_url(self, key: str, lifetime: timedelta, max_bytes: int) -> str:
         """A link to the gateway's ``PUT /media/...``, signed for that method, key, expiry and

@@ -23,7 +23,7 @@ from vp_runtime.process import Runtime, settle_heap
 from vp_runtime.providers.catalog import ProviderCatalog, live_catalog
 from vp_runtime.providers.chat import chat_client
 from vp_runtime.providers.config import load_provider_configs, prices
-from vp_runtime.storage import SignedLinks, storage_from
+from vp_runtime.storage import SignedLinks, media_route, storage_from
 from vp_runtime.web.auth import policies
 
 from vp_gateway.adapters.db.assets import SqlAssets
@@ -207,7 +207,9 @@ async def _serving(
         projector=projector,
         suggester=Suggester(chat),
         store=runtime.store,
-        link=SignedLinks(storage, timedelta(seconds=settings.link_lifetime_seconds)),
+        link=SignedLinks(
+            storage, timedelta(seconds=settings.link_lifetime_seconds), media_route(settings)
+        ),
         storage=storage,
         catalog=catalog,
         clock=now,

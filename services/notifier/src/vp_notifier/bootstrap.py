@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
 from vp_runtime.process import Runtime, settle_heap
-from vp_runtime.storage import storage_from
+from vp_runtime.storage import SignedLinks, media_route, storage_from
 from vp_runtime.web.auth import policies
 from vp_runtime.web.health import store_check
 
@@ -43,7 +43,9 @@ async def running(settings: NotifierSettings) -> AsyncIterator[Notifier]:
         hub=hub,
         tokens=tokens,
         tickets=tickets,
-        link=storage.url,
+        link=SignedLinks(
+            storage, timedelta(seconds=settings.link_lifetime_seconds), media_route(settings)
+        ),
         clock=_now,
         readiness=store_check(runtime.store),
         queue_size=settings.client_queue_size,

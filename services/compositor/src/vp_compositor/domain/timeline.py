@@ -94,6 +94,8 @@ class Output:
     """ASS file to burn in, if any."""
     music: MusicBed | None = None
     codec: Codec = Codec()
+    keyframe_seconds: float | None = None
+    """A key frame at least this often (where streaming segments may be cut)."""
 
 
 def total_duration(scenes: Sequence[SceneMedia]) -> float:
@@ -260,7 +262,12 @@ def _video_codec(out: Output) -> list[str]:
         "-pix_fmt",
         "yuv420p",
     )
-    return [*(out.codec.options or software), "-r", str(out.fps)]
+    keyframes = (
+        ["-force_key_frames", f"expr:gte(t,n_forced*{out.keyframe_seconds:g})"]
+        if out.keyframe_seconds
+        else []
+    )
+    return [*(out.codec.options or software), *keyframes, "-r", str(out.fps)]
 
 
 def _uploaded(graph: list[str], video: str, codec: Codec) -> str:

@@ -19,6 +19,7 @@ from vp_contracts.values import (
     Stage,
     StorySpec,
 )
+from vp_runtime.media import hls
 from vp_runtime.media.encoders import Encoder
 from vp_runtime.media.music import track_wav
 from vp_runtime.storage import MissingObject, Storage, asset_key
@@ -177,6 +178,7 @@ class Preparer:
             crossfade=settings.crossfade_seconds if crossfade is None else crossfade,
             subtitles=subtitles,
             music=music,
+            keyframe_seconds=None if preview else hls.SEGMENT_SECONDS,
         )
 
     async def _music_bed(self, view: StoryView, folder: Path) -> MusicBed | None:

@@ -403,6 +403,11 @@ class StoryOut(Out):
     scenes: list[SceneOut] = Field(description="Scenes in order")
     preview_url: str | None = Field(default=None, description="Preview video (expiring link)")
     final_url: str | None = Field(default=None, description="Final video (expiring link)")
+    final_hls_url: str | None = Field(
+        default=None,
+        description="The final as HLS (master playlist: 1080p/720p/480p where the final is at"
+        " least that; expiring link, every file it names linked on its own)",
+    )
     thumbnail_url: str | None = Field(default=None, description="Thumbnail of the newest video")
     subtitles_url: str | None = Field(
         default=None, description="WebVTT subtitles of the newest video"

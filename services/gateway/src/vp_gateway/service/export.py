@@ -1,5 +1,6 @@
 """A finished story as one zip to take into an editor: the final video, its subtitles (SRT and
-WebVTT), the thumbnail, every scene's pictures, clip and narration, and the plan as JSON. Made
+WebVTT), the thumbnail, its HLS renditions, every scene's pictures, clip and narration, and the
+plan as JSON. Made
 once per final (kept in storage beside it, with a manifest of what it holds) and handed out as
 an expiring link."""
 
@@ -15,10 +16,11 @@ from pathlib import Path
 from vp_contracts.story.errors import IllegalTransition
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import StoryStatus
+from vp_runtime.media import hls
 from vp_runtime.media.sniff import EXTENSIONS, SNIFF_BYTES, Unrecognised, sniff
 from vp_runtime.storage import MissingObject, Storage
 
-STORED = frozenset({"mp4", "jpg", "png", "webp", "webm", "mov", "mp3", "m4a", "ogg", "flac"})
+STORED = frozenset({"mp4", "m4s", "jpg", "png", "webp", "webm", "mov", "mp3", "m4a", "ogg", "flac"})
 """Already compressed: stored in the zip as they are (deflating them gains nothing)."""
 
 
@@ -95,7 +97,8 @@ async def export(view: StoryView, storage: Storage) -> Bundle:
         return Bundle(key, made["files"], made["size_bytes"])
     except MissingObject:
         pass
-    named = [(await _name(storage, name, source), source) for name, source in _contents(view)]
+    contents = _contents(view) + await _streaming(view, storage)
+    named = [(await _name(storage, name, source), source) for name, source in contents]
     names = [name for name, _ in named] + ["plan.json"]
     with tempfile.TemporaryDirectory(prefix="vp-export-") as folder:
         parts: list[tuple[str, Path]] = []
@@ -110,6 +113,24 @@ async def export(view: StoryView, storage: Storage) -> Bundle:
     record = json.dumps({"files": names, "size_bytes": size}).encode()
     await storage.put_bytes(manifest, record, "application/json")
     return Bundle(key, names, size)
+
+
+async def _streaming(view: StoryView, storage: Storage) -> list[tuple[str, str]]:
+    """(name in the zip, storage key) of the final's HLS files (``hls/index.m3u8`` and what it
+    names, playable from the unpacked folder as they are)."""
+    assert view.final is not None
+    master = view.final.hls_key
+    if master is None:
+        return []
+    folder = master.rsplit("/", 1)[0]
+    keys, waiting = [master], [master]
+    while waiting:
+        playlist = waiting.pop(0)
+        for key in hls.named((await storage.get_bytes(playlist)).decode(), playlist):
+            keys.append(key)
+            if key.endswith(".m3u8"):
+                waiting.append(key)
+    return [(f"hls/{key.removeprefix(folder + '/')}", key) for key in dict.fromkeys(keys)]
 
 
 async def _name(storage: Storage, name: str, source: str) -> str:

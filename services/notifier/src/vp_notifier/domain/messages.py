@@ -57,6 +57,8 @@ def urls(view: StoryView, link: Link) -> dict[str, str]:
             found["subtitles_url"] = link(media.subtitles_key)
         if media.srt_key:
             found["subtitles_srt_url"] = link(media.srt_key)
+        if media.hls_key:
+            found[f"{name}_hls_url"] = link(media.hls_key)
     return found
 
 

@@ -1,9 +1,11 @@
-"""Take the final master to the story's resolution and frame rate.
+"""Take the final master to the story's resolution and frame rate, and stream it.
 
 A master already at the target is the final video (no second lossy encode). Otherwise it is
 scaled (Lanczos, or a super-resolution provider when one is configured) and, when the target
 rate is higher, frame-interpolated (blend by default, motion-compensated on request), then
-encoded once and stored; ``completed`` records the result.
+encoded once and stored. Either way an HLS ladder is made from the final (its own picture
+copied, 1080p/720p/480p below it where the final is larger: :mod:`vp_runtime.media.hls`) so a
+browser plays it without downloading it; ``completed`` records the result.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from vp_contracts.story import commands as c
 from vp_contracts.story.rules import final_profile
 from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage
 from vp_runtime.budget import BudgetReached, Budgets, Spender, story_spender
-from vp_runtime.media import BATCH_NICENESS, MediaError, probe, thumbnail
+from vp_runtime.media import BATCH_NICENESS, MediaError, hls, probe, thumbnail
 from vp_runtime.media.encoders import SOFTWARE, Encoder, Encoders
 from vp_runtime.observability.metrics import timed_generation
 from vp_runtime.providers.base import Capability, UpscaleRequest
@@ -69,9 +71,11 @@ class Finisher:
     router: ProviderRouter | None
     settings: UpscalerSettings
     budgets: Budgets | None = None
+    """A paid super-resolution is charged to the story's budgets first (None: uncapped)."""
     encoders: Encoders = field(default_factory=lambda: Encoders([SOFTWARE]))
     """The H.264 encoder (hardware when the process found one), libx264 when it fails."""
-    """A paid super-resolution is charged to the story's budgets first (None: uncapped)."""
+    ladder: hls.WriteLadder = hls.write_ladder
+    """Writes a final's HLS renditions and master playlist into a folder."""
 
     async def on_final_composed(
         self, recorded: RecordedEvent[Event], delivery_attempt: int, trigger: int
@@ -90,21 +94,28 @@ class Finisher:
             return
         target = final_profile(view.spec)
         interpolation = view.spec.generation_params.interpolation or self.settings.interpolation
-        if at_target(event.media, target):
-            media, upscaled = event.media, False
-        else:
-            spender = (
-                story_spender(self.budgets, view, self.settings.budget_timezone, job.worker.clock)
-                if self.budgets is not None
-                else None
-            )
-            try:
-                with timed_generation("upscale"):
-                    finished = await self._finish(job, event, target, interpolation, spender)
-            except BudgetReached as reached:
-                await self._failed(event, "budget_reached", f"budget reached: {reached}")
-                return
-            media, upscaled = finished, True
+        upscaled = not at_target(event.media, target)
+        spender = (
+            story_spender(self.budgets, view, self.settings.budget_timezone, job.worker.clock)
+            if self.budgets is not None and upscaled
+            else None
+        )
+        with tempfile.TemporaryDirectory(prefix="upscale-") as name:
+            folder = Path(name)
+            final = folder / "final.mp4"
+            if upscaled:
+                try:
+                    with timed_generation("upscale"):
+                        media = await self._finish(
+                            job, event, target, interpolation, spender, final
+                        )
+                except BudgetReached as reached:
+                    await self._failed(event, "budget_reached", f"budget reached: {reached}")
+                    return
+            else:
+                media = event.media
+                await self.storage.download(media.video_key, final)
+            media = await self._stream(job, event, media, final, start=70 if upscaled else 5)
         done = c.RecordRenderCompleted(
             story_id=event.story_id, attempt_id=event.attempt_id, media=media, upscaled=upscaled
         )
@@ -126,56 +137,89 @@ class Finisher:
         target: RenderProfile,
         interpolation: str,
         spender: Spender | None,
+        final: Path,
     ) -> MediaOutput:
-        master = event.media
-        with tempfile.TemporaryDirectory(prefix="upscale-") as name:
-            folder = Path(name)
-            source = folder / "master.mp4"
-            await self.storage.download(master.video_key, source)
-            source = await self._super_resolution(job, source, master, target, folder, spender)
-            final = folder / "final.mp4"
+        """Scale (and interpolate) the master into ``final``, stored with its thumbnail."""
+        master, folder = event.media, final.parent
+        source = folder / "master.mp4"
+        await self.storage.download(master.video_key, source)
+        source = await self._super_resolution(job, source, master, target, folder, spender)
 
-            async def progress(share: float) -> None:
-                await job.tick(5 + 90 * share, f"finishing at {target.height}p{target.fps}")
+        async def progress(share: float) -> None:
+            await job.tick(5 + 65 * share, f"finishing at {target.height}p{target.fps}")
 
-            rest = ["-c:a", "copy", "-t", f"{master.duration_seconds:.3f}"]
+        rest = ["-c:a", "copy", "-t", f"{master.duration_seconds:.3f}"]
 
-            def args(encoder: Encoder) -> list[str]:
-                picture = filters(master, target, interpolation) + encoder.upload
-                codec = encoder.args(self.settings.final_preset, self.settings.final_crf)
-                return [
-                    *(*encoder.device, "-i", str(source)),
-                    *("-vf", picture, "-r", str(target.fps), *codec, *rest),
-                    *("-movflags", "+faststart", str(final)),
-                ]
+        def args(encoder: Encoder) -> list[str]:
+            picture = filters(master, target, interpolation) + encoder.upload
+            codec = encoder.args(self.settings.final_preset, self.settings.final_crf)
+            return [
+                *(*encoder.device, "-i", str(source)),
+                *("-vf", picture, "-r", str(target.fps), *codec),
+                *(*hls.keyframes_every(hls.SEGMENT_SECONDS), *rest),
+                *("-movflags", "+faststart", str(final)),
+            ]
 
-            await self.encoders.render(
-                args,
-                duration=master.duration_seconds,
-                on_progress=progress,
-                niceness=BATCH_NICENESS,  # finals only: a preview elsewhere goes first
+        await self.encoders.render(
+            args,
+            duration=master.duration_seconds,
+            on_progress=progress,
+            niceness=BATCH_NICENESS,  # finals only: a preview elsewhere goes first
+        )
+        facts = await probe(final)
+        if (facts.width, facts.height) != (target.width, target.height):
+            raise MediaError(
+                f"the final video is {facts.width}x{facts.height}, not {target.width}x{target.height}"
             )
-            facts = await probe(final)
-            if (facts.width, facts.height) != (target.width, target.height):
-                raise MediaError(
-                    f"the final video is {facts.width}x{facts.height}, not {target.width}x{target.height}"
+        cover = folder / "final.jpg"
+        await thumbnail(final, cover, at_seconds=min(master.duration_seconds / 2, 3.5))
+        base = f"stories/{event.story_id}/{event.attempt_id}/final"
+        await self.storage.put_file(f"{base}.mp4", final, "video/mp4")
+        await self.storage.put_file(f"{base}.jpg", cover, "image/jpeg")
+        return MediaOutput(
+            video_key=f"{base}.mp4",
+            thumbnail_key=f"{base}.jpg",
+            subtitles_key=master.subtitles_key,
+            srt_key=master.srt_key,
+            duration_seconds=round(facts.duration, 3),
+            width=target.width,
+            height=target.height,
+            fps=facts.fps or target.fps,
+            size_bytes=facts.size,
+        )
+
+    async def _stream(
+        self, job: Job, event: e.FinalComposed, media: MediaOutput, final: Path, start: float
+    ) -> MediaOutput:
+        """The HLS ladder of ``final`` stored under the attempt's ``hls/`` (media first, the
+        master playlist last); ``media`` with its key."""
+        folder = final.parent / "hls"
+        folder.mkdir()
+
+        async def progress(share: float) -> None:
+            await job.tick(start + (95 - start) * share, "making the streaming renditions")
+
+        await self.ladder(
+            final,
+            folder,
+            self.encoders,
+            preset=self.settings.final_preset,
+            crf=self.settings.final_crf,
+            on_progress=progress,
+        )
+        base = f"stories/{event.story_id}/{event.attempt_id}/hls"
+        for group in hls.files(folder):  # a playlist is stored only once what it names is
+            await asyncio.gather(
+                *(
+                    self.storage.put_file(
+                        f"{base}/{path.relative_to(folder).as_posix()}",
+                        path,
+                        hls.CONTENT_TYPES[path.suffix],
+                    )
+                    for path in group
                 )
-            cover = folder / "final.jpg"
-            await thumbnail(final, cover, at_seconds=min(master.duration_seconds / 2, 3.5))
-            base = f"stories/{event.story_id}/{event.attempt_id}/final"
-            await self.storage.put_file(f"{base}.mp4", final, "video/mp4")
-            await self.storage.put_file(f"{base}.jpg", cover, "image/jpeg")
-            return MediaOutput(
-                video_key=f"{base}.mp4",
-                thumbnail_key=f"{base}.jpg",
-                subtitles_key=master.subtitles_key,
-                srt_key=master.srt_key,
-                duration_seconds=round(facts.duration, 3),
-                width=target.width,
-                height=target.height,
-                fps=facts.fps or target.fps,
-                size_bytes=facts.size,
             )
+        return media.model_copy(update={"hls_key": f"{base}/{hls.MASTER}"})
 
     async def _super_resolution(
         self,

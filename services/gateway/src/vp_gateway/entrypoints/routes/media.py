@@ -1,5 +1,5 @@
 """Expiring links to files of the local storage backend, and its presigned uploads (S3 links
-go straight to S3)."""
+go straight to S3); HLS playlists of either backend, each file they name linked on its own."""
 
 from __future__ import annotations
 
@@ -8,43 +8,67 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse
-from vp_runtime.storage import LocalStorage, UrlSigner, check_key, media_secret
+from vp_runtime.media import hls
+from vp_runtime.storage import LocalStorage, MissingObject, UrlSigner, check_key, media_secret
 from vp_runtime.storage.local import TooLarge, upload_claim
 
-from vp_gateway.entrypoints.deps import GatewayDep
+from vp_gateway.entrypoints.deps import Gateway, GatewayDep
 from vp_gateway.entrypoints.errors import ApiError
 from vp_gateway.entrypoints.schemas import ErrorOut
 
 router = APIRouter(tags=["media"], responses={403: {"model": ErrorOut}, 404: {"model": ErrorOut}})
 
 
-@router.get("/media/{key:path}", response_class=FileResponse)
+@router.get(
+    "/media/{key:path}",
+    response_class=FileResponse,
+    responses={200: {"content": {hls.PLAYLIST_TYPE: {}}}},
+)
 async def get_media(
     key: str,
     gw: GatewayDep,
     expires: Annotated[int, Query(description="Unix time after which the link stops working")],
     signature: Annotated[str, Query(description="HMAC of the key and the expiry")],
-) -> FileResponse:
-    """A stored file, if the link is genuine and has not expired (range requests work)."""
+) -> Response:
+    """A stored file, if the link is genuine and has not expired (range requests work). An HLS
+    playlist (``.m3u8``, of either backend) comes with a link in place of each file it names."""
     storage = gw.storage
     try:
         check_key(key)
     except ValueError:
         raise ApiError(404, "not_found", "no such file") from None
-    if not isinstance(storage, LocalStorage) or not UrlSigner(media_secret(gw.settings)).valid(
-        key, expires, signature
-    ):
+    playlist = key.endswith(".m3u8")
+    if not (isinstance(storage, LocalStorage) or playlist) or not UrlSigner(
+        media_secret(gw.settings)
+    ).valid(key, expires, signature):
         raise ApiError(
             403,
             "link_invalid",
             "the link is invalid or has expired; fetch the story again for a new one",
         )
+    if playlist:
+        return await _playlist(gw, key)
+    assert isinstance(storage, LocalStorage)
     path = storage.path(key)
     if not path.is_file():
         raise ApiError(404, "not_found", "no such file")
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return FileResponse(
         path, media_type=media_type, headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+async def _playlist(gw: Gateway, key: str) -> Response:
+    try:
+        text = (await gw.storage.get_bytes(key)).decode()
+    except MissingObject:
+        raise ApiError(404, "not_found", "no such playlist") from None
+    # A playlist still growing (a preview being rendered) is read again; a finished one keeps.
+    cache = "private, max-age=60" if hls.ended(text) or "#EXT-X-STREAM-INF" in text else "no-store"
+    return Response(
+        hls.rewrite(text, key, lambda name: gw.link(name) or ""),
+        media_type=hls.PLAYLIST_TYPE,
+        headers={"Cache-Control": cache},
     )
 
 
