@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from nats.aio.msg import Msg
 from vp_compositor.adapters.queue import JetStreamComposeQueue
 from vp_compositor.domain.layers import cut_out
 from vp_compositor.service.compose import Composer
@@ -23,8 +24,6 @@ from vp_contracts.story.view import StoryView
 from vp_contracts.values import Motion
 from vp_devtools import devnats
 from vp_runtime.eventstore import EventStore
-from vp_runtime.media import hls
-from vp_runtime.media.encoders import SOFTWARE, Encoders
 from vp_runtime.media.fonts import font_for_text
 from vp_runtime.messaging.connection import connect
 from vp_runtime.messaging.declare import declare
@@ -33,7 +32,6 @@ from vp_runtime.messaging.topology import default_topology
 from vp_runtime.settings import RuntimeSettings
 from vp_runtime.stage import Worker
 from vp_runtime.storage import LocalStorage, UrlSigner
-from vp_upscaler.settings import UpscalerSettings
 
 from tests.support.facts import Driver, spec
 from tests.support.pipeline import stages
@@ -88,16 +86,30 @@ async def _measure(url: str, folder: Path) -> list[Row]:
     async with stages(settings, storage_dir):
         await driver.run(c.RequestPlanning(story_id=story_id, attempt_id=new_id()))
         await wait_for(client, topology, story_id, has(e.StoryPlanned))
-        started = time.perf_counter()
+        marks: dict[str, float] = {}
+
+        async def on_tick(message: Msg) -> None:
+            tick = json.loads(message.data)
+            if tick.get("stage") == "compose":
+                marks.setdefault("compose", time.perf_counter())
+                if "playable" in tick:
+                    marks.setdefault("playable", time.perf_counter())
+
+        ticks = await client.subscribe(topology.subjects.progress(story_id), cb=on_tick)
+        asked = time.perf_counter()
         await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
         await wait_for(client, topology, story_id, has(e.PreviewComposed), timeout=300)
-        preview_wall = time.perf_counter() - started
+        preview_wall = time.perf_counter() - asked
+        await ticks.unsubscribe()
         preview_view = await store.view(story_id)
         started = time.perf_counter()
         await driver.run(c.RequestRender(story_id=story_id, attempt_id=new_id()))
         await wait_for(client, topology, story_id, has(e.RenderCompleted), timeout=600)
         final_wall = time.perf_counter() - started
         final_view = await store.view(story_id)
+        started = time.perf_counter()
+        await wait_for(client, topology, story_id, has(e.FinalStreamed), timeout=600)
+        ladder_wall = time.perf_counter() - started
     storage = LocalStorage(storage_dir, "http://x", UrlSigner("s"))
     worker = Worker(store, Progress(client, topology.subjects, "bench"), "bench", "bench")
     queue = JetStreamComposeQueue(client.jetstream(), topology, CompositorSettings().capacity())
@@ -109,9 +121,24 @@ async def _measure(url: str, folder: Path) -> list[Row]:
             _goal(preview_wall < 15, "< 15 s"),
         ),
         (
+            "preview: requested -> first segment playable (HLS, 2 s segments)",
+            f"{marks['playable'] - asked:.2f} s",
+            _goal(marks["playable"] - asked <= 2, "<= 2 s"),
+        ),
+        (
+            "preview:   of which after the compose began (scenes generated)",
+            f"{marks['playable'] - marks['compose']:.2f} s",
+            "",
+        ),
+        (
             "final: render requested -> completed (1080p30, x264 fast crf 22)",
             f"{final_wall:.1f} s",
             _goal(final_wall < 60, "< 60 s"),
+        ),
+        (
+            "final: completed -> HLS ladder stored (1080p copied, 720p + 480p veryfast)",
+            f"{ladder_wall:.1f} s",
+            "",
         ),
     ]
     for label, view, preset, crf in (
@@ -149,30 +176,8 @@ async def _measure(url: str, folder: Path) -> list[Row]:
         rows.append(
             (f"{label}: MoviePy, same scenes", f"{moviepy:.1f} s" if moviepy else "not run", "")
         )
-    rows.append(await _ladder(final_view, storage, folder))
     await client.close()
     return rows
-
-
-async def _ladder(view: StoryView, storage: LocalStorage, folder: Path) -> Row:
-    """The final's HLS ladder as the upscaler makes it (its own 1080p copied, 720p and 480p
-    encoded), timed alone."""
-    assert view.final is not None
-    final, ladder = folder / "final.mp4", folder / "ladder"
-    await storage.download(view.final.video_key, final)
-    ladder.mkdir()
-    settings = UpscalerSettings()
-    started = time.perf_counter()
-    await hls.write_ladder(
-        final,
-        ladder,
-        Encoders([SOFTWARE]),
-        preset=settings.final_preset,
-        crf=settings.final_crf,
-    )
-    seconds = time.perf_counter() - started
-    names = ", ".join(path.parent.name for path in sorted(ladder.glob("*/index.m3u8")))
-    return (f"final: HLS ladder ({names}; the top one copied)", f"{seconds:.1f} s", "")
 
 
 async def _inputs(view: StoryView, storage: LocalStorage, work: Path, label: str) -> dict:  # type: ignore[type-arg]

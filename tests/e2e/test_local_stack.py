@@ -143,6 +143,10 @@ async def test_the_demo_takes_a_story_from_draft_to_a_final_video(stack: Stack) 
     assert {"planning", "scene", "compose"} <= stages
     assert "status: rendering -> completed" in out.getvalue()
     assert result.story["final_url"] and result.story["status"] == "completed"
+    playing = [ev.data for ev in result.events if ev.event == "progress" and "playable" in ev.data]
+    assert playing and playing[-1]["playable"]["ended"]  # the preview played as it rendered
+    live = await probe(playing[0]["urls"]["preview_hls_url"])
+    assert abs(live.duration - 21) < 0.1  # the link the first tick gave plays the whole preview
     streamed = await probe(result.story["final_hls_url"])  # through the gateway's links
     assert (streamed.width, streamed.height, streamed.audio_codec) == (854, 480, "aac")
     assert abs(streamed.duration - video.duration) < 0.1

@@ -3,12 +3,15 @@ outputs checked with ffprobe."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from PIL import Image
 from vp_contracts.events import jobs as j
 from vp_contracts.events import story as e
@@ -18,7 +21,7 @@ from vp_contracts.story import commands as c
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import JobKind
 from vp_runtime.eventstore import EventStore
-from vp_runtime.media import loudness, probe, run_ffmpeg
+from vp_runtime.media import hls, loudness, probe, run_ffmpeg
 from vp_runtime.messaging.topology import Topology
 from vp_runtime.settings import RuntimeSettings
 from vp_runtime.storage import LocalStorage, UrlSigner, asset_key
@@ -61,15 +64,46 @@ async def test_a_six_scene_story_renders_from_draft_to_final(
         background_prompt="a misty pine forest at dusk",
         character_prompt="a small red fox with a blue scarf",
     )
+    storage = local(tmp_path)
+    playable: list[dict[str, Any]] = []
+    at_first: dict[str, Any] = {}
+
+    async def on_tick(message: Msg) -> None:
+        tick = json.loads(message.data)
+        if "playable" not in tick:
+            return
+        playable.append(tick["playable"])
+        if len(playable) == 1:  # what a player finds when it is told the preview plays
+            key = tick["playable"]["playlist_key"]
+            folder = storage.path(key).parent
+            at_first["playlist"] = storage.path(key).read_text()
+            at_first["segments"] = sorted(path.name for path in folder.glob("*.m4s"))
+            at_first["first"] = (folder / "init.mp4").read_bytes() + (folder / "0.m4s").read_bytes()
+
+    ticks = await nats_client.subscribe(topology.subjects.progress(story_id), cb=on_tick)
     async with stages(settings, tmp_path):
         await wait_for(nats_client, topology, story_id, has(e.StoryPlanned))
         await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
         await wait_for(nats_client, topology, story_id, has(e.PreviewComposed), timeout=120)
         await driver.run(c.RequestRender(story_id=story_id, attempt_id=new_id()))
         facts = await wait_for(nats_client, topology, story_id, has(e.RenderCompleted), timeout=240)
+    await ticks.unsubscribe()
 
     view = await store.view(story_id)
-    storage = local(tmp_path)
+    # The preview played while it rendered: its first segment was whole and announced while
+    # most of the others did not exist yet; then every one, ending as long as the preview.
+    assert view.preview is not None and view.preview.hls_key == playable[0]["playlist_key"]
+    assert not hls.ended(at_first["playlist"]) and at_first["segments"][0] == "0.m4s"
+    print(f"the preview played with {len(at_first['segments'])} of its 21 segments stored")
+    assert len(at_first["segments"]) < 21 // 2  # 21 segments of 2 s in all
+    first = tmp_path / "first.mp4"
+    first.write_bytes(at_first["first"])
+    assert (await probe(first)).frames == 2 * 24  # plays on its own: 2 s at 24 fps
+    seconds = [tick["seconds"] for tick in playable]
+    assert seconds == sorted(seconds) and playable[-1]["ended"] and playable[-1]["seconds"] == 42
+    stored = storage.path(view.preview.hls_key).read_text()
+    assert hls.ended(stored) and len(hls.segments(stored)) == 21
+    assert (await probe(storage.path(view.preview.hls_key))).duration == pytest.approx(42, abs=0.05)
     assert view.status is not None and view.status.value == "completed"
     assert view.preview is not None and view.final is not None and view.master is not None
     preview = await probe(storage.path(view.preview.video_key))

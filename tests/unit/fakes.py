@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from vp_gateway.service.credentials import ApiKey, RefreshToken
 from vp_runtime.eventstore import InMemoryStoryLog
+from vp_runtime.messaging.progress import Playable
 from vp_runtime.providers.base import ProviderError
 from vp_runtime.providers.chat import Answer
 from vp_runtime.stage import Worker
@@ -23,6 +24,7 @@ class Tick:
     percent: float
     message: str
     job_id: str | None
+    playable: Playable | None = None
 
 
 @dataclass
@@ -37,8 +39,9 @@ class RecordingProgress:
         percent: float,
         message: str,
         job_id: str | None = None,
+        playable: Playable | None = None,
     ) -> None:
-        self.ticks.append(Tick(story_id, attempt_id, stage, percent, message, job_id))
+        self.ticks.append(Tick(story_id, attempt_id, stage, percent, message, job_id, playable))
 
     def percents(self) -> list[float]:
         return [tick.percent for tick in self.ticks]

@@ -6,4 +6,4 @@ CloudEvents envelope carried in NATS headers (:mod:`vp_contracts.envelope`), and
 rules: the pure decider and the reference fold (:mod:`vp_contracts.story`).
 """
 
-CONTRACTS_VERSION = "1.5.0"
+CONTRACTS_VERSION = "1.6.0"

@@ -494,5 +494,6 @@ class MediaOutput(Contract):
     size_bytes: int = Field(ge=0, description="Size of the MP4 file")
     hls_key: str | None = Field(
         default=None,
-        description="HLS master playlist storage key (finals: the streaming renditions)",
+        description="HLS playlist storage key: a final's master playlist (its renditions),"
+        " a preview's playlist (what it played from while it rendered)",
     )

@@ -140,6 +140,8 @@ class Follower:
         self.failure: str | None = None
         self.last_id: int | None = None
         self.events: list[ServerEvent] = []
+        self.facts: set[str] = set()
+        """Names of the facts seen."""
         self._phases: dict[str, str] = {}
 
         self._changed = asyncio.Condition()
@@ -163,6 +165,9 @@ class Follower:
             name = stage if stage == "plan" else phase + stage
             self._progress.bar(name, float(data.get("stage_percent", data.get("percent", 0))))
             return
+        async with self._changed:
+            self.facts.add(str(data.get("event")))
+            self._changed.notify_all()
         if event.event == "status":
             attempt = data["fact"].get("attempt_id")
             running = {"previewing": "preview ", "rendering": "final "}.get(data["status"])
@@ -182,6 +187,13 @@ class Follower:
             await self._changed.wait_for(lambda: self.status in (status, "failed"))
         if self.status == "failed":
             raise DemoFailed(f"the story failed: {self.failure}")
+
+    async def wait_for_fact(self, name: str, seconds: float) -> bool:
+        """Whether the fact ``name`` arrives within ``seconds``."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds), self._changed:
+                await self._changed.wait_for(lambda: name in self.facts)
+        return name in self.facts
 
 
 async def _login(api: VideoPlanet, email: str, password: str) -> str:
@@ -224,6 +236,9 @@ async def run_demo(
                 await follower.wait_for("preview_ready")
                 await api.render_final(story_id)
                 await follower.wait_for("completed")
+            # Its streaming renditions follow the final; the demo shows them when they come.
+            if not await follower.wait_for_fact("final_streamed", 120):
+                progress.line("the final has no HLS renditions yet (see the upscaler's log)")
         finally:
             following.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -265,6 +280,8 @@ def report(result: Result, out: TextIO) -> None:
         if name in result.files:
             out.write(f"  {name:<10} {result.files[name]}\n")
             out.write(f"  {'':<10} {story.get(name + '_url')}\n")
+    if story.get("final_hls_url"):
+        out.write(f"  {'streaming':<10} {story['final_hls_url']}\n")
 
 
 def _gateway_url(state: Path) -> str:

@@ -22,6 +22,7 @@ from vp_contracts.story import commands as c
 from vp_contracts.values import JobKind
 
 from vp_runtime.eventstore.port import EventMeta, Outcome, StoryLog
+from vp_runtime.messaging.progress import Playable
 from vp_runtime.providers.router import Call
 
 
@@ -34,6 +35,7 @@ class ProgressSink(Protocol):
         percent: float,
         message: str,
         job_id: str | None = None,
+        playable: Playable | None = None,
     ) -> None: ...
 
 
@@ -133,7 +135,13 @@ class Job:
             outcome=call.outcome[:500],
         )
 
-    async def tick(self, percent: float, message: str) -> None:
+    async def tick(self, percent: float, message: str, playable: Playable | None = None) -> None:
         await self.worker.progress.tick(
-            self.story_id, self.attempt_id, self.kind.value, percent, message, self.job_id
+            self.story_id,
+            self.attempt_id,
+            self.kind.value,
+            percent,
+            message,
+            self.job_id,
+            playable,
         )

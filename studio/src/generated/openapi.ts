@@ -1100,6 +1100,7 @@ export interface components {
          *         "narration": true,
          *         "owner_id": "a8098c1a-f86e-11da-bd1a-00112444be1e",
          *         "planner": "rules",
+         *         "preview_hls_url": "/media/stories/0f8fad5b-d9cb-469f-a165-70867728950e/preview-live/index.m3u8?sig=...",
          *         "preview_url": "/media/stories/0f8fad5b-d9cb-469f-a165-70867728950e/preview.mp4?sig=...",
          *         "project_id": null,
          *         "resolution": "1080p",
@@ -2852,6 +2853,7 @@ export interface components {
          *       "narration": true,
          *       "owner_id": "a8098c1a-f86e-11da-bd1a-00112444be1e",
          *       "planner": "rules",
+         *       "preview_hls_url": "/media/stories/0f8fad5b-d9cb-469f-a165-70867728950e/preview-live/index.m3u8?sig=...",
          *       "preview_url": "/media/stories/0f8fad5b-d9cb-469f-a165-70867728950e/preview.mp4?sig=...",
          *       "project_id": null,
          *       "resolution": "1080p",
@@ -3004,6 +3006,11 @@ export interface components {
              * @description Which planner made the scenes
              */
             planner?: string | null;
+            /**
+             * Preview Hls Url
+             * @description The preview as HLS (the playlist it played from while it rendered; expiring link). While it renders, the live updates' progress messages carry it
+             */
+            preview_hls_url?: string | null;
             /**
              * Preview Url
              * @description Preview video (expiring link)

@@ -60,12 +60,24 @@ def test_scene_ticks_are_averaged_over_the_scenes_of_the_attempt() -> None:
     attempt, count = view.attempt.id, len(view.attempt.scene_ids)
     progress = StageProgress()
     tick = {"attempt_id": attempt, "stage": "scene", "job_id": "a", "percent": 100}
-    first = progress.message(tick, view)
+    first = progress.message(tick, view, link)
     assert first["data"]["stage_percent"] == round(100 / count, 1)
-    again = progress.message({**tick, "percent": 40}, view)  # late, older tick of the same job
+    again = progress.message(
+        {**tick, "percent": 40}, view, link
+    )  # late, older tick of the same job
     assert again["data"]["stage_percent"] == round(100 / count, 1)
-    compose = progress.message({**tick, "stage": "compose", "percent": 50}, view)
+    compose = progress.message({**tick, "stage": "compose", "percent": 50}, view, link)
     assert compose["data"]["stage_percent"] == 50
+    assert "urls" not in compose["data"]
+
+
+def test_a_tick_saying_what_plays_links_its_playlist() -> None:
+    view = fold(stories.recorded(stories.history(StoryStatus.PREVIEWING)))
+    playable = {"playlist_key": "stories/s/a/preview-live/index.m3u8", "seconds": 2.0}
+    tick = {"stage": "compose", "percent": 10, "playable": playable}
+    message = StageProgress().message(tick, view, link)
+    assert message["data"]["urls"] == {"preview_hls_url": link(playable["playlist_key"])}
+    assert message["data"]["playable"]["seconds"] == 2.0
 
 
 def test_webhook_signatures_follow_standard_webhooks() -> None:

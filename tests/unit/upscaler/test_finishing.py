@@ -72,9 +72,13 @@ async def test_a_master_at_the_target_is_the_final_video() -> None:
     await finisher.on_final_composed(composed, 1, composed.sequence)
 
     (done,) = _of(log, e.RenderCompleted)
+    assert done.media == AT_TARGET and done.upscaled is False
+    (streamed,) = _of(log, e.FinalStreamed)  # after the final, which never waits for it
     hls = f"stories/{composed.event.story_id}/{composed.event.attempt_id}/hls/index.m3u8"
-    assert done.media == AT_TARGET.model_copy(update={"hls_key": hls})
-    assert done.upscaled is False
+    assert streamed.hls_key == hls
+    view = await log.view(composed.event.story_id)
+    assert view.final == AT_TARGET.model_copy(update={"hls_key": hls})
+    assert view.status is not None and view.status.value == "completed"
     assert isinstance(finisher.ladder, FakeLadder)
     assert finisher.ladder.sources == [b"the master"]  # streamed from the master as it is
     stored = finisher.storage
@@ -86,7 +90,42 @@ async def test_a_master_at_the_target_is_the_final_video() -> None:
     }
     assert [s.kind for s in _of(log, j.JobStarted)][-1] == "upscale"
     assert isinstance(finisher.worker.progress, RecordingProgress)
-    assert finisher.worker.progress.percents() == [100]
+    assert finisher.worker.progress.percents() == [100, 100]
+
+
+async def test_a_final_left_without_streams_by_a_dead_worker_gets_them_on_redelivery() -> None:
+    log = InMemoryStoryLog()
+    composed = await _composed(log)
+    story_id, attempt_id = composed.event.story_id, composed.event.attempt_id
+    await Driver(log).run(
+        c.RecordRenderCompleted(
+            story_id=story_id, attempt_id=attempt_id, media=AT_TARGET, upscaled=False
+        )
+    )  # the worker died here
+    finisher = _finisher(log)
+    await finisher.on_final_composed(composed, 2, composed.sequence)
+    await _finisher(log).on_final_composed(composed, 3, composed.sequence)  # and once more
+    (streamed,) = _of(log, e.FinalStreamed)
+    assert streamed.hls_key.endswith(f"/{attempt_id}/hls/index.m3u8")
+    assert len(_of(log, e.RenderCompleted)) == 1
+
+
+async def test_streams_that_keep_failing_leave_the_completed_final_as_it_is() -> None:
+    log = InMemoryStoryLog()
+    composed = await _composed(log)
+    await Driver(log).run(
+        c.RecordRenderCompleted(
+            story_id=composed.event.story_id,
+            attempt_id=composed.event.attempt_id,
+            media=AT_TARGET,
+            upscaled=False,
+        )
+    )
+    before = len(log.facts)
+    await _finisher(log).fail(composed, RuntimeError("ffmpeg exited with 1"))
+    assert len(log.facts) == before  # no failure of a story whose video is there
+    view = await log.view(composed.event.story_id)
+    assert view.status is not None and view.status.value == "completed"
 
 
 async def test_two_deliveries_of_one_master_finish_it_once() -> None:

@@ -2225,6 +2225,10 @@ class StoryOut(BaseModel):
     """
     Which planner made the scenes
     """
+    preview_hls_url: Annotated[str | None, Field(title="Preview Hls Url")] = None
+    """
+    The preview as HLS (the playlist it played from while it rendered; expiring link). While it renders, the live updates' progress messages carry it
+    """
     preview_url: Annotated[str | None, Field(title="Preview Url")] = None
     """
     Preview video (expiring link)

@@ -228,6 +228,16 @@ class RenderCompleted(Event):
     upscaled: bool = Field(description="Whether the master was scaled or interpolated")
 
 
+class FinalStreamed(Event):
+    """The completed final's HLS renditions are stored (made after ``completed``, so the MP4
+    is never kept waiting for them); the status stays."""
+
+    name = "final_streamed"
+
+    attempt_id: AttemptId
+    hls_key: str = Field(description="Storage key of the final's HLS master playlist")
+
+
 class StoryFailed(Event):
     """A stage gave up on the current attempt (status failed)."""
 

@@ -245,6 +245,12 @@ class RecordRenderCompleted(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RecordFinalStreamed(Command):
+    attempt_id: str
+    hls_key: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordStageFailure(Command):
     attempt_id: str
     stage: Stage

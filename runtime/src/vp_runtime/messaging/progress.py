@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from nats.aio.client import Client
 from vp_contracts.subjects import Subjects
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Playable:
+    """How much of a video still being rendered plays already: its HLS event playlist."""
+
+    playlist_key: str
+    seconds: float
+    """Length of the segments stored so far."""
+    segments: int
+    ended: bool
+    """The playlist is complete (the whole video plays)."""
 
 
 class Progress:
@@ -26,9 +39,11 @@ class Progress:
         percent: float,
         message: str,
         job_id: str | None = None,
+        playable: Playable | None = None,
     ) -> None:
-        """Publish one tick; losing one is harmless, so errors are only logged."""
-        body = {
+        """Publish one tick; losing one is harmless, so errors are only logged. One saying
+        what plays already is flushed at once (a player waits for it)."""
+        body: dict[str, object] = {
             "story_id": story_id,
             "attempt_id": attempt_id,
             "job_id": job_id or attempt_id,
@@ -38,7 +53,11 @@ class Progress:
             "service": self._service,
             "at": datetime.now(UTC).isoformat(),
         }
+        if playable is not None:
+            body["playable"] = asdict(playable)
         try:
             await self._client.publish(self._subjects.progress(story_id), json.dumps(body).encode())
+            if playable is not None:
+                await self._client.flush()
         except Exception:  # a tick is best effort
             log.debug("progress tick for %s not sent", story_id, exc_info=True)

@@ -16,3 +16,7 @@ class UpscalerSettings(RuntimeSettings):
     )
     final_preset: str = Field(default="fast", description="x264 preset of the final encode")
     final_crf: int = Field(default=22, ge=0, le=51, description="x264 quality of the final encode")
+    ladder_preset: str = Field(
+        default="veryfast",
+        description="x264 preset of the HLS renditions below the final (at the final's crf)",
+    )

@@ -16,9 +16,7 @@ from vp_contracts.story.rules import (
     estimate_cost,
 )
 from vp_contracts.story.view import StoryView
-from vp_contracts.values import (
-    Stage,
-)
+from vp_contracts.values import Stage, StoryStatus
 
 _FACTS_WITHOUT_RULES = (
     e.CostRecorded,
@@ -139,6 +137,24 @@ def _record_render_completed(command: c.RecordRenderCompleted, state: StoryView)
             attempt_id=command.attempt_id,
             media=command.media,
             upscaled=command.upscaled,
+        )
+    ]
+
+
+@handles(c.RecordFinalStreamed)
+def _record_final_streamed(command: c.RecordFinalStreamed, state: StoryView) -> list[Event]:
+    attempt, final = state.attempt, state.final
+    if (
+        state.status != StoryStatus.COMPLETED
+        or attempt is None
+        or attempt.id != command.attempt_id
+        or final is None
+        or final.hls_key == command.hls_key
+    ):
+        return []  # another run since, or recorded already
+    return [
+        e.FinalStreamed(
+            story_id=command.story_id, attempt_id=command.attempt_id, hls_key=command.hls_key
         )
     ]
 

@@ -316,6 +316,14 @@ def _render_completed(state: StoryView, event: e.RenderCompleted) -> Changes:
     return dict(status=StoryStatus.COMPLETED, final=event.media)
 
 
+@_on(e.FinalStreamed)
+def _final_streamed(state: StoryView, event: e.FinalStreamed) -> Changes:
+    attempt, final = state.attempt, state.final
+    if attempt is None or attempt.id != event.attempt_id or final is None:
+        return _UNCHANGED
+    return dict(final=final.model_copy(update={"hls_key": event.hls_key}))
+
+
 @_on(e.StoryFailed)
 def _failed(state: StoryView, event: e.StoryFailed) -> Changes:
     if not state.is_current(event.attempt_id):

@@ -160,8 +160,16 @@ def plan_segments(scenes: Sequence[SceneMedia], crossfade: float, seconds: float
     return segments
 
 
-def compose_args(scenes: Sequence[SceneMedia], out: Output, target: str) -> list[str]:
-    """ffmpeg arguments (after the binary and global options) writing ``target``."""
+LIVE_SEGMENT_SECONDS = 2
+"""Length of a live preview's segments (the preview has a key frame this often)."""
+
+
+def compose_args(
+    scenes: Sequence[SceneMedia], out: Output, target: str, live: str | None = None
+) -> list[str]:
+    """ffmpeg arguments (after the binary and global options) writing ``target``; with
+    ``live`` (a folder), the same encode also written as it goes as an HLS event playlist
+    ``live/index.m3u8`` of fMP4 segments (each listed once it is whole)."""
     if not scenes:
         raise ValueError("a video needs at least one scene")
     inputs, graph, video = _video_graph(scenes, out, 0, len(scenes) - 1)
@@ -170,6 +178,22 @@ def compose_args(scenes: Sequence[SceneMedia], out: Output, target: str) -> list
     if has_sound(scenes, out.music):
         graph.append(_audio(scenes, _adder(inputs), out.music))
         maps += ["-map", "[aout]", *AUDIO_CODEC]
+    written = ["-movflags", "+faststart", target]
+    if live is not None:
+        hls = ":".join(
+            (
+                "f=hls",
+                f"hls_time={LIVE_SEGMENT_SECONDS}",
+                "hls_playlist_type=event",
+                "hls_segment_type=fmp4",
+                "hls_flags=independent_segments",
+                "hls_fmp4_init_filename=init.mp4",
+                f"hls_segment_filename={live}/%d.m4s",
+            )
+        )
+        # Both muxers take the codecs' headers once, out of band (the tee cannot ask them).
+        written = ["-flags", "+global_header", "-f", "tee"]
+        written.append(f"[f=mp4:movflags=+faststart]{target}|[{hls}]{live}/index.m3u8")
     return [
         *out.codec.device,
         *inputs,
@@ -179,9 +203,7 @@ def compose_args(scenes: Sequence[SceneMedia], out: Output, target: str) -> list
         *_video_codec(out),
         "-t",
         f"{total_duration(scenes):.3f}",
-        "-movflags",
-        "+faststart",
-        target,
+        *written,
     ]
 
 

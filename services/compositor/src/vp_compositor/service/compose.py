@@ -12,6 +12,7 @@ probes the result, stores video, thumbnail and subtitles, and records ``preview_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import math
@@ -42,6 +43,7 @@ from vp_compositor.domain.timeline import (
     scene_starts,
     total_duration,
 )
+from vp_compositor.service.live import LivePreview
 from vp_compositor.service.prepare import (
     FontFor,
     Preparer,
@@ -194,16 +196,25 @@ class Composer:
                 await job.tick(5 + 85 * share, f"encoding the {what}")
 
             video = folder / "out.mp4"
+            base = f"stories/{view.story_id}/{attempt.id}/{'preview' if preview else 'master'}"
+            live = None
             if len(segments) > 1:
                 await self.segments.join(view, attempt, cut, segments, folder, progress)
             else:
-                await self.encoders.render(
-                    lambda encoder: compose_args(scenes, encoded(out, encoder), video.name),
-                    duration=duration,
-                    on_progress=progress,
-                    cwd=folder,
-                    niceness=0 if preview else BATCH_NICENESS,
-                )
+                if preview:  # it plays while it renders
+                    live = LivePreview(
+                        self.storage, job, folder / "live", f"{base}-live/index.m3u8", duration
+                    )
+                async with live.following() if live else contextlib.nullcontext():
+                    await self.encoders.render(
+                        lambda encoder: compose_args(
+                            scenes, encoded(out, encoder), video.name, "live" if live else None
+                        ),
+                        duration=duration,
+                        on_progress=progress,
+                        cwd=folder,
+                        niceness=0 if preview else BATCH_NICENESS,
+                    )
             clock.append(time.perf_counter())
             facts = await probe(video)
             if abs(facts.duration - duration) > 1.5 / profile.fps:
@@ -218,7 +229,6 @@ class Composer:
             await thumbnail(
                 video, cover, at_seconds=min(duration / 2, starts[0] + scenes[0].duration / 2)
             )
-            base = f"stories/{view.story_id}/{attempt.id}/{'preview' if preview else 'master'}"
             titled = await self._store(base, video, cover, cut.cues, cut.language)
             clock.append(time.perf_counter())
             log.info(
@@ -240,6 +250,7 @@ class Composer:
                 height=facts.height or profile.height,
                 fps=facts.fps or profile.fps,
                 size_bytes=facts.size,
+                hls_key=live.key if live else None,
             )
 
     async def _store(

@@ -27,6 +27,7 @@ from vp_runtime.storage import MissingObject, Storage, asset_key
 from vp_compositor.domain.layers import BrokenAsset, check_image, cut_out
 from vp_compositor.domain.subtitles import Cue, Layout, ass, paged, timeline_cues
 from vp_compositor.domain.timeline import (
+    LIVE_SEGMENT_SECONDS,
     Codec,
     MusicBed,
     Output,
@@ -178,7 +179,7 @@ class Preparer:
             crossfade=settings.crossfade_seconds if crossfade is None else crossfade,
             subtitles=subtitles,
             music=music,
-            keyframe_seconds=None if preview else hls.SEGMENT_SECONDS,
+            keyframe_seconds=LIVE_SEGMENT_SECONDS if preview else hls.SEGMENT_SECONDS,
         )
 
     async def _music_bed(self, view: StoryView, folder: Path) -> MusicBed | None:

@@ -76,6 +76,7 @@ STORY = {
     "scenes": [SCENE],
     "preview_url": f"/media/stories/{STORY_ID}/preview.mp4?sig=...",
     "final_url": None,
+    "preview_hls_url": f"/media/stories/{STORY_ID}/preview-live/index.m3u8?sig=...",
     "final_hls_url": None,
     "thumbnail_url": f"/media/stories/{STORY_ID}/thumbnail.jpg?sig=...",
     "subtitles_url": f"/media/stories/{STORY_ID}/subtitles.vtt?sig=...",

@@ -96,6 +96,7 @@ def story_out(view: StoryView, link: Link, *, stale: bool = False) -> StoryOut:
         status=view.status,
         scenes=[scene_out(scene_data(view.story_id, scene), link) for scene in view.scenes],
         preview_url=link(view.preview.video_key if view.preview else None),
+        preview_hls_url=link(view.preview.hls_key if view.preview else None),
         final_url=link(view.final.video_key if view.final else None),
         final_hls_url=link(view.final.hls_key if view.final else None),
         thumbnail_url=link(newest.thumbnail_key if newest else None),

@@ -402,6 +402,11 @@ class StoryOut(Out):
     status: StoryStatus = Field(description="Where the story is")
     scenes: list[SceneOut] = Field(description="Scenes in order")
     preview_url: str | None = Field(default=None, description="Preview video (expiring link)")
+    preview_hls_url: str | None = Field(
+        default=None,
+        description="The preview as HLS (the playlist it played from while it rendered;"
+        " expiring link). While it renders, the live updates' progress messages carry it",
+    )
     final_url: str | None = Field(default=None, description="Final video (expiring link)")
     final_hls_url: str | None = Field(
         default=None,

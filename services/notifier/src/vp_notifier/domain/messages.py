@@ -4,7 +4,8 @@ Three types, as the frontend's GenerationStatus component expects them:
 
 - ``status``: a fact that changed the story's status;
 - ``log``: any other fact;
-- ``progress``: a progress tick (not a fact: never replayed, carries no id).
+- ``progress``: a progress tick (not a fact: never replayed, carries no id); a preview's ticks
+  while it renders say how much of it plays already (``playable``) with a link to its playlist.
 
 ``status`` and ``log`` carry ``id`` = the fact's stream sequence; a client resumes after it.
 Both carry the status after the fact, a human line, the fact's own fields and, once ready, links
@@ -84,6 +85,8 @@ def log_line(event: Event, after: StoryView) -> str:
                 "completed": "final video ready",
             }[event.name]
             return f"{what}: {media.duration_seconds:.1f} s, {media.width}x{media.height}"
+        case e.FinalStreamed():
+            return "the final streams (HLS renditions ready)"
         case e.RenderRequested():
             return (
                 f"render requested: {event.profile.width}x{event.profile.height}"
@@ -105,7 +108,9 @@ class StageProgress:
         self._attempt = ""
         self._jobs: dict[str, dict[str, float]] = {}
 
-    def message(self, tick: Mapping[str, Any], view: StoryView) -> Message:
+    def message(self, tick: Mapping[str, Any], view: StoryView, link: Link) -> Message:
+        """The tick with its stage's share; one saying what of a video plays already (a
+        preview rendering) comes with a link to its playlist (``urls.preview_hls_url``)."""
         attempt, stage = str(tick.get("attempt_id", "")), str(tick.get("stage", ""))
         if attempt != self._attempt:  # only the latest attempt is followed
             self._attempt, self._jobs = attempt, {}
@@ -116,7 +121,11 @@ class StageProgress:
         if stage == "scene" and view.attempt is not None and view.attempt.id == attempt:
             expected = len(view.attempt.scene_ids)
         share = sum(jobs.values()) / max(expected, len(jobs))
-        return {"type": "progress", "data": {**tick, "stage_percent": round(share, 1)}}
+        data = {**tick, "stage_percent": round(share, 1)}
+        playable = tick.get("playable")
+        if isinstance(playable, dict) and isinstance(playable.get("playlist_key"), str):
+            data["urls"] = {"preview_hls_url": link(playable["playlist_key"])}
+        return {"type": "progress", "data": data}
 
 
 def sse(message: Message) -> bytes:

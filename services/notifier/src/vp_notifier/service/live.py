@@ -91,7 +91,7 @@ class Session:
                 yield None
                 continue
             if isinstance(item, dict):
-                yield self._progress.message(item, self._view)
+                yield self._progress.message(item, self._view, self._link)
             elif item.sequence > self.last:
                 yield self._send(item)
 

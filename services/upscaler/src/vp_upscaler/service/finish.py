@@ -16,13 +16,15 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from prometheus_client import Counter
 from vp_contracts.envelope import RecordedEvent
 from vp_contracts.events import story as e
 from vp_contracts.events.base import Event
 from vp_contracts.ids import stage_job_id
 from vp_contracts.story import commands as c
 from vp_contracts.story.rules import final_profile
-from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage
+from vp_contracts.story.view import StoryView
+from vp_contracts.values import JobKind, MediaOutput, RenderProfile, Stage, StoryStatus
 from vp_runtime.budget import BudgetReached, Budgets, Spender, story_spender
 from vp_runtime.media import BATCH_NICENESS, MediaError, hls, probe, thumbnail
 from vp_runtime.media.encoders import SOFTWARE, Encoder, Encoders
@@ -83,11 +85,14 @@ class Finisher:
         event = recorded.event
         assert isinstance(event, e.FinalComposed)
         view = await self.worker.log.view(event.story_id)
-        if (
-            not view.is_current(event.attempt_id, Stage.RENDER)
-            or view.final is not None
-            or view.spec is None
-        ):
+        if view.final is not None:  # completed; streamed too, unless a worker died before
+            if _unstreamed(view, event.attempt_id):
+                with tempfile.TemporaryDirectory(prefix="stream-") as name:
+                    final = Path(name) / "final.mp4"
+                    await self.storage.download(view.final.video_key, final)
+                    await self._stream(self._job(event), event, final)
+            return
+        if not view.is_current(event.attempt_id, Stage.RENDER) or view.spec is None:
             return
         job = self._job(event)
         if not await job.claim(delivery_attempt, trigger):
@@ -101,8 +106,7 @@ class Finisher:
             else None
         )
         with tempfile.TemporaryDirectory(prefix="upscale-") as name:
-            folder = Path(name)
-            final = folder / "final.mp4"
+            final = Path(name) / "final.mp4"
             if upscaled:
                 try:
                     with timed_generation("upscale"):
@@ -114,13 +118,14 @@ class Finisher:
                     return
             else:
                 media = event.media
+            done = c.RecordRenderCompleted(
+                story_id=event.story_id, attempt_id=event.attempt_id, media=media, upscaled=upscaled
+            )
+            await job.execute(done, "completed")
+            await job.tick(100, "the final video is ready")
+            if not upscaled:
                 await self.storage.download(media.video_key, final)
-            media = await self._stream(job, event, media, final, start=70 if upscaled else 5)
-        done = c.RecordRenderCompleted(
-            story_id=event.story_id, attempt_id=event.attempt_id, media=media, upscaled=upscaled
-        )
-        await job.execute(done, "completed")
-        await job.tick(100, "the final video is ready")
+            await self._stream(job, event, final)
 
     def _job(self, event: e.FinalComposed) -> Job:
         return self.worker.job(
@@ -188,25 +193,19 @@ class Finisher:
             size_bytes=facts.size,
         )
 
-    async def _stream(
-        self, job: Job, event: e.FinalComposed, media: MediaOutput, final: Path, start: float
-    ) -> MediaOutput:
-        """The HLS ladder of ``final`` stored under the attempt's ``hls/`` (media first, the
-        master playlist last); ``media`` with its key."""
+    async def _stream(self, job: Job, event: e.FinalComposed, final: Path) -> None:
+        """The HLS ladder of the completed ``final``, stored under the attempt's ``hls/`` (media
+        first, the master playlist last), then ``final_streamed``."""
         folder = final.parent / "hls"
-        folder.mkdir()
-
-        async def progress(share: float) -> None:
-            await job.tick(start + (95 - start) * share, "making the streaming renditions")
-
-        await self.ladder(
-            final,
-            folder,
-            self.encoders,
-            preset=self.settings.final_preset,
-            crf=self.settings.final_crf,
-            on_progress=progress,
-        )
+        folder.mkdir(exist_ok=True)
+        with timed_generation("stream"):
+            await self.ladder(
+                final,
+                folder,
+                self.encoders,
+                preset=self.settings.ladder_preset,
+                crf=self.settings.final_crf,
+            )
         base = f"stories/{event.story_id}/{event.attempt_id}/hls"
         for group in hls.files(folder):  # a playlist is stored only once what it names is
             await asyncio.gather(
@@ -219,7 +218,11 @@ class Finisher:
                     for path in group
                 )
             )
-        return media.model_copy(update={"hls_key": f"{base}/{hls.MASTER}"})
+        streamed = c.RecordFinalStreamed(
+            story_id=event.story_id, attempt_id=event.attempt_id, hls_key=f"{base}/{hls.MASTER}"
+        )
+        await job.execute(streamed, "streamed")
+        await job.tick(100, "the final streams (HLS)")
 
     async def _super_resolution(
         self,
@@ -250,6 +253,11 @@ class Finisher:
     async def fail(self, recorded: RecordedEvent[Event], error: BaseException) -> None:
         event = recorded.event
         assert isinstance(event, e.FinalComposed)
+        view = await self.worker.log.view(event.story_id)
+        if _unstreamed(view, event.attempt_id):  # the video is there; only its streams failed
+            log.error("the final of %s has no HLS renditions: %s", event.story_id, error)
+            STREAMING_FAILURES.inc()
+            return
         await self._failed(
             event, "upscale_failed", f"the final video could not be finished: {error}"
         )
@@ -263,6 +271,23 @@ class Finisher:
             reason=reason[:2000],
         )
         await self._job(event).execute(command, "failed")
+
+
+STREAMING_FAILURES = Counter(
+    "final_streaming_failures_total",
+    "Completed finals whose HLS renditions could not be made (the MP4 is there)",
+)
+
+
+def _unstreamed(view: StoryView, attempt_id: str) -> bool:
+    """Whether the completed final of ``attempt_id`` has no HLS renditions yet."""
+    return (
+        view.status == StoryStatus.COMPLETED
+        and view.final is not None
+        and view.final.hls_key is None
+        and view.attempt is not None
+        and view.attempt.id == attempt_id
+    )
 
 
 def _ledger(job: Job) -> Ledger:
