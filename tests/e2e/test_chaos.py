@@ -223,12 +223,18 @@ def _paid(facts: list[RecordedEvent[Event]]) -> list[e.CostRecorded]:
     return [f.event for f in facts if isinstance(f.event, e.CostRecorded) and f.event.amount > 0]
 
 
+@pytest.mark.parametrize(
+    "victims",
+    # The compositor at the final's compose (its second). The upscaler in a story of its own:
+    # right after the compositor's takeover in the same story its own took 3 s longer.
+    [{"planner": 1, "generator": 1, "compositor": 2}, {"upscaler": 1}],
+    ids=["planner-generator-compositor", "upscaler"],
+)
 async def test_each_stage_killed_at_work_is_taken_over_within_seconds(
-    stack: Stack, nats: Client
+    stack: Stack, nats: Client, victims: dict[str, int]
 ) -> None:
-    """One story, each stage's process killed in turn while it works on it (the compositor
-    at the final's compose, the second): every stage taken over, everything done once."""
-    victims = {"planner": 1, "generator": 1, "compositor": 2, "upscaler": 1}
+    """Each stage's process killed in turn while it works on a story: every stage taken over,
+    everything done once."""
     old = {victim: _pid(stack, victim) for victim in victims}
     story_id, taken_over = await _run_with_kills(stack, nats, victims)
     facts = await wait_for(nats, default_topology(), story_id, has(e.RenderCompleted))
