@@ -3,6 +3,7 @@ graph written by hand as one ffmpeg command, and against MoviePy."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import statistics
@@ -52,9 +53,38 @@ async def run() -> list[Row]:
         folder = Path(name)
         server = devnats.start(folder / "nats")
         try:
-            return await _measure(server.url, folder)
+            rows = await _measure(server.url, folder)
         finally:
             server.stop()
+    return rows + await _long_story()
+
+
+async def _long_story() -> list[Row]:
+    """The 10-minute story, in a process of its own (its peak memory is its own)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.bench.long_story",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await process.communicate()
+    if process.returncode != 0:
+        return [("10-minute story", "failed", f"exit {process.returncode}")]
+    found = json.loads(out.decode().strip().splitlines()[-1])
+    title = f"10-minute story ({found['scenes']} scenes, 480p24)"
+    rows: list[Row] = []
+    for stage in ("preview", "final"):
+        peak = max(found[stage].values())
+        rows += [
+            (f"{title}: {stage} requested -> ready", f"{found[stage + '_seconds']:.0f} s", ""),
+            (
+                f"{title}:   peak RSS, largest ffmpeg / services' process",
+                f"{found[stage]['ffmpeg_mb']:.0f} / {found[stage]['services_mb']:.0f} MB",
+                _goal(peak < 2048, "< 2 GB each"),
+            ),
+        ]
+    return rows
 
 
 async def _measure(url: str, folder: Path) -> list[Row]:
