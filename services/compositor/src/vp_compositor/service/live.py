@@ -32,6 +32,7 @@ class LivePreview:
     stored: set[str] = field(default_factory=set)
     playable: Playable | None = None
     _seen: str = ""
+    _init: bytes = b""
 
     async def sync(self) -> Playable | None:
         """Store what ffmpeg has listed since the last look, then the playlist; announce it."""
@@ -41,6 +42,10 @@ class LivePreview:
             return None  # nothing whole yet
         if text == self._seen:
             return self.playable
+        init = b"".join((self.folder / uri).read_bytes() for uri in hls.maps(text))
+        if init != self._init:  # a render begun again (libx264 after a failed GPU): all anew
+            self.stored.clear()
+            self._init = init
         parts = hls.segments(text)
         fresh = [
             uri for uri in [*hls.maps(text), *(p.uri for p in parts)] if uri not in self.stored
