@@ -78,7 +78,12 @@ function onMessage(state: LiveState, message: LiveMessage): LiveState {
     if (!stage || !STAGES.includes(stage)) return state;
     const percent = clamp(message.data.stage_percent ?? message.data.percent ?? 0);
     const before = state.stages[stage] ?? 0;
-    return { ...state, stages: { ...state.stages, [stage]: Math.max(before, percent) } };
+    return {
+      ...state,
+      stages: { ...state.stages, [stage]: Math.max(before, percent) },
+      // A preview rendering says what plays already, with its playlist's link.
+      urls: { ...state.urls, ...(message.data.urls ?? {}) },
+    };
   }
   // A fact: a resumed stream may send again what was seen before the reconnect.
   if (message.id !== undefined && state.lastId !== null && message.id <= state.lastId) {

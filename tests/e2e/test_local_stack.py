@@ -9,7 +9,7 @@ import json
 import os
 import signal
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,8 @@ SMALL_STORY = {**SAMPLE_STORY, "duration_seconds": 21, "resolution": "480p", "fp
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with local_stack(tmp_path_factory.mktemp("stack")) as running:
-        yield running
+def stack(shared_stack: Stack) -> Stack:
+    return shared_stack
 
 
 async def _until(check: Callable[[], bool], timeout: float) -> None:

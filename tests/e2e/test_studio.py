@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,7 +17,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.support.assets import picture, sound
-from tests.support.stack import Stack, local_stack
+from tests.support.stack import Stack
 from tests.support.subtitles import frame
 
 pytestmark = pytest.mark.e2e
@@ -39,10 +39,9 @@ PASSWORD = "password"  # the roadmap's test logs in with it
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(shared_stack: Stack) -> Stack:
     assert (ROOT / "studio" / "dist" / "index.html").exists(), "build the studio: make studio"
-    with local_stack(tmp_path_factory.mktemp("studio-stack")) as running:
-        yield running
+    return shared_stack
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +152,25 @@ async def test_the_roadmap_scenario_from_login_to_the_final_video(
         })"""
     )
     assert abs(duration - 14) < 0.2  # the story's length (the studio's default, 14 s)
+    # Once its streams are made, the final plays as HLS (Chromium's own or hls.js): the
+    # playlists and segments come through the gateway's links, and it plays.
+    streamed = browser_page.locator('.final-video[data-stream="hls"]')
+    await expect(streamed).to_be_visible(timeout=120_000)
+    player = await streamed.get_attribute("data-player")
+    assert player in ("hls.js", "native"), player
+    print(f"the studio plays the final as HLS with {player}")
+    played = await browser_page.evaluate(
+        """() => new Promise((done, fail) => {
+            const video = document.querySelector('.final-video');
+            video.muted = true;
+            video.addEventListener('timeupdate', () => {
+                if (video.currentTime > 0.5) done([video.duration, video.currentTime]);
+            });
+            video.addEventListener('error', () => fail(String(video.error?.message)));
+            video.play().catch(fail);
+        })"""
+    )
+    assert abs(played[0] - 14) < 0.3 and played[1] > 0.5, (player, played)
     await expect(browser_page.get_by_text("작업 기록")).to_be_visible()
     log = await browser_page.get_by_role("log").inner_text()
     assert "최종본 완성" in log  # the log speaks the studio's language

@@ -11,6 +11,7 @@ import { Variants } from "./Variants";
 import { useLive } from "../useLive";
 import { AISuggestions } from "./AISuggestions";
 import { Feedback } from "./Feedback";
+import { StreamVideo } from "./StreamVideo";
 import { GenerationStatus } from "./GenerationStatus";
 import { SceneBoard } from "./SceneBoard";
 import { STEP_IDS, StepIndicator } from "./StepIndicator";
@@ -204,6 +205,9 @@ export function StoryPlanner({
 
   const running = story && ["planning", "previewing", "rendering"].includes(story.status);
   const previewUrl = story?.preview_url ?? live.urls.preview_url;
+  // While the preview renders, what is rendered already plays (its live HLS playlist).
+  const livePreview = story?.status === "previewing" ? live.urls.preview_hls_url : undefined;
+  const previewHls = story?.preview_hls_url ?? livePreview;
   const finalUrl = story?.status === "completed" ? story.final_url : null;
 
   return (
@@ -272,11 +276,10 @@ export function StoryPlanner({
             {finalUrl && story && (
               <section aria-labelledby="final-title">
                 <h2 id="final-title">{t("run.finalTitle")}</h2>
-                <video
+                <StreamVideo
                   className="final-video"
-                  src={finalUrl}
-                  controls
-                  preload="metadata"
+                  hls={story.final_hls_url}
+                  mp4={finalUrl}
                   poster={story.thumbnail_url ?? undefined}
                 />
                 <ul className="downloads">
@@ -324,10 +327,12 @@ export function StoryPlanner({
                 <Feedback story={story} onSent={setStory} />
               </section>
             )}
-            {previewUrl && (
+            {(previewUrl || livePreview) && (
               <section aria-labelledby="preview-title">
-                <h2 id="preview-title">{t("run.previewTitle")}</h2>
-                <video className="preview-video" src={previewUrl} controls preload="metadata" />
+                <h2 id="preview-title">
+                  {t(previewUrl ? "run.previewTitle" : "run.previewPlaying")}
+                </h2>
+                <StreamVideo className="preview-video" hls={previewHls} mp4={previewUrl} />
               </section>
             )}
             {story && previewUrl && !story.variant_of && <Variants story={story} />}

@@ -52,6 +52,16 @@ describe("live status", () => {
     expect(state.urls.preview_url).toBe("/media/p.mp4");
   });
 
+  it("takes the link of a preview that plays while it renders from its progress", () => {
+    const playing: LiveMessage = {
+      type: "progress",
+      data: { stage: "compose", stage_percent: 20, urls: { preview_hls_url: "/media/live.m3u8" } },
+    };
+    const state = feed(fact(1, "previewing"), playing, tick("compose", 30));
+    expect(state.urls.preview_hls_url).toBe("/media/live.m3u8");
+    expect(state.stages.compose).toBe(30);
+  });
+
   it("ignores progress of an unknown stage and tracks the connection", () => {
     const state = liveReducer(feed(tick("elsewhere", 10)), { type: "connection", connection: "open" });
     expect(state.stages).toEqual({});

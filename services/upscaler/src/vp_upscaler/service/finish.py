@@ -89,8 +89,7 @@ class Finisher:
             if _unstreamed(view, event.attempt_id):
                 with tempfile.TemporaryDirectory(prefix="stream-") as name:
                     final = Path(name) / "final.mp4"
-                    await self.storage.download(view.final.video_key, final)
-                    await self._stream(self._job(event), event, final)
+                    await self._stream(self._job(event), event, view.final.video_key, final)
             return
         if not view.is_current(event.attempt_id, Stage.RENDER) or view.spec is None:
             return
@@ -123,9 +122,7 @@ class Finisher:
             )
             await job.execute(done, "completed")
             await job.tick(100, "the final video is ready")
-            if not upscaled:
-                await self.storage.download(media.video_key, final)
-            await self._stream(job, event, final)
+            await self._stream(job, event, media.video_key, final)
 
     def _job(self, event: e.FinalComposed) -> Job:
         return self.worker.job(
@@ -193,9 +190,12 @@ class Finisher:
             size_bytes=facts.size,
         )
 
-    async def _stream(self, job: Job, event: e.FinalComposed, final: Path) -> None:
-        """The HLS ladder of the completed ``final``, stored under the attempt's ``hls/`` (media
-        first, the master playlist last), then ``final_streamed``."""
+    async def _stream(self, job: Job, event: e.FinalComposed, key: str, final: Path) -> None:
+        """The HLS ladder of the completed final (stored under ``key``, fetched into ``final``
+        unless it is there), stored under the attempt's ``hls/`` (media first, the master
+        playlist last), then ``final_streamed``."""
+        if not await asyncio.to_thread(final.exists):
+            await self.storage.download(key, final)
         folder = final.parent / "hls"
         folder.mkdir(exist_ok=True)
         with timed_generation("stream"):
