@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import uuid
@@ -18,6 +19,11 @@ from vp_runtime.messaging.topology import Topology, default_topology
 from vp_runtime.settings import RuntimeSettings
 
 from tests.support import servers
+
+# Finals in the suite are encoded at x264 veryfast (the same graph, the same checks, about a
+# third less time); the roadmap's preset (fast) is what `make bench` measures. Services the
+# tests start as processes (the local stacks) inherit it.
+os.environ.setdefault("VP_FINAL_PRESET", "veryfast")
 
 
 @pytest.fixture(scope="session")
