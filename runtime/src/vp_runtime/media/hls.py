@@ -25,6 +25,8 @@ SEGMENT_SECONDS = 4
 """Length of a final's segments (the finals are encoded with a key frame this often)."""
 LADDER = (1080, 720, 480)
 """Short sides of the renditions below a final's own, where the final is at least that."""
+MASTER = "index.m3u8"
+"""Name of the master playlist in a ladder's folder."""
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 CONTENT_TYPES = {".m3u8": PLAYLIST_TYPE, ".m4s": "video/iso.segment", ".mp4": "video/mp4"}
 
@@ -105,9 +107,6 @@ def ladder_args(
         *("-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename", "%v/%d.m4s"),
         *("-var_stream_map", streams, "%v/index.m3u8"),
     ]
-
-
-MASTER = "index.m3u8"
 
 
 class WriteLadder(Protocol):
