@@ -19,14 +19,9 @@ from vp_contracts.events import story as e
 from vp_contracts.ids import new_id
 from vp_contracts.story import commands as c
 from vp_devtools import devnats
-from vp_runtime.eventstore import EventStore
-from vp_runtime.messaging.connection import connect
-from vp_runtime.messaging.declare import declare
-from vp_runtime.messaging.topology import default_topology
-from vp_runtime.settings import RuntimeSettings
 
 from tests.support.facts import Driver, spec
-from tests.support.pipeline import stages
+from tests.support.pipeline import bus, stages
 from tests.support.watch import has, wait_for
 
 SENTENCES = (
@@ -76,13 +71,8 @@ def _services_mb() -> float:
 
 
 async def measure(folder: Path, url: str) -> dict[str, Any]:
-    topology = default_topology(root="benchlong", prefix="BL_")
-    client = await connect(RuntimeSettings(nats_url=url), name="bench-long")
-    await declare(client.jetstream(), topology)
-    settings = RuntimeSettings(
-        nats_url=url, subject_root=topology.root, stream_prefix=topology.prefix
-    )
-    store = EventStore(client, topology, source="/bench")
+    nats = await bus(url, "benchlong")
+    client, topology, store = nats.client, nats.topology, nats.store
     driver = Driver(store)
     story_id = new_id()
     description = " ".join(SENTENCES[i % len(SENTENCES)] for i in range(86))
@@ -94,23 +84,21 @@ async def measure(folder: Path, url: str) -> dict[str, Any]:
         )
     )
     found: dict[str, Any] = {}
-    async with stages(settings, folder / "storage"):
+    async with stages(nats.settings, folder / "storage"):
         await driver.run(c.RequestPlanning(story_id=story_id, attempt_id=new_id()))
         await wait_for(client, topology, story_id, has(e.StoryPlanned), timeout=120)
         view = await store.view(story_id)
         found["scenes"] = len(view.scenes)
-        started = time.perf_counter()
-        with ChildPeaks() as preview:
-            await driver.run(c.RequestPreview(story_id=story_id, attempt_id=new_id()))
-            await wait_for(client, topology, story_id, has(e.PreviewComposed), timeout=1200)
-        found["preview_seconds"] = time.perf_counter() - started
-        found["preview"] = {"ffmpeg_mb": preview.peak_mb, "services_mb": _services_mb()}
-        started = time.perf_counter()
-        with ChildPeaks() as final:
-            await driver.run(c.RequestRender(story_id=story_id, attempt_id=new_id()))
-            await wait_for(client, topology, story_id, has(e.RenderCompleted), timeout=1800)
-        found["final_seconds"] = time.perf_counter() - started
-        found["final"] = {"ffmpeg_mb": final.peak_mb, "services_mb": _services_mb()}
+        for stage, command, fact, timeout in (
+            ("preview", c.RequestPreview, e.PreviewComposed, 1200),
+            ("final", c.RequestRender, e.RenderCompleted, 1800),
+        ):
+            started = time.perf_counter()
+            with ChildPeaks() as peaks:
+                await driver.run(command(story_id=story_id, attempt_id=new_id()))
+                await wait_for(client, topology, story_id, has(fact), timeout=timeout)
+            found[f"{stage}_seconds"] = time.perf_counter() - started
+            found[stage] = {"ffmpeg_mb": peaks.peak_mb, "services_mb": _services_mb()}
         view = await store.view(story_id)
         assert view.final is not None and view.preview is not None
         found["duration"] = view.final.duration_seconds

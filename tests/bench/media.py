@@ -24,18 +24,13 @@ from vp_contracts.story import commands as c
 from vp_contracts.story.view import StoryView
 from vp_contracts.values import Motion
 from vp_devtools import devnats
-from vp_runtime.eventstore import EventStore
 from vp_runtime.media.fonts import font_for_text
-from vp_runtime.messaging.connection import connect
-from vp_runtime.messaging.declare import declare
 from vp_runtime.messaging.progress import Progress
-from vp_runtime.messaging.topology import default_topology
-from vp_runtime.settings import RuntimeSettings
 from vp_runtime.stage import Worker
 from vp_runtime.storage import LocalStorage, UrlSigner
 
 from tests.support.facts import Driver, spec
-from tests.support.pipeline import stages
+from tests.support.pipeline import bus, stages
 from tests.support.watch import has, wait_for
 
 Row = tuple[str, str, str]
@@ -88,13 +83,8 @@ async def _long_story() -> list[Row]:
 
 
 async def _measure(url: str, folder: Path) -> list[Row]:
-    topology = default_topology(root="benchmedia", prefix="BM_")
-    client = await connect(RuntimeSettings(nats_url=url), name="bench")
-    await declare(client.jetstream(), topology)
-    settings = RuntimeSettings(
-        nats_url=url, subject_root=topology.root, stream_prefix=topology.prefix
-    )
-    store = EventStore(client, topology, source="/bench")
+    nats = await bus(url, "benchmedia")
+    client, topology, settings, store = nats.client, nats.topology, nats.settings, nats.store
     driver = Driver(store)
     storage_dir = folder / "storage"
     story_id = new_id()

@@ -3,6 +3,8 @@ rewriting that gives every named file its own link."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from vp_runtime.media import hls
 
@@ -81,10 +83,8 @@ def test_codecs_are_named_as_players_expect() -> None:
     assert hls.codecs(baseline) == "avc1.42e01e"
 
 
-def test_stored_in_order_media_then_renditions_then_the_master(tmp_path: object) -> None:
-    from pathlib import Path
-
-    folder = Path(str(tmp_path))
+def test_stored_in_order_media_then_renditions_then_the_master(tmp_path: Path) -> None:
+    folder = tmp_path
     for name in ("index.m3u8", "720p/index.m3u8", "720p/init.mp4", "720p/0.m4s"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text("x")

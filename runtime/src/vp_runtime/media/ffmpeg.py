@@ -118,7 +118,7 @@ async def probe(path: Path | str) -> Probe:
     out, err = await process.communicate()
     if process.returncode != 0:
         raise MediaError(
-            f"ffprobe could not read {Path(path).name if isinstance(path, Path) else path}:"
+            f"ffprobe could not read {path.name if isinstance(path, Path) else path}:"
             f" {err.decode(errors='replace').strip()[-500:]}"
         )
     data = json.loads(out)

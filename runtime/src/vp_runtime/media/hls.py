@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from vp_runtime.media.encoders import Encoder, Encoders
 from vp_runtime.media.ffmpeg import BATCH_NICENESS, MediaError, OnProgress, probe
@@ -215,10 +215,10 @@ async def master_playlist(folder: Path, renditions: list[Rendition], fps: float)
 _PROFILES = {"Baseline": "4200", "Constrained Baseline": "42e0", "Main": "4d00", "High": "6400"}
 
 
-def codecs(probed: dict[str, object]) -> str:
+def codecs(probed: dict[str, Any]) -> str:
     """RFC 6381 codec names of ffprobe's streams (H.264 and AAC-LC, as this pipeline makes)."""
     names = []
-    for stream in probed.get("streams", []):  # type: ignore[attr-defined]
+    for stream in probed.get("streams", []):
         if stream.get("codec_name") == "h264":
             profile = _PROFILES.get(str(stream.get("profile")), "6400")
             names.append(f"avc1.{profile}{int(stream.get('level') or 40):02x}")
